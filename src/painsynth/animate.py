@@ -1,0 +1,176 @@
+"""Animate: a motion track played on an anny identity gives per-frame head-and-shoulders meshes.
+
+anny's full forward pass skins all 13,718 body vertices for every frame. A clip only moves the
+face units and the neck/head bones, so `HeadRig` asks anny once per identity for the rest mesh,
+the face-unit basis and the bone transforms, and then blends and skins only the head-and-shoulders
+vertices. `tests/test_animate.py` checks that this matches anny's own forward pass.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from painsynth.tracks import ARKIT_BLENDSHAPES
+
+# Share of the head rotation each bone of the neck chain takes; a whole-head turn bends the neck too.
+HEAD_ROTATION_SHARE = {"neck01": 0.15, "neck02": 0.2, "neck03": 0.25, "head": 0.4}
+# Vertices kept below the neck base, as a share of the neck-to-crown height: enough for shoulders.
+SHOULDER_DEPTH = 0.55
+# Vertices further than this share of the neck-to-crown height from the midline are arms, not shoulders.
+SHOULDER_HALF_WIDTH = 1.1
+
+
+@functools.lru_cache(maxsize=1)
+def load_anny():
+    """The anny model with every phenotype and the 52 ARKit face units (built once per process)."""
+    import anny
+
+    model = anny.Anny(phenotypes="all", facial_actions="all")
+    missing = set(ARKIT_BLENDSHAPES) - set(model.facial_action_labels)
+    if missing or len(model.facial_action_labels) != len(ARKIT_BLENDSHAPES):
+        raise RuntimeError(f"anny's face units do not match the ARKit set (missing {sorted(missing)})")
+    return model.eval()
+
+
+@dataclass
+class HeadMesh:
+    """The fixed part of an identity's head-and-shoulders mesh (topology, rest shape, framing)."""
+
+    vertex_ids: np.ndarray  # [V] indices into anny's full vertex list
+    triangles: np.ndarray  # [F, 3] int32 into vertex_ids
+    triangle_uv_ids: np.ndarray  # [F, 3] int32 into anny's texture_coordinates
+    neutral_vertices: np.ndarray  # [V, 3] float32, neutral face and head pose, where clips start from
+    head_box: tuple[np.ndarray, np.ndarray]  # min and max corners of the skull and face, neutral
+    nose_tip: np.ndarray  # [3], neutral
+
+
+class HeadRig:
+    """anny restricted to head and shoulders, with a per-frame path that touches only those vertices."""
+
+    def __init__(self, model=None):
+        self.model = model or load_anny()
+        labels = self.model.blendshape_labels
+        self._face_unit_rows = [labels.index(f"facial_action:{name}") for name in ARKIT_BLENDSHAPES]
+        self._bones = {name: i for i, name in enumerate(self.model.bone_labels)}
+
+    def _phenotype_tensor(self, phenotype: dict[str, float]) -> torch.Tensor:
+        unknown = set(phenotype) - set(self.model.phenotype_labels)
+        if unknown:
+            raise ValueError(f"unknown anny phenotypes {sorted(unknown)}; allowed: {self.model.phenotype_labels}")
+        values = [float(phenotype.get(k, 0.5)) for k in self.model.phenotype_labels]
+        return torch.tensor([values], dtype=self.model.dtype)
+
+    @torch.no_grad()
+    def identity(self, phenotype: dict[str, float]) -> "Identity":
+        """Everything about one identity that stays fixed while it is animated."""
+        model = self.model
+        coeffs = model._get_phenotype_blendshape_coefficients(
+            self._phenotype_tensor(phenotype),
+            torch.zeros(1, len(model.local_change_labels), dtype=model.dtype),
+            torch.zeros(1, len(ARKIT_BLENDSHAPES), dtype=model.dtype),
+        )
+        rest = model.get_rest_model(coeffs)
+        rest_vertices = rest["rest_vertices"][0].numpy()
+        vertex_ids, triangles, uv_ids = self._crop(rest_vertices, rest["rest_bone_heads"][0].numpy())
+        face_basis = model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
+        identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis)
+        still = np.zeros((1, 3), dtype=np.float32)
+        neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
+        identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
+        return identity
+
+    def _crop(self, vertices: np.ndarray, bone_heads: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vertex ids, triangles (into those ids) and triangle UV ids of the head and shoulders."""
+        neck = bone_heads[self._bones["neck01"]]
+        reach = vertices[:, 2].max() - neck[2]
+        keep = (vertices[:, 2] > neck[2] - SHOULDER_DEPTH * reach) & (
+            np.abs(vertices[:, 0] - neck[0]) < SHOULDER_HALF_WIDTH * reach
+        )
+        faces = self.model.faces.numpy()
+        kept_faces = keep[faces].all(axis=1)
+        vertex_ids = np.flatnonzero(keep)
+        remap = np.full(len(vertices), -1, dtype=np.int64)
+        remap[vertex_ids] = np.arange(len(vertex_ids))
+        uv_ids = self.model.face_texture_coordinate_indices.numpy()[kept_faces]
+        return vertex_ids, remap[faces[kept_faces]].astype(np.int32), uv_ids.astype(np.int32)
+
+    def _describe(self, vertex_ids, triangles, uv_ids, neutral: np.ndarray) -> HeadMesh:
+        skull = neutral[self._bone_weight(vertex_ids, "head") > 0.5]
+        midline = skull[np.abs(skull[:, 0] - np.median(skull[:, 0])) < 0.01]
+        return HeadMesh(
+            vertex_ids=vertex_ids,
+            triangles=triangles,
+            triangle_uv_ids=uv_ids,
+            neutral_vertices=neutral,
+            head_box=(skull.min(axis=0), skull.max(axis=0)),
+            nose_tip=midline[midline[:, 1].argmin()],
+        )
+
+    def _bone_weight(self, vertex_ids: np.ndarray, bone: str) -> np.ndarray:
+        weights = self.model.vertex_bone_weights[vertex_ids].numpy()
+        indices = self.model.vertex_bone_indices[vertex_ids].numpy()
+        return (weights * (indices == self._bones[bone])).sum(axis=1)
+
+    def delta_transforms(
+        self, root_pose: torch.Tensor, head_rotation: np.ndarray, head_translation: np.ndarray
+    ) -> torch.Tensor:
+        """Per-frame anny pose deltas ([T, bones, 4, 4], world-aligned axes) for a head pose track.
+
+        anny takes the root's delta as its world pose (identity would move the body to the
+        origin), so the root gets its rest pose; the other bones take anny's reference pose.
+        """
+        import roma
+
+        frames = len(head_rotation)
+        rotation = torch.as_tensor(head_rotation, dtype=self.model.dtype)
+        delta = torch.eye(4, dtype=self.model.dtype).repeat(frames, len(self._bones), 1, 1)
+        delta[:, 0] = root_pose
+        for bone, share in HEAD_ROTATION_SHARE.items():
+            delta[:, self._bones[bone], :3, :3] = roma.rotvec_to_rotmat(rotation * share)
+        delta[:, self._bones["neck01"], :3, 3] = torch.as_tensor(head_translation, dtype=self.model.dtype)
+        return delta
+
+
+class Identity:
+    """One identity, ready to be animated frame by frame."""
+
+    mesh: HeadMesh
+
+    def __init__(self, rig: HeadRig, vertex_ids: np.ndarray, rest_vertices: np.ndarray,
+                 rest_bone_poses: torch.Tensor, face_basis: torch.Tensor):
+        self.rig = rig
+        self._rest_vertices = torch.as_tensor(rest_vertices, dtype=torch.float32).reshape(1, -1)
+        self._rest_bone_poses = rest_bone_poses
+        self._face_basis = face_basis.reshape(len(ARKIT_BLENDSHAPES), -1)  # [52, V*3]
+        ids = torch.as_tensor(vertex_ids)
+        self._weights = rig.model.vertex_bone_weights[ids].to(torch.float32)  # [V, K]
+        self._weight_bones = rig.model.vertex_bone_indices[ids]  # [V, K]
+
+    @torch.no_grad()
+    def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
+        """Per-frame vertices [T, V, 3] (float32, metres) of the head-and-shoulders mesh."""
+        units = torch.as_tensor(np.asarray(blendshapes, dtype=np.float32))
+        shaped = (self._rest_vertices + units @ self._face_basis).reshape(len(units), -1, 3)
+        delta = self.rig.delta_transforms(self._rest_bone_poses[0, 0], head_rotation, head_translation)
+        transforms, _ = self.rig.model.get_bone_transforms(delta, self._rest_bone_poses)
+        return self._skin(shaped, transforms.to(torch.float32)).numpy()
+
+    def _skin(self, vertices: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+        """Linear blend skinning over only the bones that move in this clip (the rest stay put)."""
+        identity = torch.eye(4, dtype=transforms.dtype)
+        moving = torch.nonzero((transforms - identity).abs().amax(dim=(0, 2, 3)) > 1e-7).flatten()
+        if len(moving) == 0:
+            return vertices
+        weight_on = (self._weight_bones[..., None] == moving).to(torch.float32)  # [V, K, M]
+        weights = torch.einsum("vk,vkm->vm", self._weights, weight_on)  # [V, M]
+        frames = len(transforms)
+        # Blend the moving bones' affine maps per vertex first: one small matmul instead of per-bone copies.
+        affine = transforms[:, moving, :3, :].reshape(frames, len(moving), 12)
+        blended = (weights @ affine).reshape(frames, -1, 3, 4)  # [T, V, 3, 4]
+        moved = (blended[..., :3] @ vertices[..., None]).squeeze(-1) + blended[..., 3]
+        still = 1.0 - weights.sum(dim=1, keepdim=True)
+        return still * vertices + moved

@@ -1,0 +1,201 @@
+"""Dataset folders (DESIGN.md, "Files between stages"): the Parquet manifest and a PyTorch Dataset over it.
+
+A dataset folder holds ``videos/…/*.mp4``, the motion tracks under ``tracks/`` and
+``manifest.parquet`` with one row per clip; paths in the manifest are relative to the folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from torch.utils.data import Dataset
+
+from painsynth.fileio import atomic_path
+from painsynth.tracks import MotionTrack
+from painsynth.video import read_frames
+
+MANIFEST_NAME = "manifest.parquet"
+SOURCES = ("captured", "procedural", "real")
+N_LEVELS = 5  # pain levels 0-4 (BioVid BL1, PA1..PA4)
+
+# Nullable columns are the ones a real (non-synthetic) clip may not have: no avatar, no camera rig,
+# no seed, no motion track, no PSPI.
+MANIFEST_COLUMNS = pa.schema([
+    pa.field("track", pa.string()),  # motion track .npz the clip was animated from
+    pa.field("clip_id", pa.string(), nullable=False),
+    pa.field("path", pa.string(), nullable=False),  # the mp4
+    pa.field("split_group", pa.string(), nullable=False),  # whose motion it carries; one fold per group
+    pa.field("source", pa.string(), nullable=False),  # captured | procedural | real
+    pa.field("label", pa.int8(), nullable=False),  # pain level 0-4
+    pa.field("pspi_max", pa.float32()),
+    pa.field("avatar_id", pa.string()),
+    pa.field("gender", pa.string()),
+    pa.field("age", pa.float32()),  # years
+    pa.field("african", pa.float32()),  # ethnicity mix weights
+    pa.field("asian", pa.float32()),
+    pa.field("caucasian", pa.float32()),
+    pa.field("skin_tone", pa.int8()),  # Monk scale 1-10
+    pa.field("view", pa.string()),
+    pa.field("yaw", pa.float32()),  # camera, degrees
+    pa.field("pitch", pa.float32()),
+    pa.field("fps", pa.float32(), nullable=False),
+    pa.field("n_frames", pa.int32(), nullable=False),
+    pa.field("width", pa.int32(), nullable=False),
+    pa.field("height", pa.int32(), nullable=False),
+    pa.field("seed", pa.int64()),
+    pa.field("sha256", pa.string(), nullable=False),  # of the mp4
+])
+
+
+class ManifestError(ValueError):
+    """A manifest is missing or unreadable, or its rows do not fit MANIFEST_COLUMNS."""
+
+
+def write_manifest(rows: list[dict], path: str | Path) -> Path:
+    """Validate ``rows`` against MANIFEST_COLUMNS and write them as Parquet, atomically, sorted by clip_id."""
+    path = Path(path)
+    for row in rows:
+        _check_columns(row, path)
+    # str(): a clip_id of the wrong type should fail the type check below, not the sort
+    rows = sorted(rows, key=lambda row: str(row["clip_id"]))
+    table = pa.table([_column(field, rows, path) for field in MANIFEST_COLUMNS], schema=MANIFEST_COLUMNS)
+    _check_values(table.to_pylist(), path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return path
+
+
+def read_manifest(path_or_folder: str | Path) -> pa.Table:
+    """Read a manifest (the file, or the dataset folder holding ``manifest.parquet``) as a pyarrow Table.
+
+    Use ``.to_pylist()`` for a list of row dicts. Columns beyond MANIFEST_COLUMNS are kept.
+    """
+    path = Path(path_or_folder)
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: no such manifest")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ManifestError(f"{path}: not a readable Parquet manifest ({exc})") from None
+    missing = [name for name in MANIFEST_COLUMNS.names if name not in table.column_names]
+    if missing:
+        raise ManifestError(f"{path}: manifest lacks columns {missing}")
+    wanted = pa.schema([MANIFEST_COLUMNS.field(name) if name in MANIFEST_COLUMNS.names else field
+                        for name, field in zip(table.column_names, table.schema)])
+    try:
+        return table.cast(wanted)
+    except (pa.ArrowException, ValueError) as exc:
+        raise ManifestError(f"{path}: manifest columns have the wrong types ({exc})") from None
+
+
+def _check_columns(row: dict, path: Path) -> None:
+    name = f"{path}: row {row.get('clip_id', '?')!r}"
+    missing = [c for c in MANIFEST_COLUMNS.names if c not in row]
+    unknown = sorted(set(row) - set(MANIFEST_COLUMNS.names))
+    if missing or unknown:
+        raise ManifestError(f"{name}: missing columns {missing}, unknown columns {unknown}")
+    nulls = [f.name for f in MANIFEST_COLUMNS if not f.nullable and row[f.name] is None]
+    if nulls:
+        raise ManifestError(f"{name}: {nulls} must not be empty")
+
+
+def _check_values(rows: list[dict], path: Path) -> None:
+    """Check the values of rows already converted to the manifest's types."""
+    clip_ids = [row["clip_id"] for row in rows]
+    duplicates = sorted({c for c, after in zip(clip_ids, clip_ids[1:]) if c == after})  # rows are sorted
+    if duplicates:
+        raise ManifestError(f"{path}: duplicate clip_id {duplicates[:5]}")
+    for row in rows:
+        name = f"{path}: row {row['clip_id']!r}"
+        if row["source"] not in SOURCES:
+            raise ManifestError(f"{name}: source must be one of {SOURCES}, got {row['source']!r}")
+        if not 0 <= row["label"] < N_LEVELS:
+            raise ManifestError(f"{name}: label must be a pain level 0-{N_LEVELS - 1}, got {row['label']}")
+        if row["skin_tone"] is not None and not 1 <= row["skin_tone"] <= 10:
+            raise ManifestError(f"{name}: skin_tone must be on the Monk scale 1-10, got {row['skin_tone']}")
+
+
+def _column(field: pa.Field, rows: list[dict], path: Path) -> pa.Array:
+    values = [row[field.name] for row in rows]
+    try:
+        column = pa.array(values, type=field.type)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+        raise ManifestError(f"{path}: column {field.name!r} does not fit {field.type} ({exc})") from None
+    # pyarrow truncates floats into integer columns without a word
+    fractions = [v for v in values if isinstance(v, (float, np.floating)) and not float(v).is_integer()]
+    if pa.types.is_integer(field.type) and fractions:
+        raise ManifestError(f"{path}: column {field.name!r} does not fit {field.type} (got {fractions[0]})")
+    return column
+
+
+SAMPLINGS = ("uniform", "all")
+
+
+class PainVideoDataset(Dataset):
+    """The clips of a dataset folder as training samples.
+
+    Each sample is a dict:
+      - ``video``: uint8 tensor [T, C=3, H, W] (torchvision's video layout), after ``transform``;
+      - ``label``: int64 tensor, the pain level 0-4;
+      - ``pspi``: float32 tensor [T], the motion track's PSPI at the sampled frames (NaN where the
+        clip has no track or its track no PSPI, e.g. captured or real clips);
+      - ``clip_id`` and ``split_group``: str.
+
+    ``sampling="uniform"`` takes ``frames`` evenly spaced frames from first to last (every frame when
+    ``frames`` is None; frames repeat when a clip is shorter); ``sampling="all"`` takes every frame.
+    Batching clips of different lengths needs a fixed ``frames``.
+    ``transform`` maps the video tensor; ``filter`` keeps the manifest rows (dicts) it returns True for.
+    The object holds no open files, so DataLoader workers can copy it.
+    """
+
+    def __init__(self, root: str | Path, frames: int | None = None, sampling: str = "uniform",
+                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 filter: Callable[[dict], bool] | None = None) -> None:
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+        if sampling == "all" and frames is not None:
+            raise ValueError("sampling='all' takes every frame; leave frames unset")
+        if frames is not None and frames < 1:
+            raise ValueError(f"frames must be at least 1, got {frames}")
+        self.root = Path(root)
+        self.frames = frames
+        self.transform = transform
+        self.rows = [row for row in read_manifest(self.root).to_pylist() if filter is None or filter(row)]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict:
+        row = self.rows[index]
+        frame_indices = self.frame_indices(row["n_frames"])
+        video = torch.from_numpy(read_frames(self.root / row["path"], frame_indices))
+        video = video.permute(0, 3, 1, 2).contiguous()
+        if self.transform is not None:
+            video = self.transform(video)
+        return {
+            "video": video,
+            "label": torch.tensor(row["label"], dtype=torch.int64),
+            "pspi": torch.from_numpy(self._pspi_at(row, frame_indices)),
+            "clip_id": row["clip_id"],
+            "split_group": row["split_group"],
+        }
+
+    def frame_indices(self, n_frames: int) -> np.ndarray:
+        if self.frames is None:
+            return np.arange(n_frames)
+        return np.linspace(0, n_frames - 1, self.frames).round().astype(np.int64)
+
+    def _pspi_at(self, row: dict, frame_indices: np.ndarray) -> np.ndarray:
+        """The track's PSPI at the video's frames, matched by time since track and video fps may differ."""
+        track = MotionTrack.load(self.root / row["track"]) if row["track"] else None
+        if track is None or track.pspi is None:
+            return np.full(len(frame_indices), np.nan, dtype=np.float32)
+        track_positions = frame_indices / row["fps"] * track.fps
+        return np.interp(track_positions, np.arange(track.n_frames), track.pspi).astype(np.float32)

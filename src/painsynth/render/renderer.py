@@ -1,0 +1,239 @@
+"""Offscreen head renderer on moderngl: EGL on Mesa llvmpipe without a GPU, the GPU's driver with one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import sparse
+
+from painsynth.animate import HeadMesh
+from painsynth.render.cameras import Camera
+from painsynth.render.scene import Lighting
+
+_MESH_VERTEX = """
+#version 330
+uniform mat4 view_projection;
+in vec3 in_position;
+in vec3 in_normal;
+in vec2 in_uv;
+out vec3 world_position;
+out vec3 world_normal;
+out vec2 uv;
+void main() {
+    world_position = in_position;
+    world_normal = in_normal;
+    uv = in_uv;
+    gl_Position = view_projection * vec4(in_position, 1.0);
+}
+"""
+
+# Skin: wrap lighting with a wider wrap for red than for blue, so the shadow terminator turns
+# warm as light scattered under the skin would make it; Blinn-Phong highlights scaled by the
+# gloss map (lips and eyes wet, hair dull) with Schlick's Fresnel for grazing sheen.
+_MESH_FRAGMENT = """
+#version 330
+uniform sampler2D albedo_map;
+uniform sampler2D gloss_map;
+uniform vec3 camera_position;
+uniform vec3 key_direction;
+uniform vec3 key_color;
+uniform vec3 fill_direction;
+uniform vec3 fill_color;
+uniform vec3 ambient_color;
+in vec3 world_position;
+in vec3 world_normal;
+in vec2 uv;
+out vec4 frag_color;
+
+const vec3 WRAP = vec3(0.45, 0.25, 0.2);
+
+vec3 light(vec3 n, vec3 v, vec3 l, vec3 color, vec3 albedo, float gloss) {
+    float ndl = dot(n, l);
+    vec3 diffuse = max(vec3(0.0), (ndl + WRAP) / (1.0 + WRAP));
+    vec3 h = normalize(l + v);
+    float fresnel = 0.04 + 0.96 * pow(1.0 - max(dot(h, v), 0.0), 5.0);
+    float shininess = mix(12.0, 90.0, gloss);
+    float specular = pow(max(dot(n, h), 0.0), shininess) * mix(0.05, 0.5, gloss) * fresnel * 4.0;
+    return color * (albedo * diffuse + specular * step(0.0, ndl));
+}
+
+void main() {
+    vec3 n = normalize(world_normal);
+    if (!gl_FrontFacing) n = -n;
+    vec3 v = normalize(camera_position - world_position);
+    vec3 albedo = pow(texture(albedo_map, uv).rgb, vec3(2.2));
+    float gloss = texture(gloss_map, uv).r;
+    vec3 color = ambient_color * albedo * (0.75 + 0.25 * n.z);
+    color += light(n, v, normalize(key_direction), key_color, albedo, gloss);
+    color += light(n, v, normalize(fill_direction), fill_color, albedo, gloss);
+    frag_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
+}
+"""
+
+_BACKGROUND_VERTEX = """
+#version 330
+in vec2 in_corner;
+out vec2 uv;
+void main() {
+    uv = in_corner * 0.5 + 0.5;
+    gl_Position = vec4(in_corner, 0.0, 1.0);
+}
+"""
+
+_BACKGROUND_FRAGMENT = """
+#version 330
+uniform sampler2D background;
+in vec2 uv;
+out vec4 frag_color;
+void main() { frag_color = vec4(texture(background, uv).rgb, 1.0); }
+"""
+
+
+def create_context():
+    import moderngl
+
+    try:
+        return moderngl.create_standalone_context(backend="egl")
+    except Exception as exc:  # moderngl raises plain Exception when EGL is missing
+        raise RuntimeError(
+            f"cannot create an offscreen OpenGL context with EGL ({exc}); install Mesa's EGL "
+            "(Debian: libegl1 libgl1-mesa-dri) or a GPU driver"
+        ) from None
+
+
+class VertexNormals:
+    """Area-weighted smooth normals of a fixed triangle list, for many frames at once."""
+
+    def __init__(self, triangles: np.ndarray, n_vertices: int):
+        self.triangles = triangles
+        rows = triangles.reshape(-1)
+        cols = np.repeat(np.arange(len(triangles)), 3)
+        self._incidence = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_vertices, len(triangles))
+        )
+
+    def __call__(self, vertices: np.ndarray) -> np.ndarray:
+        """[T, V, 3] vertices → [T, V, 3] unit normals."""
+        a, b, c = (vertices[:, self.triangles[:, k]] for k in range(3))
+        face_normals = np.cross(b - a, c - a)  # length = twice the area: area weighting for free
+        frames, n_faces = face_normals.shape[:2]
+        summed = self._incidence @ face_normals.transpose(1, 0, 2).reshape(n_faces, frames * 3)
+        normals = summed.reshape(-1, frames, 3).transpose(1, 0, 2)
+        length = np.linalg.norm(normals, axis=2, keepdims=True)
+        return (normals / np.maximum(length, 1e-12)).astype(np.float32)
+
+
+class Renderer:
+    """Renders one identity at a time from several cameras; keep one per process and reuse it."""
+
+    def __init__(self, width: int = 224, height: int = 224, samples: int = 0):
+        """`samples` > 0 turns on multisample anti-aliasing; on llvmpipe 2 samples halve the speed."""
+        import moderngl
+
+        self.size = (width, height)
+        self.ctx = create_context()
+        samples = min(samples, self.ctx.max_samples)
+        self._target = self.ctx.framebuffer(
+            color_attachments=[self.ctx.renderbuffer(self.size, 4, samples=samples)],
+            depth_attachment=self.ctx.depth_renderbuffer(self.size, samples=samples),
+        )
+        # Multisampled pixels must be resolved into a plain buffer before they can be read.
+        self._resolved = (
+            self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(self.size, 4)]) if samples else self._target
+        )
+        self._mesh_program = self.ctx.program(vertex_shader=_MESH_VERTEX, fragment_shader=_MESH_FRAGMENT)
+        self._background_program = self.ctx.program(
+            vertex_shader=_BACKGROUND_VERTEX, fragment_shader=_BACKGROUND_FRAGMENT
+        )
+        corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
+        self._quad = self.ctx.vertex_array(
+            self._background_program, [(self.ctx.buffer(corners.tobytes()), "2f", "in_corner")]
+        )
+        self._mipmap_filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+        self._mesh_resources: list = []
+        self._vao = None
+
+    def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray) -> None:
+        """Upload an identity's topology, UVs and textures (replaces the previous identity)."""
+        from painsynth.animate import load_anny
+
+        for resource in self._mesh_resources:
+            resource.release()
+        corners = np.stack([mesh.triangles.reshape(-1), mesh.triangle_uv_ids.reshape(-1)], axis=1)
+        unique, corner_to_render = np.unique(corners, axis=0, return_inverse=True)
+        self._render_to_vertex = unique[:, 0]
+        uvs = load_anny().texture_coordinates.numpy()[unique[:, 1]].astype("f4")
+        self._normals = VertexNormals(mesh.triangles, len(mesh.vertex_ids))
+        self._dynamic = self.ctx.buffer(reserve=len(unique) * 24, dynamic=True)
+        uv_buffer = self.ctx.buffer(uvs.tobytes())
+        index_buffer = self.ctx.buffer(corner_to_render.astype("i4").reshape(-1).tobytes())
+        self._vao = self.ctx.vertex_array(
+            self._mesh_program,
+            [(self._dynamic, "3f 3f", "in_position", "in_normal"), (uv_buffer, "2f", "in_uv")],
+            index_buffer=index_buffer,
+        )
+        self._albedo = self._texture(albedo)
+        self._gloss = self._texture(gloss[..., None] if gloss.ndim == 2 else gloss)
+        self._mesh_resources = [self._dynamic, uv_buffer, index_buffer, self._vao, self._albedo, self._gloss]
+
+    def _texture(self, image: np.ndarray):
+        # Texture rows run from v = 1 at the top; OpenGL's first row is v = 0.
+        data = np.ascontiguousarray(np.flipud(image), dtype=np.uint8)
+        texture = self.ctx.texture((data.shape[1], data.shape[0]), data.shape[2], data.tobytes())
+        texture.build_mipmaps()
+        texture.filter = self._mipmap_filter
+        return texture
+
+    def render_clip(
+        self, vertices: np.ndarray, cameras: list[Camera], lighting: Lighting, backgrounds: list[np.ndarray]
+    ) -> Iterator[list[np.ndarray]]:
+        """For each frame of `vertices` [T, V, 3], the uint8 RGB images seen by each camera."""
+        if self._vao is None:
+            raise RuntimeError("load_identity() must be called before render_clip()")
+        background_textures = [self._texture(b) for b in backgrounds]
+        normals = self._normals(vertices)
+        interleaved = np.concatenate([vertices, normals], axis=2)[:, self._render_to_vertex].astype("f4")
+        self._set_lighting(lighting)
+        try:
+            for frame in interleaved:
+                self._dynamic.write(frame.tobytes())
+                yield [self._draw(camera, background) for camera, background in zip(cameras, background_textures)]
+        finally:
+            for texture in background_textures:
+                texture.release()
+
+    def _set_lighting(self, lighting: Lighting) -> None:
+        program = self._mesh_program
+        program["key_direction"].value = lighting.key_direction
+        program["key_color"].value = lighting.key_color
+        program["fill_direction"].value = lighting.fill_direction
+        program["fill_color"].value = lighting.fill_color
+        program["ambient_color"].value = lighting.ambient_color
+
+    def _draw(self, camera: Camera, background) -> np.ndarray:
+        import moderngl
+
+        self._target.use()
+        self._target.clear(depth=1.0)
+        self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        background.use(location=0)
+        self._background_program["background"].value = 0
+        self._quad.render(moderngl.TRIANGLE_STRIP)
+        self.ctx.enable(moderngl.DEPTH_TEST)
+        self._albedo.use(location=1)
+        self._gloss.use(location=2)
+        program = self._mesh_program
+        program["albedo_map"].value = 1
+        program["gloss_map"].value = 2
+        program["camera_position"].value = tuple(map(float, camera.eye))
+        view_projection = camera.projection_matrix() @ camera.view_matrix()
+        program["view_projection"].write(view_projection.T.astype("f4").tobytes())
+        self._vao.render(moderngl.TRIANGLES)
+        if self._resolved is not self._target:
+            self.ctx.copy_framebuffer(self._resolved, self._target)
+        pixels = np.frombuffer(self._resolved.read(components=3), dtype=np.uint8)
+        return np.flipud(pixels.reshape(self.size[1], self.size[0], 3))
+
+    def release(self) -> None:
+        self.ctx.release()

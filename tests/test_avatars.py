@@ -1,0 +1,198 @@
+"""Avatar bank: balanced, reproducible identities and textures that paint what the spec says."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from painsynth import avatars
+from painsynth.avatars import (
+    ADULT_AGE_BANDS,
+    EYE_COLORS,
+    FACIAL_HAIR,
+    HAIR_COLORS,
+    HAIR_STYLES,
+    MONK_TONES,
+    AvatarSpec,
+    appearance_maps,
+    load_bank,
+    sample_avatars,
+    save_bank,
+)
+
+SIZE = 1024
+
+
+@pytest.fixture(scope="module")
+def bank() -> list[AvatarSpec]:
+    return sample_avatars(200, seed=11)
+
+
+@pytest.fixture(scope="module")
+def person() -> AvatarSpec:
+    """A light-skinned adult man with dark hair: every feature has contrast against the skin."""
+    spec = sample_avatars(1, seed=3)[0]
+    return dataclasses.replace(
+        spec, gender="male", monk_tone=2, skin_hex=MONK_TONES[1], hair_style="straight",
+        hair_color="black", eye_color="brown", facial_hair="none",
+    )
+
+
+def _luminance(albedo: np.ndarray) -> np.ndarray:
+    return albedo.reshape(-1, 3).astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def _region(name: str) -> np.ndarray:
+    """Flat texel indices of a named region of the reference head."""
+    layout, where = avatars._uv_layout(SIZE), avatars._fields(SIZE)
+    x, _, z = where.face.T
+    regions = {
+        "cheeks": where.head_skin & (where.facing > 0.5) & ((np.abs(x) - 0.62) ** 2 + (z + 0.62) ** 2 < 0.04),
+        "scalp_top": where.head_skin & (where.elevation > 55),
+        "iris": (where.eye_angle < 0.6 * avatars._IRIS_DEGREES) & (where.eye_angle > avatars._PUPIL_DEGREES + 2),
+        "sclera": (where.eye_angle > 45) & (where.eye_angle < 75),
+    }
+    return layout.texels[regions[name]]
+
+
+def test_same_seed_gives_identical_specs_and_textures():
+    first, second = sample_avatars(6, seed=5), sample_avatars(6, seed=5)
+    assert first == second
+    assert np.array_equal(appearance_maps(first[2], SIZE)["albedo"], appearance_maps(second[2], SIZE)["albedo"])
+
+
+def test_avatar_does_not_depend_on_bank_size():
+    assert sample_avatars(20, seed=9)[:5] == sample_avatars(5, seed=9)
+
+
+def test_different_seeds_give_different_identities():
+    a, b = sample_avatars(10, seed=1), sample_avatars(10, seed=2)
+    assert [s.phenotype for s in a] != [s.phenotype for s in b]
+    assert not np.array_equal(appearance_maps(a[0], SIZE)["albedo"], appearance_maps(b[0], SIZE)["albedo"])
+
+
+def test_bank_is_balanced_over_gender_and_adult_age_bands(bank):
+    genders = Counter(s.gender for s in bank)
+    assert genders == {"female": 100, "male": 100}
+    for gender in ("female", "male"):
+        ages = [s.age_years for s in bank if s.gender == gender]
+        per_band = [sum(lo <= a < hi or (hi == 85 and a == 85) for a in ages) for lo, hi in ADULT_AGE_BANDS]
+        assert min(per_band) >= 20, per_band
+    assert all(18 <= s.age_years <= 85 for s in bank)
+
+
+def test_children_only_when_asked(bank):
+    assert min(s.age_years for s in bank) >= 18
+    with_children = sample_avatars(60, seed=11, children=True)
+    young = [s.age_years for s in with_children if s.age_years < 18]
+    assert len(young) >= 15 and min(young) >= 4
+    assert all(s.facial_hair == "none" for s in with_children if s.age_years < 18)
+
+
+def test_every_monk_tone_appears_and_tracks_ancestry(bank):
+    assert Counter(s.monk_tone for s in bank) == {tone: 20 for tone in range(1, 11)}
+    darkest = np.mean([s.ethnicity["african"] for s in bank if s.monk_tone >= 8])
+    lightest = np.mean([s.ethnicity["african"] for s in bank if s.monk_tone <= 3])
+    assert darkest > lightest + 0.3
+
+
+def test_specs_are_valid_anny_identities(bank):
+    from anny.models.model_data import PHENOTYPE_LABELS as anny_labels
+
+    for spec in bank:
+        assert list(spec.phenotype) == list(anny_labels)
+        assert all(0.0 <= v <= 1.0 for v in spec.phenotype.values())
+        assert sum(spec.ethnicity.values()) == pytest.approx(1.0)
+        assert spec.eye_color in EYE_COLORS and spec.hair_color in HAIR_COLORS
+        assert spec.hair_style in HAIR_STYLES and spec.facial_hair in FACIAL_HAIR
+        assert (spec.phenotype["gender"] > 0.5) == (spec.gender == "female")
+    assert {"bald", "balding"} & {s.hair_style for s in bank if s.gender == "male" and s.age_years > 60}
+    assert Counter(s.facial_hair for s in bank if s.gender == "female") == {"none": 100}
+    eyes = Counter(s.eye_color for s in bank)
+    assert len(eyes) >= 4 and eyes["brown"] + eyes["dark_brown"] > 100
+
+
+def test_age_follows_annys_own_year_mapping(bank):
+    by_age = sorted(bank, key=lambda s: s.age_years)
+    assert by_age[0].phenotype["age"] < by_age[-1].phenotype["age"]
+    thirty = avatars._years_to_anny_age(30.0)
+    assert 0.77 < thirty < 0.83  # anny maps 18 years to 0.77 and 64 to 0.83
+
+
+def test_bank_round_trips_through_json_lines(bank, tmp_path):
+    path = tmp_path / "bank.jsonl"
+    save_bank(bank[:12], path)
+    assert load_bank(path) == bank[:12]
+    assert len(path.read_text().splitlines()) == 12
+    assert AvatarSpec.from_dict(json.loads(json.dumps(bank[0].to_dict()))) == bank[0]
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_appearance_maps_shapes_and_types(person):
+    maps = appearance_maps(person, 256)
+    assert maps["albedo"].shape == (256, 256, 3) and maps["albedo"].dtype == np.uint8
+    assert maps["gloss"].shape == (256, 256) and maps["gloss"].dtype == np.uint8
+
+
+def test_darker_monk_tone_gives_darker_cheeks(person):
+    cheeks = _region("cheeks")
+    means = [
+        _luminance(appearance_maps(dataclasses.replace(person, monk_tone=t, skin_hex=MONK_TONES[t - 1]), SIZE)["albedo"])[cheeks].mean()
+        for t in (2, 6, 9)
+    ]
+    assert means[0] > means[1] + 30 > means[2] + 60
+
+
+def test_iris_differs_from_sclera_and_eyes_are_glossy(person):
+    maps = appearance_maps(person, SIZE)
+    lum = _luminance(maps["albedo"])
+    iris, sclera = _region("iris"), _region("sclera")
+    assert lum[sclera].mean() > lum[iris].mean() + 80
+    assert maps["gloss"].ravel()[sclera].mean() > maps["gloss"].ravel()[_region("cheeks")].mean() + 60
+
+
+def test_bald_scalp_has_no_hair(person):
+    scalp, cheeks = _region("scalp_top"), _region("cheeks")
+
+    def hair_share(spec: AvatarSpec) -> float:
+        lum = _luminance(appearance_maps(spec, SIZE)["albedo"])
+        return float(np.mean(lum[scalp] < 0.6 * np.median(lum[cheeks])))
+
+    assert hair_share(dataclasses.replace(person, hair_style="bald")) < 0.01
+    assert hair_share(person) > 0.9
+
+
+def test_facial_hair_darkens_the_chin(person):
+    where = avatars._fields(SIZE)
+    chin = avatars._uv_layout(SIZE).texels[where.head_skin & (np.abs(where.face[:, 0]) < 0.3) & (np.abs(where.face[:, 2] + 1.65) < 0.1) & (where.facing > 0.3)]
+    shaven = _luminance(appearance_maps(person, SIZE)["albedo"])[chin].mean()
+    bearded = _luminance(appearance_maps(dataclasses.replace(person, facial_hair="beard"), SIZE)["albedo"])[chin].mean()
+    assert bearded < 0.5 * shaven
+
+
+@pytest.mark.parametrize("count", [0, -3, 2.5, True, "4"])
+def test_bad_count_raises(count):
+    with pytest.raises(ValueError, match="count"):
+        sample_avatars(count, seed=1)
+
+
+@pytest.mark.parametrize("seed", [None, 1.5, "7", -1, False])
+def test_bad_seed_raises(seed):
+    with pytest.raises(ValueError, match="seed"):
+        sample_avatars(3, seed=seed)
+
+
+def test_bad_texture_size_raises(person):
+    with pytest.raises(ValueError, match="size"):
+        appearance_maps(person, 16)
+
+
+def test_incomplete_spec_dict_raises(bank):
+    d = bank[0].to_dict()
+    del d["monk_tone"]
+    with pytest.raises(ValueError, match="monk_tone"):
+        AvatarSpec.from_dict(d)
