@@ -24,6 +24,7 @@ def manifest_row(clip_id, **columns):
         "avatar_id": "avatar-0007", "gender": "female", "age": 42.5, "african": 0.25, "asian": 0.5,
         "caucasian": 0.25, "skin_tone": 6, "view": "frontal", "yaw": 0.0, "pitch": -10.0, "fps": 25.0,
         "n_frames": 10, "width": WIDTH, "height": HEIGHT, "seed": 1234, "sha256": "0" * 64,
+        "motion_id": "m-1", "background": "solid",
     }
     row.update(columns)
     return row
@@ -105,17 +106,17 @@ def test_read_manifest_errors(tmp_path):
     with pytest.raises(ManifestError, match="not a readable Parquet manifest"):
         read_manifest(tmp_path)
     pq.write_table(pa.table({"clip_id": ["a"], "path": ["a.mp4"]}), tmp_path / "manifest.parquet")
-    with pytest.raises(ManifestError, match=r"lacks columns \['track', 'split_group'"):
+    with pytest.raises(ManifestError, match=r"lacks columns \['split_group', 'source'"):
         read_manifest(tmp_path / "manifest.parquet")
 
 
 def test_read_manifest_keeps_extra_columns_and_restores_types(tmp_path):
-    table = pa.Table.from_pylist([manifest_row("clip-a")]).append_column("motion_id", pa.array(["m1"]))
+    table = pa.Table.from_pylist([manifest_row("clip-a")]).append_column("rater", pa.array(["m1"]))
     assert table.schema.field("label").type == pa.int64()
     pq.write_table(table, tmp_path / "manifest.parquet")
     read = read_manifest(tmp_path)
     assert read.schema.field("label").type == pa.int8()
-    assert read.column("motion_id").to_pylist() == ["m1"]
+    assert read.column("rater").to_pylist() == ["m1"]
 
 
 def test_dataloader_with_workers_gives_sampled_frames_labels_and_pspi(dataset_folder):

@@ -19,9 +19,9 @@ from painsynth.tracks import ARKIT_BLENDSHAPES
 # Share of the head rotation each bone of the neck chain takes; a whole-head turn bends the neck too.
 HEAD_ROTATION_SHARE = {"neck01": 0.15, "neck02": 0.2, "neck03": 0.25, "head": 0.4}
 # Vertices kept below the neck base, as a share of the neck-to-crown height: enough for shoulders.
-SHOULDER_DEPTH = 0.55
+SHOULDER_DEPTH = 0.9
 # Vertices further than this share of the neck-to-crown height from the midline are arms, not shoulders.
-SHOULDER_HALF_WIDTH = 1.1
+SHOULDER_HALF_WIDTH = 1.8
 
 
 @functools.lru_cache(maxsize=1)

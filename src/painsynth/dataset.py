@@ -49,6 +49,8 @@ MANIFEST_COLUMNS = pa.schema([
     pa.field("height", pa.int32(), nullable=False),
     pa.field("seed", pa.int64()),
     pa.field("sha256", pa.string(), nullable=False),  # of the mp4
+    pa.field("motion_id", pa.string()),  # the motion clip; all its avatars and views share it
+    pa.field("background", pa.string()),  # solid | gradient | noise | image
 ])
 
 
@@ -84,9 +86,12 @@ def read_manifest(path_or_folder: str | Path) -> pa.Table:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise ManifestError(f"{path}: not a readable Parquet manifest ({exc})") from None
-    missing = [name for name in MANIFEST_COLUMNS.names if name not in table.column_names]
+    missing = [f.name for f in MANIFEST_COLUMNS if not f.nullable and f.name not in table.column_names]
     if missing:
         raise ManifestError(f"{path}: manifest lacks columns {missing}")
+    for field in MANIFEST_COLUMNS:
+        if field.name not in table.column_names:
+            table = table.append_column(field.name, pa.nulls(len(table), field.type))
     wanted = pa.schema([MANIFEST_COLUMNS.field(name) if name in MANIFEST_COLUMNS.names else field
                         for name, field in zip(table.column_names, table.schema)])
     try:
@@ -97,7 +102,8 @@ def read_manifest(path_or_folder: str | Path) -> pa.Table:
 
 def _check_columns(row: dict, path: Path) -> None:
     name = f"{path}: row {row.get('clip_id', '?')!r}"
-    missing = [c for c in MANIFEST_COLUMNS.names if c not in row]
+    # A nullable column may be left out (a real clip has no avatar); a required one may not.
+    missing = [f.name for f in MANIFEST_COLUMNS if not f.nullable and f.name not in row]
     unknown = sorted(set(row) - set(MANIFEST_COLUMNS.names))
     if missing or unknown:
         raise ManifestError(f"{name}: missing columns {missing}, unknown columns {unknown}")
@@ -123,7 +129,7 @@ def _check_values(rows: list[dict], path: Path) -> None:
 
 
 def _column(field: pa.Field, rows: list[dict], path: Path) -> pa.Array:
-    values = [row[field.name] for row in rows]
+    values = [row.get(field.name) for row in rows]
     try:
         column = pa.array(values, type=field.type)
     except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:

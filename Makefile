@@ -1,0 +1,35 @@
+# Two commands, each of which installs what it needs on a fresh machine:
+#   make demo   renders a small dataset and a contact sheet, and prints where they are
+#   make test   runs the whole test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench clean-demo system-libs
+
+demo: $(STAMP)
+	$(VENV)/bin/painsynth generate --config configs/demo.yaml
+	$(VENV)/bin/painsynth preview --avatars 8 --views front,left45 --seed 1 --out demo/syn/preview.png
+	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/); contact sheet: $(CURDIR)/demo/syn/preview.png"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/render_throughput.py
+
+# Offscreen OpenGL needs Mesa's EGL; Debian images usually have it already.
+system-libs:
+	@ldconfig -p | grep -q libEGL_mesa.so.0 || { apt-get update -qq && apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri; }
+
+# torch 2.13.0 first: pip takes the CPU build from the machine's local wheel folder, instead of
+# letting anny's plain `torch` requirement pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml | system-libs
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean-demo:
+	rm -rf demo

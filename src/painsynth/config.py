@@ -1,0 +1,147 @@
+"""The settings of a `generate` run: defaults, YAML config files, validation with one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from painsynth.render.cameras import parse_views
+from painsynth.render.scene import BACKGROUND_KINDS
+
+MIN_FRAMES = 8
+
+
+class ConfigError(ValueError):
+    """A setting has a value that is not allowed; the message names it and what is allowed."""
+
+
+@dataclass
+class GenerateConfig:
+    out: Path = Path("data/syn")
+    clips: int = 10  # motion clips
+    per_motion: int = 1  # avatars that play each motion clip
+    avatars: int | None = None  # bank size; None: one new avatar per performance
+    views: list[str] = field(default_factory=lambda: ["front"])
+    seed: int = 0
+    frames: int = 138
+    fps: float = 25.0
+    size: int = 224
+    jitter: float = 0.0
+    backgrounds: list[str] = field(default_factory=lambda: ["solid", "gradient", "noise"])
+    background_folder: Path | None = None
+    levels: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    clips_per_performer: int = 5
+    children: bool = False
+    motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    msaa: int = 0
+    crf: int = 18
+
+    @property
+    def bank_size(self) -> int:
+        return self.avatars or self.clips * self.per_motion
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        for key, value in data.items():
+            if isinstance(value, Path):
+                data[key] = str(value)
+        return data
+
+    def settings_that_shape_data(self) -> dict:
+        """What must match for a re-run to resume a dataset instead of mixing two."""
+        data = self.to_dict()
+        for key in ("out", "workers"):
+            data.pop(key)
+        return data
+
+
+def _positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def load_config_file(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file must be a YAML mapping of option: value")
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+def make_config(**values) -> GenerateConfig:
+    """Build and validate a config from option values (None means 'not given': keep the default)."""
+    known = {f.name for f in dataclasses.fields(GenerateConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    config = GenerateConfig(**{k: v for k, v in values.items() if v is not None})
+    return validate(config)
+
+
+def _as_list(value) -> list:
+    return value.split(",") if isinstance(value, str) else list(value)
+
+
+def validate(config: GenerateConfig) -> GenerateConfig:
+    _positive_int("clips", config.clips)
+    _positive_int("per_motion", config.per_motion)
+    if config.avatars is not None:
+        _positive_int("avatars", config.avatars)
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {config.seed!r}")
+    _positive_int("frames", config.frames, MIN_FRAMES)
+    _positive_int("clips_per_performer", config.clips_per_performer)
+    _positive_int("workers", config.workers)
+    if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1 <= config.fps <= 240:
+        raise ConfigError(f"fps must be a number from 1 to 240, got {config.fps!r}")
+    size = _positive_int("size", config.size, 32)
+    if size % 2 or size > 2048:
+        raise ConfigError(f"size must be an even number of pixels from 32 to 2048, got {size}")
+    if not isinstance(config.jitter, (int, float)) or not 0 <= config.jitter <= 1:
+        raise ConfigError(f"jitter must be a number from 0 to 1, got {config.jitter!r}")
+    if config.msaa not in (0, 2, 4):
+        raise ConfigError(f"msaa must be 0, 2 or 4 samples, got {config.msaa!r}")
+    if not isinstance(config.crf, int) or not 0 <= config.crf <= 51:
+        raise ConfigError(f"crf must be an integer from 0 to 51, got {config.crf!r}")
+    try:
+        config.views = parse_views(config.views)
+    except ValueError as exc:
+        raise ConfigError(f"views: {exc}") from None
+    config.backgrounds = [b.strip() for b in _as_list(config.backgrounds) if b.strip()]
+    bad = [b for b in config.backgrounds if b not in BACKGROUND_KINDS] or ([] if config.backgrounds else ["(none)"])
+    if bad:
+        raise ConfigError(f"unknown background kind {', '.join(bad)}; allowed: {', '.join(BACKGROUND_KINDS)}")
+    config.levels = _levels(config.levels)
+    config.out = Path(config.out)
+    if config.background_folder is not None:
+        config.background_folder = Path(config.background_folder)
+        if "image" not in config.backgrounds:
+            config.backgrounds.append("image")
+    elif "image" in config.backgrounds:
+        raise ConfigError("background kind 'image' needs a background folder (--backgrounds-dir DIR)")
+    if config.motions is not None:
+        config.motions = Path(config.motions)
+    return config
+
+
+def _levels(value) -> list[int]:
+    try:
+        levels = sorted({int(v) for v in _as_list(value)})
+    except (TypeError, ValueError):
+        raise ConfigError(f"levels must be pain levels from 0 to 4, got {value!r}") from None
+    if not levels or levels[0] < 0 or levels[-1] > 4:
+        raise ConfigError(f"levels must be pain levels from 0 to 4, got {value!r}")
+    return levels

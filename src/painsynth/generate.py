@@ -1,0 +1,370 @@
+"""`painsynth generate`: motion clips × avatars × views → H.264 videos, motion tracks and a manifest.
+
+The work unit is one performance: one motion clip played by one avatar, rendered in every view.
+Units are seeded from (seed, motion, avatar slot) alone, so the output does not depend on the
+worker count or order. Each finished unit leaves a small JSON of its manifest rows under
+`.rows/`; a re-run skips units whose rows and videos check out and redoes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from painsynth import __version__
+from painsynth.config import ConfigError, GenerateConfig
+from painsynth.dataset import MANIFEST_NAME, write_manifest
+from painsynth.fileio import atomic_path, remove_partials, sha256_of
+from painsynth.tracks import LEVEL_NAMES, MotionTrack, TrackError
+
+ROWS_DIR = ".rows"
+ERROR_LOG = "errors.jsonl"
+DATASET_JSON = "dataset.json"
+AVATAR_BANK = "avatars.jsonl"
+TRACK_SUFFIX = ".npz"
+
+
+class GenerateError(RuntimeError):
+    """The run cannot start (bad output folder, mismatched earlier run, no motions)."""
+
+
+@dataclass(frozen=True)
+class Performance:
+    """One motion clip played by one avatar: the unit of work."""
+
+    unit_id: str
+    motion_id: str
+    track: str  # relative to the dataset folder
+    avatar: dict  # AvatarSpec.to_dict()
+    seed: int
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    written: int = 0  # clips (one per view)
+    skipped: int = 0
+    failed: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    rows: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def _derived_seed(*parts: int) -> int:
+    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
+
+
+def software_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"painsynth": __version__}
+    for package in ("anny", "moderngl", "av", "torch", "numpy"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def prepare_output(config: GenerateConfig) -> None:
+    """Create the output folder, or check that an earlier run there used the same settings."""
+    out = config.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test{TRACK_SUFFIX}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise GenerateError(f"{out}: output folder is not writable ({exc.strerror or exc})") from None
+    record = out / DATASET_JSON
+    if record.exists():
+        earlier = json.loads(record.read_text()).get("config", {})
+        earlier = {k: v for k, v in earlier.items() if k not in ("out", "workers")}
+        now = config.settings_that_shape_data()
+        changed = sorted(k for k in now if earlier.get(k) != now[k])
+        if changed:
+            raise GenerateError(
+                f"{out}: holds a dataset made with other settings ({', '.join(changed)} differ); "
+                "use a new --out folder or the same settings to resume"
+            )
+    remove_partials(out)
+    with atomic_path(record) as tmp:
+        tmp.write_text(json.dumps({
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seed": config.seed,
+            "config": config.to_dict(),
+            "versions": software_versions(),
+        }, indent=2))
+
+
+def prepare_motions(config: GenerateConfig) -> list[tuple[str, str]]:
+    """Write (or reuse) the motion tracks under tracks/; return (motion_id, relative track path) pairs."""
+    tracks_dir = config.out / "tracks"
+    tracks_dir.mkdir(exist_ok=True)
+    if config.motions is not None:
+        return _copy_motions(config.motions, tracks_dir)
+    from painsynth.procedural import make_track
+
+    motions = []
+    for index in range(config.clips):
+        level = config.levels[index % len(config.levels)]
+        motion_id = f"m{index:05d}-{LEVEL_NAMES[level]}"
+        path = tracks_dir / f"{motion_id}{TRACK_SUFFIX}"
+        if not _readable_track(path):
+            performer = f"perf-{index // config.clips_per_performer:04d}"
+            track = make_track(level, _derived_seed(config.seed, 1, index), config.frames, config.fps, performer)
+            track.save(path)
+        motions.append((motion_id, f"tracks/{path.name}"))
+    return motions
+
+
+def _readable_track(path: Path) -> bool:
+    try:
+        MotionTrack.load(path)
+        return True
+    except TrackError:
+        return False
+
+
+def _copy_motions(folder: Path, tracks_dir: Path) -> list[tuple[str, str]]:
+    if not folder.is_dir():
+        raise GenerateError(f"{folder}: motions folder does not exist")
+    sources = sorted(folder.rglob(f"*{TRACK_SUFFIX}"))
+    if not sources:
+        raise GenerateError(f"{folder}: motions folder has no motion tracks (*{TRACK_SUFFIX})")
+    motions = []
+    for source in sources:
+        track = MotionTrack.load(source)
+        if not 0 <= track.label <= 4:
+            raise GenerateError(f"{source}: motion track has no pain label 0-4 (label {track.label})")
+        target = tracks_dir / source.name
+        if not target.exists():
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
+        motions.append((source.stem, f"tracks/{source.name}"))
+    return motions
+
+
+def plan_performances(config: GenerateConfig, motions: list[tuple[str, str]], bank: list) -> list[Performance]:
+    units = []
+    for index, (motion_id, track) in enumerate(motions):
+        for slot in range(config.per_motion):
+            avatar = bank[(index * config.per_motion + slot) % len(bank)]
+            units.append(Performance(
+                unit_id=f"{motion_id}__{avatar.avatar_id}",
+                motion_id=motion_id,
+                track=track,
+                avatar=avatar.to_dict(),
+                seed=_derived_seed(config.seed, 2, index, slot),
+            ))
+    return units
+
+
+def finished_rows(out: Path, unit: Performance) -> list[dict] | None:
+    """The unit's manifest rows if it was completed and its videos are intact, else None."""
+    rows_file = out / ROWS_DIR / f"{unit.unit_id}.json"
+    try:
+        rows = json.loads(rows_file.read_text())
+    except (OSError, ValueError):
+        return None
+    for row in rows:
+        video = out / row["path"]
+        if not video.is_file() or sha256_of(video) != row["sha256"]:
+            return None
+    return rows
+
+
+# --- worker side: one renderer and anny rig per process -------------------------------------
+
+_worker: dict = {}
+
+
+def _init_worker(size: int, msaa: int, single_thread: bool) -> None:
+    import torch
+
+    from painsynth.animate import HeadRig
+    from painsynth.render import Renderer
+
+    if single_thread:
+        torch.set_num_threads(1)  # one process per core does better than threads fighting
+    _worker["rig"] = HeadRig()
+    _worker["renderer"] = Renderer(size, size, samples=msaa)
+    _worker["maps"] = {}
+
+
+def _appearance(spec) -> dict:
+    from painsynth.avatars import appearance_maps
+
+    cache = _worker["maps"]
+    if spec.avatar_id not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[spec.avatar_id] = appearance_maps(spec)
+    return cache[spec.avatar_id]
+
+
+def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
+    """Render one performance in every view; return its manifest rows (videos already on disk)."""
+    from painsynth.avatars import AvatarSpec
+    from painsynth.render import frame_head, make_background, sample_lighting
+    from painsynth.render.scene import background_images
+    from painsynth.video import H264Writer
+
+    if not _worker:
+        _init_worker(config.size, config.msaa, single_thread=False)
+    out = config.out
+    spec = AvatarSpec.from_dict(unit.avatar)
+    track = MotionTrack.load(out / unit.track)
+    if track.n_frames == 0:
+        raise TrackError(f"{unit.track}: motion track has no frames")
+    identity = _worker["rig"].identity(spec.phenotype)
+    vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
+    rng = np.random.default_rng(unit.seed)
+    lighting = sample_lighting(rng)
+    images = background_images(config.background_folder) if config.background_folder else None
+    cameras, backgrounds, kinds = [], [], []
+    for view in config.views:
+        cameras.append(frame_head(identity.mesh.head_box, view, config.jitter, rng))
+        kinds.append(config.backgrounds[rng.integers(len(config.backgrounds))])
+        backgrounds.append(make_background(kinds[-1], (config.size, config.size), rng, images))
+    renderer = _worker["renderer"]
+    maps = _appearance(spec)
+    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
+    with ExitStack() as stack:
+        writers = [stack.enter_context(H264Writer(p, track.fps, config.size, config.size, crf=config.crf))
+                   for p in paths]
+        for images_of_frame in renderer.render_clip(vertices, cameras, lighting, backgrounds):
+            for writer, image in zip(writers, images_of_frame):
+                writer.write(image)
+    rows = [_manifest_row(unit, spec, track, camera, kind, path, config)
+            for camera, kind, path in zip(cameras, kinds, paths)]
+    with atomic_path(out / ROWS_DIR / f"{unit.unit_id}.json") as tmp:
+        tmp.write_text(json.dumps(rows))
+    return rows
+
+
+def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path: Path, config) -> dict:
+    ethnicity = spec.ethnicity
+    pspi_max = track.pspi_max
+    return {
+        "track": unit.track,
+        "clip_id": f"{unit.unit_id}__{camera.view}",
+        "path": path.relative_to(config.out).as_posix(),
+        "split_group": track.subject or unit.motion_id,
+        "source": "procedural" if track.source == "procedural" else "captured",
+        "label": int(track.label),
+        "pspi_max": None if np.isnan(pspi_max) else pspi_max,
+        "avatar_id": spec.avatar_id,
+        "gender": spec.gender,
+        "age": float(spec.age_years),
+        "african": ethnicity["african"],
+        "asian": ethnicity["asian"],
+        "caucasian": ethnicity["caucasian"],
+        "skin_tone": int(spec.monk_tone),
+        "view": camera.view,
+        "yaw": camera.yaw,
+        "pitch": camera.pitch,
+        "fps": float(track.fps),
+        "n_frames": track.n_frames,
+        "width": config.size,
+        "height": config.size,
+        "seed": unit.seed,
+        "sha256": sha256_of(path),
+        "motion_id": unit.motion_id,
+        "background": background,
+    }
+
+
+# --- driver ---------------------------------------------------------------------------------
+
+
+def _record_error(out: Path, unit: Performance, exc: BaseException) -> str:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    line = f"{unit.unit_id}: {reason}"
+    with open(out / ERROR_LOG, "a") as log:
+        log.write(json.dumps({"time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              "unit": unit.unit_id, "track": unit.track, "error": reason}) + "\n")
+    return line
+
+
+def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tuple[Performance, list | BaseException]]:
+    if config.workers == 1 or len(units) <= 1:
+        for unit in units:
+            try:
+                yield unit, render_performance(unit, config)
+            except Exception as exc:  # recorded and reported; the run goes on with the next unit
+                yield unit, exc
+        return
+    workers = min(config.workers, len(units))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(config.size, config.msaa, True)) as pool:
+        futures = {pool.submit(render_performance, unit, config): unit for unit in units}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:
+                yield futures[future], exc
+
+
+def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Make (or resume) the dataset that `config` describes; return what happened."""
+    from painsynth.avatars import load_bank, sample_avatars, save_bank
+    from painsynth.render.scene import background_images, check_background_images
+
+    started = time.perf_counter()
+    if config.background_folder is not None:
+        check_background_images(background_images(config.background_folder))
+    prepare_output(config)
+    out = config.out
+    bank = sample_avatars(config.bank_size, config.seed, children=config.children)
+    bank_file = out / AVATAR_BANK
+    if not bank_file.exists() or [a.to_dict() for a in load_bank(bank_file)] != [a.to_dict() for a in bank]:
+        save_bank(bank, bank_file)
+    units = plan_performances(config, prepare_motions(config), bank)
+    summary = RunSummary(out=out)
+    pending = []
+    for unit in units:
+        rows = finished_rows(out, unit)
+        if rows is None:
+            pending.append(unit)
+        else:
+            summary.rows.extend(rows)
+            summary.skipped += len(rows)
+    if on_progress:
+        on_progress(0, len(pending))
+    try:
+        for done, (unit, result) in enumerate(_run_units(pending, config), start=1):
+            if isinstance(result, BaseException):
+                summary.failed += len(config.views)
+                summary.errors.append(_record_error(out, unit, result))
+            else:
+                summary.rows.extend(result)
+                summary.written += len(result)
+                summary.frames += sum(row["n_frames"] for row in result)
+            if on_progress:
+                on_progress(done, len(pending))
+    finally:
+        # Written even when interrupted, so the manifest always lists every clip that is complete.
+        if summary.rows:
+            write_manifest(summary.rows, out / MANIFEST_NAME)
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+__all__ = ["ConfigError", "GenerateError", "Performance", "RunSummary", "generate", "render_performance"]

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from painsynth.cli import app
+
+runner = CliRunner()
+FAST = ["--clips", "1", "--frames", "8", "--size", "32", "--workers", "1"]
+
+
+def test_help_lists_every_subcommand_and_explains_options():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "generate" in result.output and "preview" in result.output
+    result = runner.invoke(app, ["generate", "--help"])
+    assert result.exit_code == 0 and "--per-motion" in result.output and "--views" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--views", "front,sideways"], "unknown view sideways"),
+    (["--clips", "0"], "clips must be an integer >= 1"),
+    (["--clips", "-3"], "clips must be an integer >= 1"),
+    (["--per-motion", "0"], "per_motion must be an integer >= 1"),
+    (["--avatars", "0"], "avatars must be an integer >= 1"),
+    (["--frames", "7"], "frames must be an integer >= 8"),
+    (["--seed", "abc"], "seed must be an integer, got 'abc'"),
+    (["--size", "33"], "size must be an even number"),
+    (["--backgrounds", "plasma"], "unknown background kind plasma"),
+    (["--levels", "0,7"], "levels must be pain levels from 0 to 4"),
+])
+def test_bad_values_get_one_clear_line_and_leave_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", "--out", str(out), *FAST, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["generate", "--out", str(blocker / "out"), *FAST])
+    assert result.exit_code == 2 and "output folder is not writable" in result.output
+
+
+def test_background_folder_errors_stop_before_anything_is_written(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", "--out", str(out), "--backgrounds-dir", str(empty), *FAST])
+    assert result.exit_code == 2 and "background folder has no images" in result.output
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(empty / "ok.png")
+    (empty / "bad.png").write_bytes(b"\x89PNG garbage")
+    result = runner.invoke(app, ["generate", "--out", str(out), "--backgrounds-dir", str(empty), *FAST])
+    assert result.exit_code == 2 and "bad.png: background image cannot be decoded" in result.output
+    assert not out.exists()
+
+
+def test_config_file_supplies_options_and_flags_win(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"out: {tmp_path / 'from-config'}\nclips: 2\nframes: 8\nsize: 32\nworkers: 1\nseed: 3\n")
+    result = runner.invoke(app, ["generate", "--config", str(config), "--clips", "1"])
+    assert result.exit_code == 0, result.output
+    assert "clips written" in result.output and "frames rendered / s" in result.output
+    assert len(list((tmp_path / "from-config").glob("videos/**/*.mp4"))) == 1
+    config.write_text("clips: [oops\n")
+    result = runner.invoke(app, ["generate", "--config", str(config)])
+    assert result.exit_code == 2 and "not valid YAML" in result.output
+
+
+def test_rerun_with_other_settings_is_refused(tmp_path):
+    out = str(tmp_path / "out")
+    assert runner.invoke(app, ["generate", "--out", out, *FAST]).exit_code == 0
+    result = runner.invoke(app, ["generate", "--out", out, *FAST[:-2], "--workers", "1", "--seed", "5"])
+    assert result.exit_code == 2 and "other settings (seed differ)" in result.output
+
+
+def test_preview_writes_a_contact_sheet(tmp_path):
+    out = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["preview", "--avatars", "2", "--views", "front,left45", "--size", "64", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = np.asarray(Image.open(out))
+    assert sheet.shape[1] == 4 * 64  # two views, neutral and pain each
+    assert sheet.shape[0] == 14 + 2 * (14 + 64)  # header and a captioned row per avatar
+    neutral, pain = sheet[28:92, :64].astype(int), sheet[28:92, 64:128].astype(int)
+    assert np.abs(neutral - pain).mean() > 0.5  # the pain face differs from the neutral one
