@@ -27,6 +27,9 @@ SHOULDER_HALF_WIDTH = 1.8
 @functools.lru_cache(maxsize=1)
 def load_anny():
     """The anny model with every phenotype and the 52 ARKit face units (built once per process)."""
+    import warp
+
+    warp.config.quiet = True  # anny's skinning kernels import warp, whose banner would clutter our output
     import anny
 
     model = anny.Anny(phenotypes="all", facial_actions="all")

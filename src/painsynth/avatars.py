@@ -380,7 +380,8 @@ _PARTS: tuple[str, ...] = (
     "eye_cavity.L", "eye_cavity.R", "mouth_cavity", "tongue",
 )
 _PART = {name: i for i, name in enumerate(_PARTS)}
-_SKIN_MASKS = ("face", "lips", "eyelids", "ears", "inside-mouth")
+# MPFB's hand-painted skin regions used here (it ships face, inside-mouth and more besides).
+_SKIN_MASKS = ("lips", "eyelids", "ears")
 _REFERENCE_AGE_YEARS = 30.0
 # Texels whose reference point is lower than this below the eyes are shoulders and body: they
 # get plain skin, as the renderer never shows them.
@@ -704,7 +705,7 @@ _WHITE_HAIR = "d6d2ca"
 _WHITE_STRAND_SHARE = {"grey": 0.4, "white": 0.85}
 _SCLERA = np.array([0.78, 0.72, 0.68], np.float32)
 _PUPIL = np.full(3, 0.01, np.float32)
-_CONJUNCTIVA = np.array([0.45, 0.16, 0.15], np.float32)
+_CONJUNCTIVA_TINT = np.array([0.9, 0.68, 0.68], np.float32)
 _MOUTH = np.array([0.32, 0.08, 0.08], np.float32)
 _TEETH = np.array([0.70, 0.66, 0.56], np.float32)
 _TONGUE = np.array([0.42, 0.12, 0.12], np.float32)
@@ -808,6 +809,7 @@ def _paint_skin(canvas: _Canvas, spec: AvatarSpec) -> None:
     # Thin skin under and around the eyes reads darker and cooler, more so with age.
     eye_ring = sum(np.exp(-(((x - e) / 0.42) ** 2 + ((z + 0.12) / 0.3) ** 2)) for e in (0.5, -0.5))
     eye_ring *= ((y < 0.2) & (np.abs(z) < 0.9)) * (0.6 + 0.4 * (spec.age_years > 40))
+    eye_ring += 0.6 * _soft(masks["eyelids"]) * (0.5 + 0.5 * (1 - lightness))  # pigmented lids
     canvas.colour *= 1 - np.array([0.13, 0.16, 0.12], np.float32) * eye_ring[:, None]
     if spec.freckles > 0:
         spots = canvas.speckle() < 0.05 * spec.freckles
@@ -943,7 +945,10 @@ def _paint_eyes(canvas: _Canvas, spec: AvatarSpec) -> None:
     canvas.gloss[on_eye] = _GLOSS["eye"]
     layout = canvas.layout
     socket = np.isin(layout.part, [_PART["eye_cavity.L"], _PART["eye_cavity.R"]])
-    canvas.colour[socket] = _CONJUNCTIVA * (1 - np.clip(layout.occlusion[socket], 0, 0.8))[:, None]
+    # The socket shows at the eye corners, and under a hard squeeze pokes through the lower lid:
+    # reddened skin reads right in both places, where a deep red would look like a wound.
+    shade = 1 - np.clip(layout.occlusion[socket], 0, 0.3)
+    canvas.colour[socket] *= _CONJUNCTIVA_TINT * shade[:, None]
     canvas.gloss[socket] = _GLOSS["wet"]
 
 

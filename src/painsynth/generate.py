@@ -194,28 +194,43 @@ def finished_rows(out: Path, unit: Performance) -> list[dict] | None:
 _worker: dict = {}
 
 
-def _init_worker(size: int, msaa: int, single_thread: bool) -> None:
+def _init_worker(single_thread: bool) -> None:
     import torch
-
-    from painsynth.animate import HeadRig
-    from painsynth.render import Renderer
 
     if single_thread:
         torch.set_num_threads(1)  # one process per core does better than threads fighting
-    _worker["rig"] = HeadRig()
-    _worker["renderer"] = Renderer(size, size, samples=msaa)
-    _worker["maps"] = {}
+
+
+def _renderer(size: int, msaa: int):
+    """This process's renderer for these settings (made once, reused for every performance)."""
+    from painsynth.render import Renderer
+
+    if _worker.get("renderer_settings") != (size, msaa):
+        if "renderer" in _worker:
+            _worker["renderer"].release()
+        _worker["renderer"] = Renderer(size, size, samples=msaa)
+        _worker["renderer_settings"] = (size, msaa)
+    return _worker["renderer"]
+
+
+def _rig():
+    from painsynth.animate import HeadRig
+
+    if "rig" not in _worker:
+        _worker["rig"] = HeadRig()
+    return _worker["rig"]
 
 
 def _appearance(spec) -> dict:
     from painsynth.avatars import appearance_maps
 
-    cache = _worker["maps"]
-    if spec.avatar_id not in cache:
+    cache = _worker.setdefault("maps", {})
+    key = json.dumps(spec.to_dict(), sort_keys=True)  # ids repeat across banks; the spec does not
+    if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        cache[spec.avatar_id] = appearance_maps(spec)
-    return cache[spec.avatar_id]
+        cache[key] = appearance_maps(spec)
+    return cache[key]
 
 
 def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
@@ -225,14 +240,12 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     from painsynth.render.scene import background_images
     from painsynth.video import H264Writer
 
-    if not _worker:
-        _init_worker(config.size, config.msaa, single_thread=False)
     out = config.out
     spec = AvatarSpec.from_dict(unit.avatar)
     track = MotionTrack.load(out / unit.track)
     if track.n_frames == 0:
         raise TrackError(f"{unit.track}: motion track has no frames")
-    identity = _worker["rig"].identity(spec.phenotype)
+    identity = _rig().identity(spec.phenotype)
     vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
     rng = np.random.default_rng(unit.seed)
     lighting = sample_lighting(rng)
@@ -242,7 +255,7 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
         cameras.append(frame_head(identity.mesh.head_box, view, config.jitter, rng))
         kinds.append(config.backgrounds[rng.integers(len(config.backgrounds))])
         backgrounds.append(make_background(kinds[-1], (config.size, config.size), rng, images))
-    renderer = _worker["renderer"]
+    renderer = _renderer(config.size, config.msaa)
     maps = _appearance(spec)
     renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
     paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
@@ -313,7 +326,7 @@ def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tup
         return
     workers = min(config.workers, len(units))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(config.size, config.msaa, True)) as pool:
+                             initargs=(True,)) as pool:
         futures = {pool.submit(render_performance, unit, config): unit for unit in units}
         for future in as_completed(futures):
             try:

