@@ -91,8 +91,8 @@ def check_background_images(images: list[Path]) -> None:
 
 def _random_color(rng: np.random.Generator) -> np.ndarray:
     # Muted colours, as behind people in clinical or home video; never pure black or white.
-    hue_mix = rng.dirichlet([1.0, 1.0, 1.0])
-    return np.clip(rng.uniform(0.15, 0.85) * (0.6 + 0.8 * hue_mix), 0.05, 0.95)
+    hue_mix = rng.dirichlet([2.0, 2.0, 2.0])
+    return np.clip(rng.uniform(0.15, 0.85) * (0.75 + 0.75 * hue_mix), 0.05, 0.95)
 
 
 def make_background(
@@ -108,9 +108,12 @@ def make_background(
         ramp = np.clip(0.5 + (xs - 0.5) * np.cos(angle) + (ys - 0.5) * np.sin(angle), 0, 1)[..., None]
         pixels = (1 - ramp) * _random_color(rng) + ramp * _random_color(rng)
     elif kind == "noise":
-        coarse = rng.uniform(0, 1, (height // 16 + 2, width // 16 + 2, 3))
-        smooth = ndimage.zoom(coarse, (height / coarse.shape[0], width / coarse.shape[1], 1), order=3)
-        pixels = np.clip(0.7 * _random_color(rng) + 0.3 * smooth[:height, :width], 0, 1)
+        # Blotchy light and shade over one colour, like an out-of-focus room, not confetti.
+        coarse = rng.uniform(-1, 1, (6, 6))
+        shade = ndimage.zoom(coarse, (height / coarse.shape[0] + 1e-9, width / coarse.shape[1] + 1e-9), order=3)
+        tint = rng.uniform(-1, 1, (4, 4, 3))
+        tint = ndimage.zoom(tint, (height / tint.shape[0] + 1e-9, width / tint.shape[1] + 1e-9, 1), order=1)
+        pixels = np.clip(_random_color(rng) * (1 + 0.35 * shade[:height, :width, None]) + 0.05 * tint[:height, :width], 0, 1)
     elif kind == "image":
         if not images:
             raise SceneError("background kind 'image' needs a background folder (--backgrounds DIR)")
