@@ -4,7 +4,7 @@ Prints Markdown tables; asserts nothing and is not part of the test suite. Every
 measured in this run, so ratios compare like with like on whatever machine runs it.
 
     .venv/bin/pip install -e '.[bench]'   # pyrender, trimesh
-    .venv/bin/python benchmarks/render_throughput.py            # all parts, about 4 min on 2 cores
+    .venv/bin/python benchmarks/render_throughput.py            # all parts, about 2.5 min on 2 idle cores
     .venv/bin/python benchmarks/render_throughput.py --parts render,profile
 
 Parts:
@@ -33,6 +33,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+
+try:  # anny's skinning imports NVIDIA Warp, which otherwise prints its banner into the tables
+    import warp
+
+    warp.config.log_level = warp.LOG_WARNING
+except ImportError:
+    pass
 
 SIZE = 224
 CLIP_FRAMES = 138  # the generate default
@@ -105,6 +112,38 @@ def best_fps(run_clip, repeats: int = RENDER_REPEATS) -> float:
     return best
 
 
+class OtherCpu:
+    """CPU seconds that other processes used on this machine while the block ran.
+
+    The machine's busy time (/proc/stat) minus this process's and its reaped children's: a
+    figure well above zero means something else competed for the cores and skewed the timing.
+    """
+
+    def __enter__(self) -> OtherCpu:
+        self._start = machine_busy_seconds() - own_cpu_seconds()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.seconds = max(0.0, machine_busy_seconds() - own_cpu_seconds() - self._start)
+
+
+def machine_busy_seconds() -> float:
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def foreground(image: np.ndarray, background_rgb: np.ndarray) -> np.ndarray:
     return np.any(image != background_rgb, axis=2)
 
@@ -124,9 +163,8 @@ def painsynth_fps(clip: Clip, msaa: int) -> tuple[float, np.ndarray]:
     renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
 
     def run(vertices):
-        images = [views[0] for views in renderer.render_clip(vertices, [clip.camera], clip.lighting,
-                                                              [clip.background])]
-        return images
+        return [views[0] for views in renderer.render_clip(vertices, [clip.camera], clip.lighting,
+                                                            [clip.background])]
 
     first = run(clip.vertices[:WARMUP_FRAMES])[0]
     fps = best_fps(lambda: len(run(clip.vertices)))
@@ -198,7 +236,7 @@ def trimesh_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def pyrender_new_mesh_per_frame(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
-    """What most pyrender code does: trimesh normals, a new Mesh per frame, swap the scene node.
+    """What typical pyrender code does: trimesh normals, a new Mesh per frame, swap the scene node.
     pyrender then uploads every buffer again (positions, normals, UVs, indices)."""
     for frame in vertices:
         view.show(view.primitive(frame, trimesh_normals(frame, view.clip.triangles)))
@@ -252,25 +290,30 @@ PYRENDER_VARIANTS = {
 }
 
 
-def pyrender_fps(clip: Clip) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
-    """Frames/s of each pyrender variant, plus its first frame (colour and depth)."""
+def pyrender_fps(clip: Clip) -> tuple[dict[str, float], np.ndarray]:
+    """Frames/s of each pyrender variant, and the depth image of the first frame."""
     view = PyrenderScene(clip)
     first_vertices = clip.vertices[0]
     view.show(view.primitive(first_vertices, trimesh_normals(first_vertices, clip.triangles)))
-    first_color, first_depth = view.render()
+    _, first_depth = view.render()
     results = {}
     for name, variant in PYRENDER_VARIANTS.items():
+        def run_clip(variant=variant):
+            variant(view, clip.vertices)
+            return len(clip.vertices)
+
         variant(view, clip.vertices[:WARMUP_FRAMES])
-        results[name] = best_fps(lambda: (variant(view, clip.vertices), len(clip.vertices))[1])
+        results[name] = best_fps(run_clip)
     view.release()
-    return results, first_color, first_depth
+    return results, first_depth
 
 
 def render_part(clip: Clip) -> None:
     # painsynth first, then pyrender: each makes its own EGL context current and neither
     # switches back, so the two must not interleave.
-    ours = {msaa: painsynth_fps(clip, msaa) for msaa in (0, 4)}
-    theirs, pyrender_color, pyrender_depth = pyrender_fps(clip)
+    with OtherCpu() as other:
+        ours = {msaa: painsynth_fps(clip, msaa) for msaa in (0, 4)}
+        theirs, pyrender_depth = pyrender_fps(clip)
     best_theirs = max(theirs.values())
 
     print("\n## Render only: one head, 224x224, one camera, pixels read back into numpy\n")
@@ -279,7 +322,7 @@ def render_part(clip: Clip) -> None:
     print("| renderer | per-frame update | MSAA | frames/s | ms/frame | vs fastest pyrender |")
     print("|---|---|---|---:|---:|---:|")
     for msaa, (fps, _) in ours.items():
-        print(f"| painsynth | batched normals, buffer write | {msaa or 'off'} | {fps:.1f} | {1e3 / fps:.2f} "
+        print(f"| painsynth | Renderer.render_clip | {msaa or 'off'} | {fps:.1f} | {1e3 / fps:.2f} "
               f"| {fps / best_theirs:.2f}x |")
     for name, fps in theirs.items():
         print(f"| pyrender | {name} | 4 (fixed) | {fps:.1f} | {1e3 / fps:.2f} | {fps / best_theirs:.2f}x |")
@@ -291,6 +334,7 @@ def render_part(clip: Clip) -> None:
                       for m, (_, img) in ours.items()))
     print("pyrender always renders into a 4-sample MSAA buffer and reads back depth as well as colour "
           "(float, linearised in numpy); like for like is painsynth msaa=4.")
+    print(f"Other processes used {other.seconds:.1f} CPU s while this part ran.")
 
 
 # --- part: profile of painsynth's frame ---------------------------------------------------------
@@ -308,12 +352,8 @@ GL_CALLS = {
 
 
 def profile_render_clip(clip: Clip, msaa: int) -> dict[str, float]:
-    """Seconds per frame of each stage of render_clip (one view), from one profiled clip."""
-    import cProfile
-    import pstats
-
+    """Seconds per frame of each stage of render_clip (one view): the fastest of a few profiled clips."""
     from painsynth.render import Renderer
-    from painsynth.render.renderer import VertexNormals
 
     renderer = Renderer(SIZE, SIZE, samples=msaa)
     renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
@@ -322,11 +362,21 @@ def profile_render_clip(clip: Clip, msaa: int) -> dict[str, float]:
         return list(renderer.render_clip(vertices, [clip.camera], clip.lighting, [clip.background]))
 
     render(clip.vertices[:WARMUP_FRAMES])
+    runs = [profiled_stages(render, clip.vertices) for _ in range(RENDER_REPEATS)]
+    renderer.release()
+    return min(runs, key=lambda stages: sum(stages.values()))
+
+
+def profiled_stages(render, vertices: np.ndarray) -> dict[str, float]:
+    import cProfile
+    import pstats
+
+    from painsynth.render.renderer import VertexNormals
+
     profiler = cProfile.Profile()
     started = time.perf_counter()
-    profiler.runcall(render, clip.vertices)
+    profiler.runcall(render, vertices)
     total = time.perf_counter() - started
-    renderer.release()
 
     stats = pstats.Stats(profiler).stats  # {(file, line, name): (calls, calls, own s, total s, callers)}
     normals_code = VertexNormals.__call__.__code__
@@ -337,7 +387,7 @@ def profile_render_clip(clip: Clip, msaa: int) -> dict[str, float]:
         stages[stage] = sum(entry[3] for (_, _, name), entry in stats.items()
                             if name.startswith(f"<method '{method}' of '{owner}"))
     stages["numpy + Python glue (interleave, matrices, tiles)"] = total - sum(stages.values())
-    return {stage: seconds / len(clip.vertices) for stage, seconds in stages.items()}
+    return {stage: seconds / len(vertices) for stage, seconds in stages.items()}
 
 
 def readback_only_seconds(repeats: int = 200) -> float:
@@ -400,6 +450,13 @@ def timed(action, repeats: int = 1) -> tuple[float, object]:
 
 
 def profile_part(clip: Clip) -> None:
+    with OtherCpu() as other:
+        columns, readback, per_clip = profile_stages(clip)
+    print_profile(columns, readback, per_clip)
+    print(f"\nOther processes used {other.seconds:.1f} CPU s while this part ran.")
+
+
+def profile_stages(clip: Clip) -> tuple[dict, float, dict]:
     track = clip.track
     animate, _ = timed(lambda: clip.identity.animate(track.blendshapes, track.head_rotation,
                                                      track.head_translation), repeats=3)
@@ -410,7 +467,10 @@ def profile_part(clip: Clip) -> None:
         stages["H.264 encode (libx264 veryfast, 1 thread)"] = encode
     readback = readback_only_seconds()
     per_clip = per_clip_seconds(clip)
+    return columns, readback, per_clip
 
+
+def print_profile(columns: dict, readback: float, per_clip: dict) -> None:
     print("\n## Where painsynth's time goes: one view, 224x224, one clip profiled\n")
     print("| per frame, ms | msaa off | share | msaa 4 | share |")
     print("|---|---:|---:|---:|---:|")
@@ -419,7 +479,7 @@ def profile_part(clip: Clip) -> None:
         cells = " | ".join(f"{columns[m][stage] * 1e3:.2f} | {columns[m][stage] / totals[m]:.0%}" for m in columns)
         print(f"| {stage} | {cells} |")
     cells = " | ".join(f"**{totals[m] * 1e3:.2f}** | {1 / totals[m]:.0f} frames/s" for m in columns)
-    print(f"| **total, one core** | {cells} |")
+    print(f"| **total, stages one after another** | {cells} |")
     print(f"\nReading one finished 224x224 frame costs {readback * 1e3:.3f} ms: the rest of "
           "'rasterise + read back' is waiting for llvmpipe to draw.")
     print("\n| per performance (once per avatar) | ms | frames' worth (msaa off) |")
@@ -431,16 +491,21 @@ def profile_part(clip: Clip) -> None:
 # --- parts: generate speed and memory (each run in a fresh process) ------------------------------
 
 # Runs in a child interpreter, so every run pays the same start-up (imports, anny) and its
-# getrusage figures belong to that run alone.
+# memory figures belong to that run alone. The parent's peak is VmHWM, not ru_maxrss: Linux
+# carries ru_maxrss across exec, so a child started from this (by then 1 GB) benchmark would
+# report at least this process's size. Workers are spawned from the much smaller generate
+# process and grow far past it, so RUSAGE_CHILDREN's ru_maxrss is their own peak.
 GENERATE_CHILD = """
-import json, resource, sys, time
+import json, resource, sys
+from pathlib import Path
 from painsynth.config import make_config
 from painsynth.generate import generate
 summary = generate(make_config(**json.loads(sys.argv[1])))
+status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
 print(json.dumps({
     "frames": summary.frames, "clips": summary.written, "failed": summary.failed,
     "seconds": summary.seconds,
-    "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "parent_kb": int(status["VmHWM"].split()[0]),
     "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
 }))
 """
@@ -451,42 +516,44 @@ def run_generate(clips: int, views: list[str], workers: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="painsynth-bench-") as out:
         settings = {"out": out, "clips": clips, "views": views, "workers": workers, "seed": 0}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", GENERATE_CHILD, json.dumps(settings)],
-                              capture_output=True, text=True, check=False)
+        with OtherCpu() as other:
+            done = subprocess.run([sys.executable, "-c", GENERATE_CHILD, json.dumps(settings)],
+                                  capture_output=True, text=True, check=False)
         process_seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"generate failed ({done.returncode}):\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if result["failed"]:
         raise RuntimeError(f"generate reported {result['failed']} failed clips")
-    return {**result, "process_seconds": process_seconds, "clips_in": clips, "views": views,
-            "workers": workers}
+    return {**result, "process_seconds": process_seconds, "other_cpu": other.seconds, "workers": workers}
 
 
 def generate_part(clips: int, views: list[str]) -> None:
     runs = [run_generate(clips, views, workers) for workers in (1, 2)]
     print(f"\n## Whole generate path: {clips} clips x {len(views)} views ({','.join(views)}), "
           f"{CLIP_FRAMES} frames, 224x224, H.264 to disk\n")
-    print("| workers | clips written | frames | generate() s | frames/s | process s (with start-up) | speed-up |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| workers | clips written | frames | generate() s | frames/s | process s (with start-up) | speed-up "
+          "| other processes' CPU s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     single = runs[0]["frames"] / runs[0]["seconds"]
     for run in runs:
         fps = run["frames"] / run["seconds"]
         print(f"| {run['workers']} | {run['clips']} | {run['frames']} | {run['seconds']:.1f} | {fps:.1f} "
-              f"| {run['process_seconds']:.1f} | {fps / single:.2f}x |")
+              f"| {run['process_seconds']:.1f} | {fps / single:.2f}x | {run['other_cpu']:.1f} |")
 
 
 def memory_part(clip_counts: tuple[int, int]) -> None:
     runs = [run_generate(clips, ["front"], workers) for workers in (1, 2) for clips in clip_counts]
     print("\n## Peak memory of generate (1 view, 138 frames, 224x224)\n")
-    print("| workers | clips | frames/s | parent peak RSS MiB | largest worker peak RSS MiB |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| workers | clips | frames/s | parent peak RSS MiB | largest worker peak RSS MiB | other processes' CPU s |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         worker = f"{run['worker_kb'] / 1024:.0f}" if run["workers"] > 1 else "- (in parent)"
         print(f"| {run['workers']} | {run['clips']} | {run['frames'] / run['seconds']:.1f} "
-              f"| {run['parent_kb'] / 1024:.0f} | {worker} |")
-    print("\nru_maxrss from getrusage in the child: RUSAGE_SELF for the parent, RUSAGE_CHILDREN "
-          "(the largest reaped descendant) for the workers.")
+              f"| {run['parent_kb'] / 1024:.0f} | {worker} | {run['other_cpu']:.1f} |")
+    print("\nParent: VmHWM of the generate process; workers: ru_maxrss of its largest reaped child. "
+          "Each process caches up to 8 avatars' appearance maps (4 MiB each), so up to 32 MiB of growth "
+          "until a process has seen 8 avatars is expected.")
 
 
 # --- machine --------------------------------------------------------------------------------------
@@ -511,13 +578,6 @@ def gl_renderer() -> tuple[str, str]:
     return info
 
 
-def load_average() -> str:
-    """Other work on the machine skews every figure here; say how busy it was."""
-    one, five, _ = os.getloadavg()
-    busy = " (busy: figures will be low and noisy)" if one > 0.5 else ""
-    return f"{one:.2f} (1 min), {five:.2f} (5 min){busy}"
-
-
 def package_versions() -> str:
     names = ("numpy", "torch", "moderngl", "av", "pyrender", "PyOpenGL", "trimesh")
     found = []
@@ -537,7 +597,6 @@ def print_machine() -> None:
     print(f"| CPU | {cpu_model()} |")
     print(f"| cores | {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))}) |")
     print(f"| GL renderer | {renderer} (OpenGL {gl_version}) |")
-    print(f"| load average at start | {load_average()} |")
     print(f"| Python | {platform.python_version()} |")
     print(f"| packages | {package_versions()} |")
 
@@ -562,10 +621,10 @@ def main() -> None:
     print_machine()
     if "render" in parts or "profile" in parts:
         clip = make_clip()
-        if "profile" in parts:  # before pyrender: see render_part on context switching
-            profile_part(clip)
         if "render" in parts:
             render_part(clip)
+        if "profile" in parts:  # its moderngl contexts are all made after pyrender's last render
+            profile_part(clip)
     if "generate" in parts:
         generate_part(args.generate_clips, ["front", "left45"])
     if "memory" in parts:

@@ -42,7 +42,7 @@ def generate(
     levels: Optional[str] = typer.Option(None, help="Pain levels to make, 0 (BL1) to 4 (PA4). [default: 0,1,2,3,4]"),
     children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. [default: adults 18-85]"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
-    workers: Optional[int] = typer.Option(None, help="Parallel processes. [default: all cores]"),
+    workers: Optional[int] = typer.Option(None, help="Parallel processes. [default: half the cores; each process's rasteriser uses every core]"),
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). [default: 0]"),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of these options (keys as above, - or _); flags given here win."),
 ) -> None:

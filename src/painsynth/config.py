@@ -15,6 +15,12 @@ from painsynth.render.scene import BACKGROUND_KINDS
 MIN_FRAMES = 8
 
 
+def default_workers() -> int:
+    """Half the cores: each process's llvmpipe rasteriser already runs a thread per core, so on
+    2 cores a second process made generate 8 % slower and doubled peak memory (benchmarks/)."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 class ConfigError(ValueError):
     """A setting has a value that is not allowed; the message names it and what is allowed."""
 
@@ -37,7 +43,7 @@ class GenerateConfig:
     clips_per_performer: int = 5
     children: bool = False
     motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=default_workers)
     msaa: int = 0
     crf: int = 18
 

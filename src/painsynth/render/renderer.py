@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy import sparse
 
 from painsynth.animate import HeadMesh
 from painsynth.render.cameras import Camera
@@ -90,6 +89,21 @@ void main() { frag_color = vec4(texture(background, uv).rgb, 1.0); }
 """
 
 
+def _gl_flush_function():
+    """glFlush of the current context: hands queued drawing to llvmpipe's threads without waiting.
+
+    moderngl has no flush of its own; without one llvmpipe starts drawing only when pixels are read.
+    """
+    import ctypes
+
+    for library in ("libOpenGL.so.0", "libGL.so.1"):
+        try:
+            return ctypes.CDLL(library).glFlush
+        except (OSError, AttributeError):
+            continue
+    return lambda: None
+
+
 def create_context():
     import moderngl
 
@@ -106,22 +120,21 @@ class VertexNormals:
     """Area-weighted smooth normals of a fixed triangle list, for many frames at once."""
 
     def __init__(self, triangles: np.ndarray, n_vertices: int):
-        self.triangles = triangles
-        rows = triangles.reshape(-1)
-        cols = np.repeat(np.arange(len(triangles)), 3)
-        self._incidence = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_vertices, len(triangles))
-        )
+        import torch
+
+        self._corners = [torch.as_tensor(triangles[:, k], dtype=torch.long) for k in range(3)]
 
     def __call__(self, vertices: np.ndarray) -> np.ndarray:
-        """[T, V, 3] vertices → [T, V, 3] unit normals."""
-        a, b, c = (vertices[:, self.triangles[:, k]] for k in range(3))
-        face_normals = np.cross(b - a, c - a)  # length = twice the area: area weighting for free
-        frames, n_faces = face_normals.shape[:2]
-        summed = self._incidence @ face_normals.transpose(1, 0, 2).reshape(n_faces, frames * 3)
-        normals = summed.reshape(-1, frames, 3).transpose(1, 0, 2)
-        length = np.linalg.norm(normals, axis=2, keepdims=True)
-        return (normals / np.maximum(length, 1e-12)).astype(np.float32)
+        """[T, V, 3] vertices → [T, V, 3] unit normals (float32)."""
+        import torch
+
+        points = torch.as_tensor(vertices, dtype=torch.float32)
+        a, b, c = (points[:, corner] for corner in self._corners)
+        face_normals = torch.linalg.cross(b - a, c - a)  # length = twice the area: area weighting for free
+        normals = torch.zeros_like(points)
+        for corner in self._corners:
+            normals.index_add_(1, corner, face_normals)
+        return torch.nn.functional.normalize(normals, dim=2).numpy()
 
 
 class Renderer:
@@ -129,7 +142,8 @@ class Renderer:
 
     Frames are drawn in batches into one tiled framebuffer (frames across, views down) and read
     back once per batch: on llvmpipe each read waits for the rasteriser, so fewer reads means
-    more frames per second.
+    more frames per second. Two framebuffers alternate, so the rasteriser draws one batch while
+    the caller encodes the previous one.
     """
 
     def __init__(self, width: int = 224, height: int = 224, samples: int = 0, batch: int = 8):
@@ -140,7 +154,8 @@ class Renderer:
         self.batch = batch
         self.ctx = create_context()
         self.samples = min(samples, self.ctx.max_samples)
-        self._targets: dict[int, tuple] = {}
+        self._targets: dict[int, list[tuple]] = {}
+        self._flush = _gl_flush_function()
         self._mesh_program = self.ctx.program(vertex_shader=_MESH_VERTEX, fragment_shader=_MESH_FRAGMENT)
         self._background_program = self.ctx.program(
             vertex_shader=_BACKGROUND_VERTEX, fragment_shader=_BACKGROUND_FRAGMENT
@@ -151,20 +166,23 @@ class Renderer:
         )
         self._mipmap_filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         self._mesh_resources: list = []
-        self._slots: list = []  # one (vertex buffer, vertex array) per frame of a batch
+        self._slots: list = []  # one (vertex buffer, vertex array) per frame of two batches
 
-    def _framebuffers(self, n_views: int) -> tuple:
-        """The tiled framebuffer for this many views, and the one its pixels are read from."""
+    def _framebuffers(self, n_views: int) -> list[tuple]:
+        """Two tiled framebuffers for this many views, each with the one its pixels are read from."""
         if n_views not in self._targets:
-            size = (self.size[0] * self.batch, self.size[1] * n_views)
-            target = self.ctx.framebuffer(
-                color_attachments=[self.ctx.renderbuffer(size, 4, samples=self.samples)],
-                depth_attachment=self.ctx.depth_renderbuffer(size, samples=self.samples),
-            )
-            # Multisampled pixels must be resolved into a plain buffer before they can be read.
-            resolved = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4)]) if self.samples else target
-            self._targets[n_views] = (target, resolved)
+            self._targets[n_views] = [self._tiled_framebuffer(n_views) for _ in range(2)]
         return self._targets[n_views]
+
+    def _tiled_framebuffer(self, n_views: int) -> tuple:
+        size = (self.size[0] * self.batch, self.size[1] * n_views)
+        target = self.ctx.framebuffer(
+            color_attachments=[self.ctx.renderbuffer(size, 4, samples=self.samples)],
+            depth_attachment=self.ctx.depth_renderbuffer(size, samples=self.samples),
+        )
+        # Multisampled pixels must be resolved into a plain buffer before they can be read.
+        resolved = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4)]) if self.samples else target
+        return target, resolved
 
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray) -> None:
         """Upload an identity's topology, UVs and textures (replaces the previous identity)."""
@@ -180,7 +198,7 @@ class Renderer:
         uv_buffer = self.ctx.buffer(uvs.tobytes())
         index_buffer = self.ctx.buffer(corner_to_render.astype("i4").reshape(-1).tobytes())
         self._slots = []
-        for _ in range(self.batch):
+        for _ in range(2 * self.batch):
             # A buffer per frame of the batch: rewriting one buffer would stall until its last draw ran.
             positions = self.ctx.buffer(reserve=len(unique) * 24, dynamic=True)
             vao = self.ctx.vertex_array(
@@ -212,30 +230,45 @@ class Renderer:
         normals = self._normals(vertices)
         interleaved = np.concatenate([vertices, normals], axis=2)[:, self._render_to_vertex].astype("f4")
         self._set_lighting(lighting)
+        pending = None
         try:
-            for start in range(0, len(interleaved), self.batch):
-                yield from self._render_batch(interleaved[start:start + self.batch], cameras, background_textures)
+            for number, start in enumerate(range(0, len(interleaved), self.batch)):
+                frames = interleaved[start:start + self.batch]
+                self._submit(number % 2, frames, cameras, background_textures)
+                if pending is not None:
+                    yield from self._collect(*pending)
+                pending = (number % 2, len(frames), len(cameras))
+            if pending is not None:
+                yield from self._collect(*pending)
         finally:
             for texture in background_textures:
                 texture.release()
 
-    def _render_batch(self, frames: np.ndarray, cameras: list[Camera], backgrounds: list) -> Iterator[list[np.ndarray]]:
+    def _submit(self, buffer: int, frames: np.ndarray, cameras: list[Camera], backgrounds: list) -> None:
+        """Queue the drawing of a batch into framebuffer `buffer` (0 or 1) and let the rasteriser start."""
         width, height = self.size
-        target, resolved = self._framebuffers(len(cameras))
+        target, resolved = self._framebuffers(len(cameras))[buffer]
+        slots = self._slots[buffer * self.batch:(buffer + 1) * self.batch]
         target.use()
         target.clear(depth=1.0)
-        for (positions, vao), frame in zip(self._slots, frames):
+        for (positions, _), frame in zip(slots, frames):
             positions.write(frame.tobytes())
-        for column, (_, vao) in enumerate(self._slots[:len(frames)]):
+        for column, (_, vao) in enumerate(slots[:len(frames)]):
             for row, (camera, background) in enumerate(zip(cameras, backgrounds)):
                 self.ctx.viewport = (column * width, row * height, width, height)
                 self._draw(vao, camera, background)
         if resolved is not target:
             self.ctx.copy_framebuffer(resolved, target)
+        self._flush()
+
+    def _collect(self, buffer: int, n_frames: int, n_views: int) -> Iterator[list[np.ndarray]]:
+        """Wait for a submitted batch and yield its frames, each a list of one image per view."""
+        width, height = self.size
+        _, resolved = self._framebuffers(n_views)[buffer]
         tiles = np.frombuffer(resolved.read(components=3), dtype=np.uint8)
-        tiles = tiles.reshape(len(cameras), height, self.batch, width, 3)[:, ::-1]  # GL rows run bottom-up
-        for column in range(len(frames)):
-            yield [np.ascontiguousarray(tiles[row, :, column]) for row in range(len(cameras))]
+        tiles = tiles.reshape(n_views, height, self.batch, width, 3)[:, ::-1]  # GL rows run bottom-up
+        for column in range(n_frames):
+            yield [np.ascontiguousarray(tiles[row, :, column]) for row in range(n_views)]
 
     def _set_lighting(self, lighting: Lighting) -> None:
         program = self._mesh_program
@@ -252,7 +285,10 @@ class Renderer:
         background.use(location=0)
         self._background_program["background"].value = 0
         self._quad.render(moderngl.TRIANGLE_STRIP)
-        self.ctx.enable(moderngl.DEPTH_TEST)
+        # anny's triangles wind counter-clockwise seen from outside: culling the back halves the
+        # rasteriser's work and changes no visible pixel (the mouth and eye interiors face inwards).
+        self.ctx.front_face = "ccw"
+        self.ctx.enable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         self._albedo.use(location=1)
         self._gloss.use(location=2)
         program = self._mesh_program
