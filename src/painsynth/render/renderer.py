@@ -124,8 +124,8 @@ class VertexNormals:
 
         self._corners = [torch.as_tensor(triangles[:, k], dtype=torch.long) for k in range(3)]
 
-    def __call__(self, vertices: np.ndarray) -> np.ndarray:
-        """[T, V, 3] vertices → [T, V, 3] unit normals (float32)."""
+    def __call__(self, vertices: np.ndarray) -> "torch.Tensor":
+        """[T, V, 3] vertices → [T, V, 3] unit normals (float32 tensor)."""
         import torch
 
         points = torch.as_tensor(vertices, dtype=torch.float32)
@@ -134,7 +134,16 @@ class VertexNormals:
         normals = torch.zeros_like(points)
         for corner in self._corners:
             normals.index_add_(1, corner, face_normals)
-        return torch.nn.functional.normalize(normals, dim=2).numpy()
+        return torch.nn.functional.normalize(normals, dim=2)
+
+
+class _CameraUniforms:
+    """A camera's shader uniforms, computed once per clip rather than once per draw."""
+
+    def __init__(self, camera: Camera):
+        self.position = tuple(map(float, camera.eye))
+        # GLSL reads matrices column by column
+        self.view_projection = (camera.projection_matrix() @ camera.view_matrix()).T.astype("f4").tobytes()
 
 
 class Renderer:
@@ -186,13 +195,15 @@ class Renderer:
 
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray) -> None:
         """Upload an identity's topology, UVs and textures (replaces the previous identity)."""
+        import torch
+
         from painsynth.animate import load_anny
 
         for resource in self._mesh_resources:
             resource.release()
         corners = np.stack([mesh.triangles.reshape(-1), mesh.triangle_uv_ids.reshape(-1)], axis=1)
         unique, corner_to_render = np.unique(corners, axis=0, return_inverse=True)
-        self._render_to_vertex = unique[:, 0]
+        self._render_to_vertex = torch.as_tensor(unique[:, 0], dtype=torch.long)
         uvs = load_anny().texture_coordinates.numpy()[unique[:, 1]].astype("f4")
         self._normals = VertexNormals(mesh.triangles, len(mesh.vertex_ids))
         uv_buffer = self.ctx.buffer(uvs.tobytes())
@@ -228,7 +239,11 @@ class Renderer:
             raise RuntimeError("load_identity() must be called before render_clip()")
         background_textures = [self._texture(b) for b in backgrounds]
         normals = self._normals(vertices)
-        interleaved = np.concatenate([vertices, normals], axis=2)[:, self._render_to_vertex].astype("f4")
+        import torch
+
+        points = torch.as_tensor(vertices, dtype=torch.float32)
+        interleaved = torch.cat([points, normals], dim=2)[:, self._render_to_vertex].numpy()
+        cameras = [_CameraUniforms(camera) for camera in cameras]
         self._set_lighting(lighting)
         pending = None
         try:
@@ -244,7 +259,7 @@ class Renderer:
             for texture in background_textures:
                 texture.release()
 
-    def _submit(self, buffer: int, frames: np.ndarray, cameras: list[Camera], backgrounds: list) -> None:
+    def _submit(self, buffer: int, frames: np.ndarray, cameras: list[_CameraUniforms], backgrounds: list) -> None:
         """Queue the drawing of a batch into framebuffer `buffer` (0 or 1) and let the rasteriser start."""
         width, height = self.size
         target, resolved = self._framebuffers(len(cameras))[buffer]
@@ -278,7 +293,7 @@ class Renderer:
         program["fill_color"].value = lighting.fill_color
         program["ambient_color"].value = lighting.ambient_color
 
-    def _draw(self, vao, camera: Camera, background) -> None:
+    def _draw(self, vao, camera: "_CameraUniforms", background) -> None:
         import moderngl
 
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
@@ -294,9 +309,8 @@ class Renderer:
         program = self._mesh_program
         program["albedo_map"].value = 1
         program["gloss_map"].value = 2
-        program["camera_position"].value = tuple(map(float, camera.eye))
-        view_projection = camera.projection_matrix() @ camera.view_matrix()
-        program["view_projection"].write(view_projection.T.astype("f4").tobytes())
+        program["camera_position"].value = camera.position
+        program["view_projection"].write(camera.view_projection)
         vao.render(moderngl.TRIANGLES)
 
     def release(self) -> None:
