@@ -125,3 +125,14 @@ def test_dataset_class_reads_the_generated_clips(dataset):
     assert batch["video"].shape == (2, 6, 3, 64, 64) and batch["video"].dtype == torch.uint8
     assert batch["pspi"].shape == (2, 6) and torch.isfinite(batch["pspi"]).all()
     assert set(batch["label"].tolist()) <= {0, 1}
+
+
+def test_an_avatar_reused_across_motions_renders_as_if_fresh(tmp_path):
+    shared = {**SMALL, "views": ["front"], "avatars": 1, "clips": 3}
+    generate(make_config(out=tmp_path / "reused", **shared))  # one process: the avatar stays loaded
+    generate(make_config(out=tmp_path / "fresh", **{**shared, "workers": 2}))
+    reused, fresh = read_manifest(tmp_path / "reused").to_pylist(), read_manifest(tmp_path / "fresh").to_pylist()
+    assert len({r["avatar_id"] for r in reused}) == 1 and len(reused) == 3
+    for a, b in zip(reused, fresh):
+        np.testing.assert_array_equal(read_video(tmp_path / "reused" / a["path"])[0],
+                                      read_video(tmp_path / "fresh" / b["path"])[0])

@@ -32,6 +32,7 @@ ERROR_LOG = "errors.jsonl"
 DATASET_JSON = "dataset.json"
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
+AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars
 
 
 class GenerateError(RuntimeError):
@@ -210,6 +211,7 @@ def _renderer(size: int, msaa: int):
             _worker["renderer"].release()
         _worker["renderer"] = Renderer(size, size, samples=msaa)
         _worker["renderer_settings"] = (size, msaa)
+        _worker.pop("loaded", None)
     return _worker["renderer"]
 
 
@@ -221,16 +223,24 @@ def _rig():
     return _worker["rig"]
 
 
-def _appearance(spec) -> dict:
+def _avatar(spec) -> tuple:
+    """The avatar's anny identity and appearance maps, kept for the last few avatars this process saw."""
     from painsynth.avatars import appearance_maps
 
-    cache = _worker.setdefault("maps", {})
+    cache = _worker.setdefault("avatars", {})
     key = json.dumps(spec.to_dict(), sort_keys=True)  # ids repeat across banks; the spec does not
     if key not in cache:
-        if len(cache) >= 8:
+        if len(cache) >= AVATARS_KEPT:
             cache.pop(next(iter(cache)))
-        cache[key] = appearance_maps(spec)
+        cache[key] = (key, _rig().identity(spec.phenotype), appearance_maps(spec))
     return cache[key]
+
+
+def _load_into(renderer, key: str, identity, maps: dict) -> None:
+    """Upload the avatar unless the renderer already holds it (performances come grouped by avatar)."""
+    if _worker.get("loaded") != key:
+        renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+        _worker["loaded"] = key
 
 
 def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
@@ -245,7 +255,7 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     track = MotionTrack.load(out / unit.track)
     if track.n_frames == 0:
         raise TrackError(f"{unit.track}: motion track has no frames")
-    identity = _rig().identity(spec.phenotype)
+    key, identity, maps = _avatar(spec)
     vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
     rng = np.random.default_rng(unit.seed)
     lighting = sample_lighting(rng)
@@ -256,8 +266,7 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
         kinds.append(config.backgrounds[rng.integers(len(config.backgrounds))])
         backgrounds.append(make_background(kinds[-1], (config.size, config.size), rng, images))
     renderer = _renderer(config.size, config.msaa)
-    maps = _appearance(spec)
-    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    _load_into(renderer, key, identity, maps)
     paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
     with ExitStack() as stack:
         writers = [stack.enter_context(H264Writer(p, track.fps, config.size, config.size, crf=config.crf))
@@ -359,6 +368,8 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
         else:
             summary.rows.extend(rows)
             summary.skipped += len(rows)
+    # An avatar's performances one after another: its identity and textures are made once.
+    pending.sort(key=lambda unit: unit.avatar["avatar_id"])
     if on_progress:
         on_progress(0, len(pending))
     try:

