@@ -27,23 +27,24 @@ def _fail(message: str) -> None:
 
 @app.command()
 def generate(
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Dataset folder to write (or resume). [default: data/syn]"),
-    clips: Optional[int] = typer.Option(None, help="Motion clips, pain levels balanced. [default: 10]"),
-    per_motion: Optional[int] = typer.Option(None, "--per-motion", help="Avatars that play each motion clip. [default: 1]"),
-    avatars: Optional[int] = typer.Option(None, help="Size of the avatar bank. [default: clips x per-motion, one new avatar per performance]"),
-    views: Optional[str] = typer.Option(None, help="Comma-separated views: front, left30, right30, left45, right45, left60, right60, up20, down20. [default: front]"),
-    seed: Optional[str] = typer.Option(None, help="Seed for every random choice: same seed, same dataset. [default: 0]"),
-    frames: Optional[int] = typer.Option(None, help="Frames per clip (>= 8). [default: 138, BioVid's 5.5 s]"),
-    fps: Optional[float] = typer.Option(None, help="Frames per second. [default: 25]"),
-    size: Optional[int] = typer.Option(None, help="Video width and height in pixels (even). [default: 224]"),
-    jitter: Optional[float] = typer.Option(None, help="Random camera offsets, 0-1 (1: up to 5 deg, 5 %% shift, 8 %% distance). [default: 0]"),
-    backgrounds: Optional[str] = typer.Option(None, help="Background kinds to draw from: solid, gradient, noise, image. [default: solid,gradient,noise]"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Dataset folder to write (or resume). (default: data/syn)"),
+    clips: Optional[int] = typer.Option(None, help="Motion clips, pain levels balanced. (default: 10)"),
+    per_motion: Optional[int] = typer.Option(None, "--per-motion", help="Avatars that play each motion clip. (default: 1)"),
+    avatars: Optional[int] = typer.Option(None, help="Size of the avatar bank. (default: clips x per-motion, one new avatar per performance)"),
+    views: Optional[str] = typer.Option(None, help="Comma-separated views: front, left30, right30, left45, right45, left60, right60, up20, down20. (default: front)"),
+    seed: Optional[str] = typer.Option(None, help="Seed for every random choice: same seed, same dataset. (default: 0)"),
+    frames: Optional[int] = typer.Option(None, help="Frames per clip (>= 8). (default: 138, BioVid's 5.5 s)"),
+    fps: Optional[float] = typer.Option(None, help="Frames per second. (default: 25)"),
+    size: Optional[int] = typer.Option(None, help="Video width and height in pixels (even). (default: 224)"),
+    jitter: Optional[float] = typer.Option(None, help="Random camera offsets, 0-1 (1: up to 5 deg, 5 % shift, 8 % distance). (default: 0)"),
+    backgrounds: Optional[str] = typer.Option(None, help="Background kinds to draw from: solid, gradient, noise, image. (default: solid,gradient,noise)"),
     backgrounds_dir: Optional[Path] = typer.Option(None, "--backgrounds-dir", help="Folder of background images (adds kind 'image')."),
-    levels: Optional[str] = typer.Option(None, help="Pain levels to make, 0 (BL1) to 4 (PA4). [default: 0,1,2,3,4]"),
-    children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. [default: adults 18-85]"),
+    levels: Optional[str] = typer.Option(None, help="Pain levels to make, 0 (BL1) to 4 (PA4). (default: 0,1,2,3,4)"),
+    clips_per_performer: Optional[int] = typer.Option(None, "--clips-per-performer", help="Procedural clips per motion 'performer' (split_group). (default: 5, one per level)"),
+    children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. (default: adults 18-85)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
-    workers: Optional[int] = typer.Option(None, help="Parallel processes. [default: half the cores; each process's rasteriser uses every core]"),
-    msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). [default: 0]"),
+    workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
+    msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of these options (keys as above, - or _); flags given here win."),
 ) -> None:
     """Render a labelled multi-view pain video dataset: videos/, tracks/, manifest.parquet, dataset.json.
@@ -57,7 +58,7 @@ def generate(
 
     given = dict(out=out, clips=clips, per_motion=per_motion, avatars=avatars, views=views, seed=seed,
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
-                 background_folder=backgrounds_dir, levels=levels, children=children, motions=motions,
+                 background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, children=children, motions=motions,
                  workers=workers, msaa=msaa)
     try:
         settings = load_config_file(config) if config else {}
@@ -67,7 +68,7 @@ def generate(
         cfg = make_config(**settings)
     except ConfigError as exc:
         _fail(str(exc))
-    with _progress_bar("rendering performances") as report:
+    with ProgressBar("rendering performances") as report:
         try:
             summary = run_generate(cfg, on_progress=report)
         except (GenerateError, SceneError, ConfigError) as exc:
@@ -86,7 +87,9 @@ def _integer(name: str, text: str) -> int:
         raise ConfigError(f"{name} must be an integer, got {text!r}") from None
 
 
-class _progress_bar:
+class ProgressBar:
+    """A rich progress bar driven by (done, total) callbacks from a library function."""
+
     def __init__(self, label: str):
         self.progress = Progress(
             TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
