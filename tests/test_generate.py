@@ -136,3 +136,27 @@ def test_an_avatar_reused_across_motions_renders_as_if_fresh(tmp_path):
     for a, b in zip(reused, fresh):
         np.testing.assert_array_equal(read_video(tmp_path / "reused" / a["path"])[0],
                                       read_video(tmp_path / "fresh" / b["path"])[0])
+
+
+def test_unusable_motion_tracks_are_logged_and_the_rest_replayed(tmp_path):
+    motions = tmp_path / "motions"
+    make_track(4, seed=2, n_frames=12, performer="subject-c").save(motions / "good.npz")
+    unlabelled = make_track(1, seed=3, n_frames=12)
+    unlabelled.label = -1
+    unlabelled.save(motions / "unlabelled.npz")
+    (motions / "corrupt.npz").write_bytes(b"not a track")
+    out = tmp_path / "out"
+    summary = generate(make_config(out=out, motions=motions, **{**SMALL, "views": ["front"]}))
+    assert (summary.written, summary.failed) == (1, 2)
+    logged = (out / "errors.jsonl").read_text()
+    assert "corrupt.npz: not a readable motion track" in logged and "no pain label 0-4 (label -1)" in logged
+    assert [r["motion_id"] for r in read_manifest(out).to_pylist()] == ["good"]
+
+
+def test_a_motions_folder_without_usable_tracks_stops_before_writing(tmp_path):
+    from painsynth.generate import GenerateError
+
+    (tmp_path / "motions").mkdir()
+    with pytest.raises(GenerateError, match="no usable motion tracks"):
+        generate(make_config(out=tmp_path / "out", motions=tmp_path / "motions", **SMALL))
+    assert not (tmp_path / "out").exists()

@@ -133,13 +133,13 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     config.levels = _levels(config.levels)
     config.out = Path(config.out)
     if config.background_folder is not None:
-        config.background_folder = Path(config.background_folder)
+        config.background_folder = Path(config.background_folder).absolute()
         if "image" not in config.backgrounds:
             config.backgrounds.append("image")
     elif "image" in config.backgrounds:
         raise ConfigError("background kind 'image' needs a background folder (--backgrounds-dir DIR)")
     if config.motions is not None:
-        config.motions = Path(config.motions)
+        config.motions = Path(config.motions).absolute()
     return config
 
 

@@ -113,12 +113,37 @@ def prepare_output(config: GenerateConfig) -> None:
         }, indent=2))
 
 
-def prepare_motions(config: GenerateConfig) -> list[tuple[str, str]]:
-    """Write (or reuse) the motion tracks under tracks/; return (motion_id, relative track path) pairs."""
+def find_motion_tracks(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The usable motion tracks of a `--motions` folder, and (path, reason) for each that is not."""
+    if not folder.is_dir():
+        raise GenerateError(f"{folder}: motions folder does not exist")
+    usable, problems = [], []
+    for source in sorted(folder.rglob(f"*{TRACK_SUFFIX}")):
+        try:
+            label = MotionTrack.load(source).label
+        except TrackError as exc:
+            problems.append((source, str(exc)))
+            continue
+        if 0 <= label <= 4:
+            usable.append(source)
+        else:
+            problems.append((source, f"{source}: motion track has no pain label 0-4 (label {label}); "
+                                     "capture it from BioVid names or a CSV with labels"))
+    if not usable:
+        raise GenerateError(f"{folder}: no usable motion tracks (*{TRACK_SUFFIX})"
+                            + (f"; first problem: {problems[0][1]}" if problems else ""))
+    return usable, problems
+
+
+def prepare_motions(config: GenerateConfig, sources: list[Path] | None = None) -> list[tuple[str, str]]:
+    """Write (or reuse) the motion tracks under tracks/; return (motion_id, relative track path) pairs.
+
+    `sources` (from find_motion_tracks) are copied in; without them, procedural tracks are made.
+    """
     tracks_dir = config.out / "tracks"
     tracks_dir.mkdir(exist_ok=True)
-    if config.motions is not None:
-        return _copy_motions(config.motions, tracks_dir)
+    if sources is not None:
+        return [_copy_track(source, tracks_dir) for source in sources]
     from painsynth.procedural import make_track
 
     motions = []
@@ -142,23 +167,12 @@ def _readable_track(path: Path) -> bool:
         return False
 
 
-def _copy_motions(folder: Path, tracks_dir: Path) -> list[tuple[str, str]]:
-    if not folder.is_dir():
-        raise GenerateError(f"{folder}: motions folder does not exist")
-    sources = sorted(folder.rglob(f"*{TRACK_SUFFIX}"))
-    if not sources:
-        raise GenerateError(f"{folder}: motions folder has no motion tracks (*{TRACK_SUFFIX})")
-    motions = []
-    for source in sources:
-        track = MotionTrack.load(source)
-        if not 0 <= track.label <= 4:
-            raise GenerateError(f"{source}: motion track has no pain label 0-4 (label {track.label})")
-        target = tracks_dir / source.name
-        if not target.exists():
-            with atomic_path(target) as tmp:
-                shutil.copyfile(source, tmp)
-        motions.append((source.stem, f"tracks/{source.name}"))
-    return motions
+def _copy_track(source: Path, tracks_dir: Path) -> tuple[str, str]:
+    target = tracks_dir / source.name
+    if not target.exists():
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    return source.stem, f"tracks/{source.name}"
 
 
 def plan_performances(config: GenerateConfig, motions: list[tuple[str, str]], bank: list) -> list[Performance]:
@@ -316,13 +330,18 @@ def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path:
 # --- driver ---------------------------------------------------------------------------------
 
 
-def _record_error(out: Path, unit: Performance, exc: BaseException) -> str:
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    line = f"{unit.unit_id}: {reason}"
+def _log_error(out: Path, about: dict, reason: str) -> str:
+    """Append one failure to the run's error log; return its one-line description."""
     with open(out / ERROR_LOG, "a") as log:
         log.write(json.dumps({"time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              "unit": unit.unit_id, "track": unit.track, "error": reason}) + "\n")
-    return line
+                              **about, "error": reason}) + "\n")
+    return reason
+
+
+def _record_error(out: Path, unit: Performance, exc: BaseException) -> str:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    _log_error(out, {"unit": unit.unit_id, "track": unit.track}, reason)
+    return f"{unit.unit_id}: {reason}"
 
 
 def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tuple[Performance, list | BaseException]]:
@@ -352,14 +371,18 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
     started = time.perf_counter()
     if config.background_folder is not None:
         check_background_images(background_images(config.background_folder))
+    motion_sources, motion_problems = find_motion_tracks(config.motions) if config.motions else (None, [])
     prepare_output(config)
     out = config.out
     bank = sample_avatars(config.bank_size, config.seed, children=config.children)
     bank_file = out / AVATAR_BANK
     if not bank_file.exists() or [a.to_dict() for a in load_bank(bank_file)] != [a.to_dict() for a in bank]:
         save_bank(bank, bank_file)
-    units = plan_performances(config, prepare_motions(config), bank)
+    units = plan_performances(config, prepare_motions(config, motion_sources), bank)
     summary = RunSummary(out=out)
+    for source, reason in motion_problems:
+        summary.errors.append(_log_error(out, {"track": str(source)}, reason))
+        summary.failed += config.per_motion * len(config.views)  # the clips it would have made
     pending = []
     for unit in units:
         rows = finished_rows(out, unit)
