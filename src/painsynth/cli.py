@@ -210,3 +210,111 @@ def capture(
     if summary.errors:
         console.print(f"all failures: {summary.out / 'errors.jsonl'}")
         raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    dataset: Path = typer.Argument(..., help="Dataset folder (with manifest.parquet) to report on."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write. (default: DATASET/report.html)"),
+    experiment: Optional[Path] = typer.Option(None, "--experiment", help="Experiment folder: its *.md tables and *.png plots are included."),
+    audit: Optional[Path] = typer.Option(None, "--audit", help="Audit folder: its *.md tables and *.png plots are included."),
+) -> None:
+    """Write a static HTML report of a dataset: contact sheet, previews, demographics, PSPI, AU curves, datasheet."""
+    from painsynth.report import ReportError, build_report
+
+    try:
+        path = build_report(dataset, out, experiment=experiment, audit=audit)
+    except ReportError as exc:
+        _fail(str(exc))
+    except ImportError as exc:
+        _fail(f"report needs matplotlib: pip install 'matplotlib>=3.7' ({exc})")
+    typer.echo(f"report: {path}")
+
+
+@app.command()
+def train(
+    data: list[Path] = typer.Option(..., "--data", help="Dataset folder (painsynth manifest); repeat for several."),
+    model: str = typer.Option("au-tcn", "--model", help="Registered model (painsynth.models.list_models())."),
+    task: str = typer.Option("binary", "--task", help="binary (0 vs 1-4), binary-extreme (0 vs 4) or multiclass (5 levels)."),
+    out: Path = typer.Option(Path("runs/train"), "--out", "-o", help="Run folder: best.pt, last.pt, epochs.csv, config.json. An unfinished run there is resumed."),
+    epochs: int = typer.Option(30, help="Maximum epochs."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
+    lr: float = typer.Option(1e-3, "--lr", help="AdamW learning rate (cosine schedule to 0)."),
+    seed: int = typer.Option(0, help="Seed for the validation split, initialisation and batches."),
+    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+    frames: int = typer.Option(32, help="Frames sampled per clip."),
+    sampling: str = typer.Option("uniform", help="uniform (evenly over the clip) or window (a random contiguous window)."),
+    patience: int = typer.Option(10, help="Stop after this many epochs without a better validation AUROC."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of the training clips held out for validation, by split_group."),
+) -> None:
+    """Train a pain recognition model; validation is subject-disjoint (split_group) and picks the checkpoint by AUROC.
+
+    Features come from capturing each clip's video and are cached under <dataset>/features/.
+    """
+    from painsynth.models import UnknownModelError
+    from painsynth.train import TrainConfig, TrainError, check_datasets, check_resume, fit, load_datasets
+
+    config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                         device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction)
+    errors: list[str] = []
+    try:
+        config.check()
+        check_resume(out, config)
+        check_datasets(data, task)
+        with ProgressBar("featurising clips") as report:
+            clips = load_datasets(data, on_progress=report, errors=errors)
+        for line in errors:
+            typer.echo(f"skipped: {line}", err=True)
+        with ProgressBar("training epochs") as report:
+            result = fit(clips, out, config, on_progress=report)
+    except (TrainError, UnknownModelError) as exc:
+        _fail(str(exc))
+    table = Table(title=f"painsynth train → {result.out}", show_header=False)
+    table.add_row("model / task", f"{model} / {task}")
+    table.add_row("clips train / validation", f"{result.n_train} / {result.n_val}")
+    table.add_row("clips skipped (no face)", str(len(errors)))
+    table.add_row("epochs run", f"{result.epochs_run}{' (stopped early)' if result.stopped_early else ''}")
+    table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
+    table.add_row("wall time", f"{result.seconds:.1f} s")
+    Console().print(table)
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Argument(..., help="Run folder written by `painsynth train`."),
+    data: list[Path] = typer.Option(..., "--data", help="Test dataset folder; repeat for several."),
+    model: Optional[str] = typer.Option(None, "--model", help="Fail unless the run's checkpoint is of this model."),
+    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the 95 % intervals (0: none)."),
+    seed: int = typer.Option(0, help="Seed for the bootstrap."),
+) -> None:
+    """Test a run's best checkpoint: prints the metrics and writes <run>/metrics.json."""
+    from painsynth.models import UnknownModelError
+    from painsynth.train import TrainError, check_datasets, evaluate as run_evaluate, load_datasets, load_run
+
+    if bootstrap < 0:
+        _fail(f"bootstrap must be an integer >= 0, got {bootstrap}")
+    errors: list[str] = []
+    try:
+        _, checkpoint = load_run(run, device)  # a bad run folder fails before any featurising
+        if model is not None and checkpoint["model_name"] != model:
+            _fail(f"{run}: checkpoint is from model {checkpoint['model_name']!r}, not {model!r}")
+        check_datasets(data)
+        with ProgressBar("featurising clips") as report:
+            clips = load_datasets(data, on_progress=report, errors=errors)
+        for line in errors:
+            typer.echo(f"skipped: {line}", err=True)
+        metrics = run_evaluate(run, data, data=clips, device=device, bootstrap=bootstrap, seed=seed, model=model)
+    except (TrainError, UnknownModelError) as exc:
+        _fail(str(exc))
+    table = Table(title=f"painsynth evaluate {run} ({metrics['task']}, {metrics['n_clips']} clips)")
+    for column in ("metric", "value", "95 % CI"):
+        table.add_column(column)
+    for key in ("auroc", "f1", "accuracy", "balanced_accuracy", "precision_macro", "recall_macro"):
+        value = metrics[key]
+        low, high = metrics["ci95"].get(key, (None, None)) if metrics["ci95"] else (None, None)
+        interval = f"{low:.3f}-{high:.3f}" if low is not None and high is not None and low == low else "-"
+        table.add_row(key, "-" if value is None else f"{value:.3f}", interval)
+    Console().print(table)
+    Console().print(f"confusion matrix (rows: true class): {metrics['confusion_matrix']}")
+    typer.echo(f"metrics: {Path(run) / 'metrics.json'}")

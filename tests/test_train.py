@@ -1,0 +1,321 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from painsynth import train as T
+from painsynth.cli import app
+from painsynth.dataset import write_manifest
+
+runner = CliRunner()
+FAST = dict(epochs=2, batch_size=16, frames=8, device="cpu", model_kwargs={"hidden": 16, "layers": 2})
+
+
+def fake_clips(labels, groups, frames=20, seed=0, shift=1.5):
+    """Featurised clips whose pain (level > 0) raises jawOpen and browDown: learnable."""
+    rng = np.random.default_rng(seed)
+    features = []
+    for level in labels:
+        f = rng.normal(size=(frames, T.N_FEATURES)).astype(np.float32)
+        f[:, [0, 1, 24]] += shift * (level > 0)
+        features.append(f)
+    return T.ClipFeatures(features, np.array(labels), list(groups), [f"c{i}" for i in range(len(labels))])
+
+
+def fake_dataset(root, labels, groups, frames=20, seed=0):
+    """A dataset folder whose features are already cached (no video needed to train on it)."""
+    clips = fake_clips(labels, groups, frames, seed)
+    rows = []
+    for i, (level, group) in enumerate(zip(labels, groups)):
+        rows.append(dict(clip_id=f"c{i:03d}", path=f"videos/c{i:03d}.mp4", split_group=group, source="procedural",
+                         label=level, fps=25.0, n_frames=frames, width=128, height=128, sha256=f"{i:064x}"))
+        (root / "features").mkdir(parents=True, exist_ok=True)
+        np.savez(root / "features" / f"c{i:03d}.npz", features=clips.features[i], valid=np.ones(frames, bool),
+                 sha256=np.array(f"{i:064x}"), version=np.array(T.FEATURE_VERSION))
+    write_manifest(rows, root / "manifest.parquet")
+    return root
+
+
+def balanced(n_groups=10, per_group=5):
+    labels = [level for _ in range(n_groups) for level in range(per_group)]
+    groups = [f"s{g}" for g in range(n_groups) for _ in range(per_group)]
+    return labels, groups
+
+
+# ---------------------------------------------------------------- tasks, sampling, splits
+
+def test_tasks_map_pain_levels():
+    levels = np.array([0, 1, 2, 3, 4, 0, 4])
+    keep, y = T.task_targets(levels, "binary")
+    assert keep.all() and y.tolist() == [0, 1, 1, 1, 1, 0, 1]
+    keep, y = T.task_targets(levels, "binary-extreme")
+    assert keep.tolist() == [True, False, False, False, True, True, True] and y.tolist() == [0, 1, 0, 1]
+    keep, y = T.task_targets(levels, "multiclass")
+    assert keep.all() and y.tolist() == levels.tolist()
+    with pytest.raises(T.TrainError, match="unknown task 'ternary'"):
+        T.task_targets(levels, "ternary")
+
+
+def test_frame_sampling():
+    clip = np.arange(100, dtype=np.float32)[:, None]
+    assert T.sample_frames(clip, 5)[:, 0].tolist() == [0, 25, 50, 74, 99]
+    window = T.sample_frames(clip, 10, "window", np.random.default_rng(3))[:, 0]
+    assert np.all(np.diff(window) == 1) and 0 <= window[0] <= 90
+    assert T.sample_frames(clip, 10, "window")[:, 0].tolist() == list(range(45, 55))  # centre without rng
+    assert T.sample_frames(clip[:3], 6)[:, 0].tolist() == [0, 0, 1, 1, 2, 2]  # short clips repeat frames
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_validation_split_is_subject_disjoint_across_sources(seed):
+    rng = np.random.default_rng(seed)
+    # synthetic clips carry the motion of real subjects r0..r5 (same split_group as the real clips) plus
+    # procedural performers; sizes vary so the split cannot be right by accident
+    groups, targets = [], []
+    for g in [f"r{i}" for i in range(6)] + [f"perf-{i}" for i in range(6)]:
+        n = int(rng.integers(2, 12))
+        groups += [g] * n
+        targets += rng.integers(0, 2, n).tolist()
+    groups, targets = np.array(groups), np.array(targets)
+    train, val = T.group_split(groups, targets, 0.25, seed)
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(len(groups)))
+    assert not set(groups[train]) & set(groups[val]), "a split_group leaked across train and validation"
+    assert set(targets[train]) == set(targets[val]) == {0, 1}
+    again = T.group_split(groups, targets, 0.25, seed)
+    assert train.tolist() == again[0].tolist()  # seeded
+
+
+def test_validation_split_needs_two_groups():
+    with pytest.raises(T.TrainError, match="at least 2 split groups"):
+        T.group_split(["a"] * 6, np.array([0, 1] * 3))
+
+
+# ---------------------------------------------------------------- metrics
+
+def test_binary_metrics_match_hand_computed_values():
+    y = np.array([1, 1, 1, 1, 0, 0])
+    p = np.array([0.9, 0.8, 0.3, 0.6, 0.7, 0.1])
+    m = T.classification_metrics(p, y, 2)
+    # AUROC: 6 of the 8 (positive, negative) pairs ranked right. Predictions 1 1 0 1 1 0: TP 3, FN 1, FP 1, TN 1
+    assert m["auroc"] == pytest.approx(6 / 8)
+    assert m["f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["balanced_accuracy"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert m["precision_macro"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert m["recall_macro"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert m["confusion_matrix"] == [[1, 1], [1, 3]]
+    assert T.classification_metrics(np.stack([1 - p, p], 1), y, 2) == m  # [N, 2] probabilities too
+
+
+def test_multiclass_metrics_match_hand_computed_values():
+    y = np.array([0, 1, 2, 2])
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.1, 0.2, 0.7], [0.2, 0.5, 0.3]])  # argmax 0 2 2 1
+    m = T.classification_metrics(p, y, 3)
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
+    assert m["accuracy"] == pytest.approx(0.5)  # plain accuracy, not macro
+    assert m["balanced_accuracy"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert m["precision_macro"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert m["f1"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert m["auroc"] == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)  # one-vs-rest, macro
+
+
+def test_balanced_accuracy_ignores_classes_absent_from_the_targets():
+    m = T.classification_metrics(np.eye(5)[[0, 0, 4, 1]], np.array([0, 0, 4, 4]), 5)
+    assert m["balanced_accuracy"] == pytest.approx((1 + 0.5) / 2)
+
+
+def test_bootstrap_intervals():
+    y = np.array([0, 1] * 20)
+    perfect = T.bootstrap_ci(y.astype(float), y, 2, resamples=50)
+    assert perfect["auroc"] == [1.0, 1.0] and perfect["accuracy"] == [1.0, 1.0]
+    p = np.random.default_rng(0).random(40) * 0.6 + 0.4 * y
+    point = T.classification_metrics(p, y, 2)
+    ci = T.bootstrap_ci(p, y, 2, resamples=200, seed=1)
+    for key in T.BOOTSTRAP_METRICS:
+        low, high = ci[key]
+        assert low < point[key] < high or low == point[key] == high
+    assert ci == T.bootstrap_ci(p, y, 2, resamples=200, seed=1)
+
+
+# ---------------------------------------------------------------- training
+
+def _rows(out):
+    with open(out / T.EPOCHS_CSV) as f:
+        return list(csv.DictReader(f))
+
+
+def test_fit_learns_writes_checkpoints_and_is_deterministic(tmp_path):
+    data = fake_clips(*balanced())
+    result = T.fit(data, tmp_path / "a", T.TrainConfig(**{**FAST, "epochs": 3, "lr": 1e-2}))
+    assert result.epochs_run == 3 and result.n_train + result.n_val == 50 and result.n_val > 0
+    assert result.best_val_auroc > 0.9
+    rows = _rows(tmp_path / "a")
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert {"lr", "train_loss", "val_loss", "val_auroc", "val_f1", "val_accuracy"} <= set(rows[0])
+    assert float(rows[-1]["lr"]) < float(rows[0]["lr"])  # cosine schedule
+    best = torch.load(tmp_path / "a" / T.BEST, weights_only=False)
+    assert best["epoch"] == result.best_epoch and best["model_name"] == "au-tcn" and best["task"] == "binary"
+    T.fit(data, tmp_path / "b", T.TrainConfig(**{**FAST, "epochs": 3, "lr": 1e-2}))
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert drop(_rows(tmp_path / "a")) == drop(_rows(tmp_path / "b"))
+    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=False)["model"] for run in ("a", "b"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_continues_from_the_saved_epoch_and_matches_an_uninterrupted_run(tmp_path):
+    data = fake_clips(*balanced())
+    config = T.TrainConfig(**{**FAST, "epochs": 4, "sampling": "window", "model_kwargs": {"hidden": 16, "dropout": 0.3}})
+
+    class Crash(Exception):
+        pass
+
+    def crash_at_epoch_3(done, total):
+        if done == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        T.fit(data, tmp_path / "run", config, on_progress=crash_at_epoch_3)
+    assert torch.load(tmp_path / "run" / T.LAST, weights_only=False)["epoch"] == 2
+    calls = []
+    result = T.fit(data, tmp_path / "run", config, on_progress=lambda d, t: calls.append(d))
+    assert calls[0] == 2 and result.epochs_run == 4  # started at epoch 3, not 1
+    assert [int(r["epoch"]) for r in _rows(tmp_path / "run")] == [1, 2, 3, 4]
+    T.fit(data, tmp_path / "straight", config)
+    resumed = torch.load(tmp_path / "run" / T.LAST, weights_only=False)
+    straight = torch.load(tmp_path / "straight" / T.LAST, weights_only=False)
+    assert all(torch.equal(resumed["model"][k], straight["model"][k]) for k in straight["model"])
+    again = T.fit(data, tmp_path / "run", config)  # finished: nothing more to do
+    assert again.epochs_run == 4
+
+
+def test_early_stopping_on_validation_auroc(tmp_path):
+    data = fake_clips(*balanced())
+    result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 10, "lr": 1e-12, "patience": 2}))
+    assert result.stopped_early and result.epochs_run == 3 and result.best_epoch == 1
+
+
+def test_evaluate_on_features_writes_metrics(tmp_path):
+    labels, groups = balanced(20)
+    T.fit(fake_clips(labels, groups), tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 8, "lr": 1e-2,
+                                                                         "task": "binary-extreme"}))
+    test = fake_clips(labels, groups, seed=9)
+    metrics = T.evaluate(tmp_path / "r", data=test, bootstrap=50)
+    assert metrics["task"] == "binary-extreme" and metrics["n_clips"] == 40  # levels 1-3 dropped
+    assert metrics["auroc"] > 0.9 and metrics["class_counts"] == [20, 20]
+    assert json.loads((tmp_path / "r" / T.METRICS_JSON).read_text())["auroc"] == metrics["auroc"]
+
+
+def test_multiclass_training_runs(tmp_path):
+    result = T.fit(fake_clips(*balanced()), tmp_path / "m", T.TrainConfig(**{**FAST, "task": "multiclass"}))
+    assert result.epochs_run == 2
+    assert T.evaluate(tmp_path / "m", data=fake_clips(*balanced()), bootstrap=0)["confusion_matrix"].__len__() == 5
+
+
+# ---------------------------------------------------------------- feature cache
+
+def test_feature_cache_is_reused_and_redone_when_the_video_changes(tmp_path, monkeypatch):
+    labels, groups = balanced(2, 3)
+    root = fake_dataset(tmp_path / "d", labels, groups)
+    monkeypatch.setattr(T, "featurise_clip", lambda *a: pytest.fail("cached features were not reused"))
+    progress = []
+    clips = T.clip_features(root, on_progress=lambda d, t: progress.append((d, t)))
+    assert clips.clip_ids == [f"c{i:03d}" for i in range(6)] and clips.labels.tolist() == labels
+    assert clips.split_groups == groups and clips.features[0].shape == (20, T.N_FEATURES)
+    assert progress[-1] == (6, 6)
+    # the manifest now names another video: the cache no longer matches and the clip is captured again
+    np.savez(root / "features" / "c000.npz", features=clips.features[0], valid=np.ones(20, bool),
+             sha256=np.array("f" * 64), version=np.array(T.FEATURE_VERSION))
+    redone = []
+    monkeypatch.setattr(T, "featurise_clip", lambda root, row, model: redone.append(row["clip_id"]) or clips.features[0])
+    T.clip_features(root)
+    assert redone == ["c000"]
+
+
+# ---------------------------------------------------------------- command line, end to end
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    from painsynth.config import make_config
+    from painsynth.generate import generate
+
+    out = tmp_path_factory.mktemp("tiny") / "syn"
+    summary = generate(make_config(out=out, clips=6, frames=12, size=128, views=["front"], workers=1,
+                                   levels=[0, 4], clips_per_performer=2, seed=3))
+    assert summary.failed == 0
+    return out
+
+
+def test_train_then_evaluate_end_to_end(tiny_dataset, tmp_path):
+    run = tmp_path / "runs" / "a"
+    result = runner.invoke(app, ["train", "--data", str(tiny_dataset), "--out", str(run), "--epochs", "2",
+                                 "--batch-size", "4", "--frames", "8", "--device", "cpu", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tiny_dataset / "features").glob("*.npz"))) == 6  # captured from the rendered pixels
+    assert [int(r["epoch"]) for r in _rows(run)] == [1, 2]
+    assert (run / T.BEST).is_file() and (run / T.LAST).is_file()
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(tiny_dataset), "--bootstrap", "50"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / T.METRICS_JSON).read_text())
+    assert {"auroc", "f1", "accuracy", "balanced_accuracy", "n_clips", "task", "ci95", "confusion_matrix"} <= set(metrics)
+    assert metrics["task"] == "binary" and metrics["n_clips"] == 6 and metrics["class_counts"] == [3, 3]
+    assert 0.0 <= metrics["auroc"] <= 1.0
+
+
+def _one_line_failure(result, message):
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_bad_inputs_get_one_clear_line_and_write_nothing(tmp_path):
+    labels, groups = balanced(4, 5)
+    good = fake_dataset(tmp_path / "good", labels, groups)
+    out = tmp_path / "out"
+    cases = [
+        (["--data", str(tmp_path / "nowhere")], "no such manifest"),
+        (["--data", str(good), "--model", "resnet-9000"], "unknown model 'resnet-9000'"),
+        (["--data", str(good), "--task", "ternary"], "unknown task 'ternary'"),
+        (["--data", str(good), "--epochs", "0"], "epochs must be an integer >= 1"),
+    ]
+    empty = tmp_path / "empty"
+    write_manifest([], empty / "manifest.parquet")
+    cases.append((["--data", str(empty)], "dataset has no clips"))
+    missing = fake_dataset(tmp_path / "missing", labels, groups)
+    for cached in (missing / "features").glob("*.npz"):
+        cached.unlink()
+    cases.append((["--data", str(missing)], "20 of 20 clips in the manifest have no video file"))
+    single = fake_dataset(tmp_path / "single", [0] * 20, groups)
+    cases.append((["--data", str(single)], "the training set has a single class"))
+    cases.append((["--data", str(good), "--task", "binary-extreme", "--data", str(single)], None))
+    for args, message in cases:
+        result = runner.invoke(app, ["train", "--out", str(out), "--epochs", "1", "--device", "cpu", *args])
+        if message is None:  # levels 0 and 4 of good plus single's 0s: two classes, trains
+            assert result.exit_code == 0, result.output
+            continue
+        _one_line_failure(result, message)
+        assert not out.exists()
+
+
+def test_a_checkpoint_from_another_model_is_refused_and_kept(tmp_path):
+    labels, groups = balanced(4, 5)
+    good = fake_dataset(tmp_path / "good", labels, groups)
+    out = tmp_path / "out"
+    out.mkdir()
+    torch.save({"model_name": "frame-temporal", "model": {}, "epoch": 1}, out / T.LAST)
+    before = (out / T.LAST).read_bytes()
+    result = runner.invoke(app, ["train", "--data", str(good), "--out", str(out), "--device", "cpu"])
+    _one_line_failure(result, "checkpoint is from model 'frame-temporal', not 'au-tcn'")
+    assert (out / T.LAST).read_bytes() == before and sorted(p.name for p in out.iterdir()) == [T.LAST]
+
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["train", "--data", str(good), "--out", str(run), "--epochs", "1",
+                               "--device", "cpu"]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(good), "--model", "r2plus1d-18"])
+    _one_line_failure(result, "checkpoint is from model 'au-tcn', not 'r2plus1d-18'")
+    assert not (run / T.METRICS_JSON).exists()
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "good"), "--data", str(good)])
+    _one_line_failure(result, "not a training run")
+    result = runner.invoke(app, ["train", "--data", str(good), "--out", str(run), "--task", "multiclass", "--device", "cpu"])
+    _one_line_failure(result, "cannot resume with task='multiclass'")
