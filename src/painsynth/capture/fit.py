@@ -1,0 +1,314 @@
+"""``fit`` retargeting: anny's 52 face-unit weights solved from MediaPipe's 478 landmarks.
+
+MediaPipe's blendshape net barely scores some anny units (noseSneer, cheekSquint, mouthUpperUp
+near 0, browDown about 0.006 when fully on) although its landmarks do move. ``fit`` uses the
+landmarks instead:
+
+1. **Correspondence** (built once, cached under ``~/.cache/painsynth``): anny's neutral face is
+   rendered frontally for a few identities, the landmarker is run on each image, and every
+   landmark is back-projected onto the mesh: the visible vertices (within a few millimetres of
+   the front-most one) that project nearest to the landmark, weighted by inverse pixel distance.
+   Votes of all identities are summed; each landmark keeps its ``K`` strongest vertices.
+2. **Per frame**: the landmarks, made metric-proportional with the image aspect ratio, are
+   aligned to the template (the corresponded vertices of the average anny, phenotype 0.5) by a
+   similarity transform on all fitted landmarks (better than a few rigid ones, as measured); then the
+   PSPI units' weights are solved by bounded least squares (``scipy.optimize.lsq_linear``, bounds
+   [0, 1], small ridge) against anny's face-unit basis at those vertices; the other units stay 0.
+   Depth (along the camera axis) is weighted lower than image x, y.
+3. **Per clip**: the subject's own face shape is not an expression: the residual of the
+   clip's most neutral frames is subtracted (two passes), and the weights are smoothed over time.
+
+:func:`hybrid_retarget` mixes the two: MediaPipe's calibrated scores where its net tracks anny
+well (blinks, jaw, mouth, smiles, brows up, gaze) and the fit for the PSPI units it misses.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
+
+N_LANDMARKS = 478
+CORRESPONDENCE_VERSION = 1
+CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
+CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
+NEIGHBOURS = 3  # vertices kept per landmark
+VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
+SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
+
+# Landmarks on rigid parts of the face (nose bridge, eye corners, forehead, temples). Measured worse
+# for the similarity alignment than all fitted landmarks (PSPI r 0.86 against 0.97 frontally, 0.18
+# against 0.97 at 45 degrees, benchmarks/roundtrip.py), so only kept for reference.
+STABLE_LANDMARKS = (6, 168, 197, 195, 5, 4, 1, 33, 133, 362, 263, 10, 151, 9, 8, 108, 337, 109, 338)
+# The face outline (MediaPipe's FACE_OVAL): on the silhouette, unreliable on anny; left out of the fit.
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+             148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+IRIS = tuple(range(468, 478))  # move with gaze, which the fit leaves to MediaPipe
+# Units the fit solves (the others stay 0): the PSPI units. Solving all 52 lets gaze (eyeball
+# rotation) and mouth units explain the landmarks' noise and steal the pain units' motion
+# (noseSneer r 0.86 with this set against 0.5 with all 44 non-gaze units, frontal, single units).
+FITTED_UNITS = tuple(stem + side for stem in ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp",
+                                              "eyeBlink") for side in ("Left", "Right"))
+DEPTH_WEIGHT = 0.3  # least-squares weight of the camera-depth component relative to x, y
+RIDGE = 1e-3  # relative to the basis' mean squared column norm
+NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its neutral face
+SMOOTH_WINDOW = 5  # frames, Savitzky-Golay (order 2)
+
+# Units the hybrid takes from the fit: the PSPI units MediaPipe's net misses or under-scores on
+# anny (benchmarks/roundtrip.py); everything else (blinks, jaw, mouth, smiles, brows up, gaze)
+# stays MediaPipe's, which the fit does not solve.
+FIT_UNITS = tuple(stem + side for stem in ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp")
+                  for side in ("Left", "Right"))
+
+# image (x right, y down, z away from the camera) -> anny (x right, z up, -y towards the camera)
+IMAGE_TO_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+# ---------------------------------------------------------------- correspondence
+
+def _cache_path() -> Path:
+    from painsynth.capture.model import MODEL_SHA256
+
+    key = hashlib.sha256(f"{CORRESPONDENCE_VERSION}-{MODEL_SHA256}-{CORRESPONDENCE_SIZE}-"
+                         f"{CORRESPONDENCE_AVATARS}-{NEIGHBOURS}".encode()).hexdigest()[:16]
+    return Path.home() / ".cache" / "painsynth" / f"mediapipe_anny_correspondence_{key}.npz"
+
+
+def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | None:
+    """The 478 landmarks [478, 3] (normalised image coordinates) of one image, IMAGE mode, or None."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from painsynth.capture.model import verified_model
+
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
+                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
+    if not result.face_landmarks:
+        return None
+    return np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
+
+
+def _back_project(landmarks: np.ndarray, vertices: np.ndarray, camera, size: int) -> list[dict[int, float]]:
+    """Per landmark, {mesh vertex index: weight}: the nearest visible projected vertices."""
+    from scipy.spatial import cKDTree
+
+    pixels = camera.project(vertices, size, size)
+    view = camera.view_matrix()
+    depth = -(vertices @ view[:3, :3].T + view[:3, 3])[:, 2]  # distance in front of the camera
+    tree = cKDTree(pixels)
+    votes = []
+    for x, y, _ in landmarks:
+        point = np.array([x * size, y * size])
+        radius = SEARCH_RADIUS
+        near = tree.query_ball_point(point, radius)
+        while len(near) < NEIGHBOURS:
+            radius *= 1.5
+            near = tree.query_ball_point(point, radius)
+        near = np.asarray(sorted(near))
+        visible = near[depth[near] < depth[near].min() + VISIBLE_DEPTH]
+        distance = np.linalg.norm(pixels[visible] - point, axis=1)
+        order = np.argsort(distance, kind="stable")[:NEIGHBOURS]
+        weight = 1.0 / (distance[order] + 0.5)
+        votes.append({int(v): float(w) for v, w in zip(visible[order], weight / weight.sum())})
+    return votes
+
+
+def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.ndarray]:
+    """Render anny's neutral face, run the landmarker, back-project (see the module doc).
+
+    Returns ``vertex_ids`` [478, K] (anny's full vertex indices), ``weights`` [478, K] (rows sum
+    to 1) and ``pixel_error`` [478] (mean distance, px at 448, from landmark to its vertices).
+    """
+    from painsynth.animate import HeadRig
+    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.render import Lighting, Renderer, frame_head, make_background
+
+    rig = rig or HeadRig()
+    size = CORRESPONDENCE_SIZE
+    specs = sample_avatars(max(CORRESPONDENCE_AVATARS) + 1, 0)
+    renderer = Renderer(size, size, batch=1)
+    lighting = Lighting(key_direction=(0.3, -1.0, 0.4), key_color=(0.9, 0.9, 0.9),
+                        fill_direction=(-0.5, -1.0, 0.1), fill_color=(0.35, 0.35, 0.35),
+                        ambient_color=(0.25, 0.25, 0.25), key_kelvin=5500.0)
+    background = make_background("solid", (size, size), np.random.default_rng(0))
+    totals: list[dict[int, float]] = [{} for _ in range(N_LANDMARKS)]
+    errors = np.zeros(N_LANDMARKS)
+    found = 0
+    try:
+        for index in CORRESPONDENCE_AVATARS:
+            spec = specs[index]
+            identity = rig.identity(spec.phenotype)
+            maps = appearance_maps(spec)
+            renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+            camera = frame_head(identity.mesh.head_box, "front")
+            vertices = identity.mesh.neutral_vertices
+            image = next(iter(renderer.render_clip(vertices[None], [camera], lighting, [background])))[0]
+            landmarks = detect_image(image, model)
+            if landmarks is None:
+                continue
+            found += 1
+            pixels = camera.project(vertices, size, size)
+            for k, vote in enumerate(_back_project(landmarks, vertices, camera, size)):
+                for v, w in vote.items():
+                    full = int(identity.mesh.vertex_ids[v])
+                    totals[k][full] = totals[k].get(full, 0.0) + w
+                errors[k] += np.mean(np.linalg.norm(pixels[list(vote)] - landmarks[k, :2] * size, axis=1))
+    finally:
+        renderer.release()
+    if not found:
+        raise RuntimeError("the landmarker found no face on anny's neutral renders")
+    ids = np.zeros((N_LANDMARKS, NEIGHBOURS), np.int64)
+    weights = np.zeros((N_LANDMARKS, NEIGHBOURS))
+    for k, total in enumerate(totals):
+        best = sorted(total.items(), key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]
+        while len(best) < NEIGHBOURS:
+            best.append((best[0][0], 0.0))
+        ids[k] = [v for v, _ in best]
+        weights[k] = np.array([w for _, w in best]) / sum(w for _, w in best)
+    return {"vertex_ids": ids, "weights": weights, "pixel_error": errors / found}
+
+
+@functools.lru_cache(maxsize=1)
+def correspondence() -> dict[str, np.ndarray]:
+    """The MediaPipe-to-anny correspondence, from the on-disk cache or built (and cached) once."""
+    path = _cache_path()
+    if path.is_file():
+        try:
+            with np.load(path) as data:
+                return {k: data[k] for k in ("vertex_ids", "weights", "pixel_error")}
+        except (OSError, KeyError, ValueError):
+            pass
+    result = build_correspondence()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(partial, **result)
+    partial.replace(path)
+    return result
+
+
+# ---------------------------------------------------------------- the fit
+
+class LandmarkFitter:
+    """The template and face-unit basis of the average anny at the 478 landmarks."""
+
+    def __init__(self, identity=None, corr: dict[str, np.ndarray] | None = None):
+        if identity is None:
+            identity = _average_identity()
+        corr = corr or correspondence()
+        position = np.searchsorted(identity.mesh.vertex_ids, corr["vertex_ids"])
+        if not np.array_equal(identity.mesh.vertex_ids[np.clip(position, 0, len(identity.mesh.vertex_ids) - 1)],
+                              corr["vertex_ids"]):
+            raise ValueError("a corresponded vertex lies outside this identity's head mesh")
+        weights = corr["weights"]
+        neutral = identity.mesh.neutral_vertices.astype(np.float64)
+        basis = identity._face_basis.numpy().astype(np.float64).reshape(len(ARKIT_BLENDSHAPES), -1, 3)
+        self.template = np.einsum("lk,lkc->lc", weights, neutral[position])  # [478, 3]
+        self.basis = np.einsum("lk,ulkc->ulc", weights, basis[:, position])  # [52, 478, 3]
+        used = np.ones(N_LANDMARKS, bool)
+        used[list(FACE_OVAL) + list(IRIS)] = False
+        self.used = used
+        # Aligned on all fitted landmarks: the pain units move small regions, and many points
+        # average out MediaPipe's per-landmark jitter better than a few rigid ones.
+        self.stable = np.flatnonzero(used)
+
+    def align(self, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Observed landmarks [478, 3] (metric-proportional, anny axes) mapped onto the template by a
+        similarity fitted on the stable landmarks, and the camera's depth direction after it."""
+        source, target = observed[self.stable], self.template[self.stable]
+        mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
+        a, b = source - mu_s, target - mu_t
+        u, s, vt = np.linalg.svd(b.T @ a)
+        sign = np.eye(3)
+        sign[2, 2] = np.sign(np.linalg.det(u @ vt)) or 1.0
+        rotation = u @ sign @ vt
+        scale = np.trace(np.diag(s) @ sign) / (a ** 2).sum()
+        aligned = scale * (observed - mu_s) @ rotation.T + mu_t
+        return aligned, rotation @ np.array([0.0, 1.0, 0.0])  # camera depth runs along anny's y
+
+    def residuals(self, landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Aligned-minus-template residuals [T, 478, 3] and depth directions [T, 3]."""
+        width, height = image_size
+        scaled = np.asarray(landmarks, np.float64) * np.array([width, height, width])
+        observed = scaled @ IMAGE_TO_ANNY.T
+        residual, depth = np.zeros_like(observed), np.zeros((len(observed), 3))
+        for t, frame in enumerate(observed):
+            aligned, depth[t] = self.align(frame)
+            residual[t] = aligned - self.template
+        return residual, depth
+
+    def solve(self, residual: np.ndarray, depth: np.ndarray, units: tuple[str, ...] = FITTED_UNITS) -> np.ndarray:
+        """Bounded least-squares weights [T, 52] for residuals [T, 478, 3] (other units stay 0)."""
+        from scipy.optimize import lsq_linear
+
+        units = [BLENDSHAPE_INDEX[u] for u in units]
+        basis = self.basis[units][:, self.used]  # [U, L, 3]
+        ridge = np.sqrt(RIDGE * (basis ** 2).sum() / len(basis))
+        weights = np.zeros((len(residual), len(ARKIT_BLENDSHAPES)))
+        for t in range(len(residual)):
+            d = depth[t] / np.linalg.norm(depth[t])
+            shrink = np.eye(3) - (1 - np.sqrt(DEPTH_WEIGHT)) * np.outer(d, d)
+            a = (basis @ shrink.T).reshape(len(basis), -1).T
+            b = (residual[t, self.used] @ shrink.T).reshape(-1)
+            a = np.vstack([a, ridge * np.eye(len(basis))])
+            b = np.concatenate([b, np.zeros(len(basis))])
+            weights[t, units] = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
+        return weights
+
+
+@functools.lru_cache(maxsize=1)
+def _average_identity():
+    from painsynth.animate import HeadRig
+
+    return HeadRig().identity({})
+
+
+@functools.lru_cache(maxsize=1)
+def default_fitter() -> LandmarkFitter:
+    return LandmarkFitter()
+
+
+def _smooth(weights: np.ndarray) -> np.ndarray:
+    if len(weights) < SMOOTH_WINDOW:
+        return weights
+    from scipy.signal import savgol_filter
+
+    return savgol_filter(weights, SMOOTH_WINDOW, 2, axis=0, mode="interp")
+
+
+def fit_retarget(landmarks: np.ndarray, valid: np.ndarray, image_size: tuple[int, int] = (1, 1),
+                 fitter: LandmarkFitter | None = None, smooth: bool = True) -> np.ndarray:
+    """anny face-unit weights [T, 52] in [0, 1] fitted to landmarks [T, 478, 3] (normalised image
+    coordinates; ``image_size`` = (width, height) of the source frames).
+
+    The clip's neutral face: after a first pass, the ``NEUTRAL_SHARE`` least active valid frames'
+    mean residual is taken as the subject's own shape and subtracted before the final solve.
+    """
+    fitter = fitter or default_fitter()
+    valid = np.asarray(valid, bool)
+    residual, depth = fitter.residuals(landmarks, image_size)
+    reference = np.flatnonzero(valid) if valid.any() else np.arange(len(residual))
+    offset = np.median(residual[reference], axis=0)
+    for _ in range(2):  # two refinements of the neutral
+        weights = fitter.solve(residual - offset, depth)
+        activity = weights[reference].sum(axis=1)
+        count = max(1, int(np.ceil(NEUTRAL_SHARE * len(reference))))
+        calm = reference[np.argsort(activity, kind="stable")[:count]]
+        offset = offset + (residual[calm] - offset - np.einsum("tu,ulc->tlc", weights[calm], fitter.basis)).mean(axis=0)
+    weights = fitter.solve(residual - offset, depth)
+    if smooth:
+        weights = _smooth(weights)
+    return np.clip(weights, 0.0, 1.0).astype(np.float32)
+
+
+def hybrid_retarget(direct: np.ndarray, fitted: np.ndarray, units: tuple[str, ...] = FIT_UNITS) -> np.ndarray:
+    """MediaPipe's calibrated scores, with the units it misses on anny taken from the fit."""
+    mixed = np.array(direct, np.float32, copy=True)
+    columns = [BLENDSHAPE_INDEX[u] for u in units]
+    mixed[:, columns] = fitted[:, columns]
+    return mixed
