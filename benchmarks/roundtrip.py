@@ -5,9 +5,10 @@ Procedural clips (``make_track`` at levels 3-4) and a clip in which each PSPI ac
 (both genders, several skin tones and ages), rendered at 224x224 from the front, left30 and
 left45 views, encoded to H.264, captured with MediaPipe and retargeted three ways:
 
-- ``direct``: MediaPipe's blendshape scores, calibrated per clip (the capture default);
+- ``direct``: MediaPipe's blendshape scores, calibrated per clip;
 - ``fit``: anny's face units solved from the 478 landmarks (``painsynth.capture.fit``);
-- ``hybrid``: direct, with browDown, cheekSquint, noseSneer and mouthUpperUp from the fit.
+- ``hybrid`` (the capture default): direct, with browDown, cheekSquint, eyeSquint, noseSneer and
+  mouthUpperUp from the fit.
 
 Printed (Markdown): per view and method, Pearson r and MAE (AU intensity 0-5) of the PSPI units
 recovered by inverting the AU->blendshape main weights (AU4 = 5 * mean(browDown L, R), ...), on
@@ -96,7 +97,7 @@ def capture_methods(frames: np.ndarray, folder: Path, model) -> dict[str, np.nda
 
     path = write_video(folder / "clip.mp4", frames, FPS)
     raw = run_landmarker(path, model)
-    track = build_track(raw, fps=FPS, min_valid=0.5)
+    track = build_track(raw, fps=FPS, min_valid=0.5, method="direct")
     fitted = fit_retarget(track.landmarks, track.valid, (frames.shape[2], frames.shape[1]))
     return {"direct": track.blendshapes, "fit": fitted, "hybrid": hybrid_retarget(track.blendshapes, fitted)}
 
