@@ -5,7 +5,6 @@
 
 import time
 
-import numpy as np
 import torch
 
 from painsynth.animate import HeadRig

@@ -270,7 +270,7 @@ def pyrender_buffer_subdata(view: PyrenderScene, vertices: np.ndarray) -> np.nda
 
     primitive = view.node.mesh.primitives[0]
     r2v = view.render_to_vertex
-    normals = VertexNormals(view.clip.triangles, vertices.shape[1])(vertices)
+    normals = VertexNormals(view.clip.triangles)(vertices).numpy()
     uvs = np.broadcast_to(view.uvs, (len(vertices), *view.uvs.shape))
     # pyrender's vertex buffer layout: position, normal, texcoord_0 interleaved per vertex.
     interleaved = np.ascontiguousarray(np.concatenate([vertices[:, r2v], normals[:, r2v], uvs], axis=2),

@@ -11,3 +11,23 @@ def rig():
 
 ADULT_TALL = {"gender": 0.0, "age": 0.75, "height": 1.0, "weight": 0.6, "caucasian": 1.0, "african": 0.0, "asian": 0.0}
 CHILD = {"gender": 1.0, "age": 0.1, "height": 0.3, "african": 1.0, "asian": 0.0, "caucasian": 0.0}
+
+
+def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
+    """uint8 frames [T, size, size, 3] of `spec` playing these face units and head rotation, from the front."""
+    import numpy as np
+
+    from painsynth.avatars import appearance_maps
+    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+
+    identity = rig.identity(spec.phenotype)
+    maps = appearance_maps(spec)
+    renderer = Renderer(size, size)
+    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    rng = np.random.default_rng(seed)
+    vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))
+    frames = np.stack([views[0] for views in renderer.render_clip(
+        vertices, [frame_head(identity.mesh.head_box, "front")], sample_lighting(rng),
+        [make_background("solid", (size, size), rng)])])
+    renderer.release()
+    return frames

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import render_front_clip
 from painsynth.capture import (
-    MODEL_SHA256, CaptureError, InputError, ModelError, capture, collect_inputs, direct_retarget,
+    MODEL_SHA256, InputError, ModelError, capture, collect_inputs, direct_retarget,
     packaged_model, parse_label, parse_name, verified_model,
 )
 from painsynth.capture.tracker import fill_invalid, head_pose, output_times
@@ -36,21 +37,10 @@ def _truth():
 @pytest.fixture(scope="module")
 def clip(rig, tmp_path_factory):
     """A rendered 24-frame 224x224 clip with known jaw, blink, brow and yaw; plus its truth."""
-    from painsynth.avatars import appearance_maps, sample_avatars
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.avatars import sample_avatars
 
     blendshapes, rotation = _truth()
-    spec = sample_avatars(1, 0)[0]
-    identity = rig.identity(spec.phenotype)
-    maps = appearance_maps(spec)
-    renderer = Renderer(SIZE, SIZE)
-    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
-    rng = np.random.default_rng(0)
-    vertices = identity.animate(blendshapes, rotation, np.zeros((T, 3), np.float32))
-    frames = np.stack([views[0] for views in renderer.render_clip(
-        vertices, [frame_head(identity.mesh.head_box, "front")], sample_lighting(rng),
-        [make_background("solid", (SIZE, SIZE), rng)])])
-    renderer.release()
+    frames = render_front_clip(rig, sample_avatars(1, 0)[0], blendshapes, rotation, SIZE, seed=0)
     folder = tmp_path_factory.mktemp("videos")
     return {"frames": frames, "blendshapes": blendshapes, "rotation": rotation, "folder": folder,
             "path": write_video(folder / "S001-PA3-007.mp4", frames, 25)}

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import render_front_clip
 from painsynth.capture import capture
 from painsynth.capture.fit import (
     FIT_UNITS, LandmarkFitter, build_correspondence, correspondence, fit_retarget, hybrid_retarget,
@@ -38,21 +39,10 @@ def average(rig):
 @pytest.fixture(scope="module")
 def clip(rig, tmp_path_factory):
     """A frontal 32-frame clip: noseSneer rises and falls, then cheekSquint."""
-    from painsynth.avatars import appearance_maps, sample_avatars
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.avatars import sample_avatars
 
     blendshapes = _truth()
-    spec = sample_avatars(2, 0)[1]
-    identity = rig.identity(spec.phenotype)
-    maps = appearance_maps(spec)
-    renderer = Renderer(SIZE, SIZE)
-    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
-    rng = np.random.default_rng(1)
-    still = np.zeros((T, 3), np.float32)
-    frames = np.stack([views[0] for views in renderer.render_clip(
-        identity.animate(blendshapes, still, still), [frame_head(identity.mesh.head_box, "front")],
-        sample_lighting(rng), [make_background("solid", (SIZE, SIZE), rng)])])
-    renderer.release()
+    frames = render_front_clip(rig, sample_avatars(2, 0)[1], blendshapes, np.zeros((T, 3), np.float32), SIZE, seed=1)
     folder = tmp_path_factory.mktemp("fit_videos")
     return {"blendshapes": blendshapes, "path": write_video(folder / "sneer.mp4", frames, 25)}
 

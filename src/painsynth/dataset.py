@@ -100,6 +100,14 @@ def read_manifest(path_or_folder: str | Path) -> pa.Table:
         raise ManifestError(f"{path}: manifest columns have the wrong types ({exc})") from None
 
 
+def manifest_rows(path_or_folder: str | Path) -> list[dict]:
+    """The manifest's rows as dicts; ManifestError when it is missing, unreadable or lists no clips."""
+    rows = read_manifest(path_or_folder).to_pylist()
+    if not rows:
+        raise ManifestError(f"{path_or_folder}: dataset has no clips (empty manifest)")
+    return rows
+
+
 def _check_columns(row: dict, path: Path) -> None:
     name = f"{path}: row {row.get('clip_id', '?')!r}"
     # A nullable column may be left out (a real clip has no avatar); a required one may not.

@@ -60,17 +60,15 @@ def build_report(dataset: str | Path, out: str | Path | None = None, experiment:
     Raises ReportError, before anything is written, on a missing folder or manifest, an extra
     folder that does not exist, or an output that cannot be written.
     """
-    from painsynth.dataset import ManifestError, read_manifest
+    from painsynth.dataset import ManifestError, manifest_rows
 
     folder = Path(dataset)
     if not folder.is_dir():
         raise ReportError(f"{folder}: dataset folder does not exist")
     try:
-        rows = read_manifest(folder).to_pylist()
+        rows = manifest_rows(folder)
     except ManifestError as exc:
         raise ReportError(str(exc)) from None
-    if not rows:
-        raise ReportError(f"{folder}: manifest lists no clips")
     extras = [(name, Path(p)) for name, p in (("Experiment", experiment), ("Audit", audit)) if p is not None]
     for name, extra in extras:
         if not extra.is_dir():

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 
 from painsynth import models
-from painsynth.dataset import ManifestError, read_manifest
+from painsynth.dataset import ManifestError, manifest_rows
 from painsynth.fileio import atomic_path
 
 TASKS = {"binary": 2, "binary-extreme": 2, "multiclass": 5}  # task -> number of classes
@@ -106,11 +106,9 @@ def featurise_clip(root: Path, row: dict, model_path: Path) -> np.ndarray:
 def dataset_rows(dataset_dir: str | Path) -> list[dict]:
     """The manifest rows of a dataset folder; TrainError when it is missing or has no clips."""
     try:
-        rows = read_manifest(dataset_dir).to_pylist()
+        rows = manifest_rows(dataset_dir)
     except ManifestError as exc:
         raise TrainError(str(exc)) from None
-    if not rows:
-        raise TrainError(f"{dataset_dir}: dataset has no clips")
     missing = [row["path"] for row in rows if not (Path(dataset_dir) / row["path"]).is_file()
                and not _cache_path(Path(dataset_dir), row["clip_id"]).is_file()]
     if missing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import torch
 
 from painsynth.animate import HeadMesh
 from painsynth.render.cameras import Camera
@@ -119,15 +120,11 @@ def create_context():
 class VertexNormals:
     """Area-weighted smooth normals of a fixed triangle list, for many frames at once."""
 
-    def __init__(self, triangles: np.ndarray, n_vertices: int):
-        import torch
-
+    def __init__(self, triangles: np.ndarray):
         self._corners = [torch.as_tensor(triangles[:, k], dtype=torch.long) for k in range(3)]
 
-    def __call__(self, vertices: np.ndarray) -> "torch.Tensor":
+    def __call__(self, vertices: np.ndarray) -> torch.Tensor:
         """[T, V, 3] vertices → [T, V, 3] unit normals (float32 tensor)."""
-        import torch
-
         points = torch.as_tensor(vertices, dtype=torch.float32)
         a, b, c = (points[:, corner] for corner in self._corners)
         face_normals = torch.linalg.cross(b - a, c - a)  # length = twice the area: area weighting for free
@@ -195,8 +192,6 @@ class Renderer:
 
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray) -> None:
         """Upload an identity's topology, UVs and textures (replaces the previous identity)."""
-        import torch
-
         from painsynth.animate import load_anny
 
         for resource in self._mesh_resources:
@@ -207,7 +202,7 @@ class Renderer:
         unique, corner_to_render = np.unique(keys, return_inverse=True)
         self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long)
         uvs = all_uvs[unique % len(all_uvs)].astype("f4")
-        self._normals = VertexNormals(mesh.triangles, len(mesh.vertex_ids))
+        self._normals = VertexNormals(mesh.triangles)
         uv_buffer = self.ctx.buffer(uvs.tobytes())
         index_buffer = self.ctx.buffer(corner_to_render.astype("i4").reshape(-1).tobytes())
         self._slots = []
@@ -241,8 +236,6 @@ class Renderer:
             raise RuntimeError("load_identity() must be called before render_clip()")
         background_textures = [self._texture(b) for b in backgrounds]
         normals = self._normals(vertices)
-        import torch
-
         points = torch.as_tensor(vertices, dtype=torch.float32)
         interleaved = torch.cat([points, normals], dim=2)[:, self._render_to_vertex].numpy()
         cameras = [_CameraUniforms(camera) for camera in cameras]
