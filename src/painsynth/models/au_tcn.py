@@ -16,7 +16,9 @@ import torch.nn as nn
 from painsynth.models import register_model
 
 
-class _Block(nn.Module):
+class TemporalBlock(nn.Module):
+    """Residual dilated Conv1d over time; shared by the temporal heads of au-tcn and frame-temporal."""
+
     def __init__(self, channels: int, kernel: int, dilation: int, dropout: float):
         super().__init__()
         self.conv = nn.Conv1d(channels, channels, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
@@ -42,7 +44,7 @@ class AUTCN(nn.Module):
         self.register_buffer("feature_mean", torch.zeros(in_features))
         self.register_buffer("feature_std", torch.ones(in_features))
         self.stem = nn.Conv1d(in_features, hidden, 1)
-        self.blocks = nn.Sequential(*[_Block(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
+        self.blocks = nn.Sequential(*[TemporalBlock(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:

@@ -25,20 +25,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from painsynth.models import register_model
+from painsynth.models.au_tcn import TemporalBlock
 from painsynth.models.mobilenet_v2 import EMBEDDING_DIM, IMAGENET_MEAN, IMAGENET_STD, mobilenet_v2
 from painsynth.models.weights import MOBILENET_V2_SHA256, sha256_of
-
-
-class _Block(nn.Module):
-    def __init__(self, channels: int, kernel: int, dilation: int, dropout: float):
-        super().__init__()
-        self.conv = nn.Conv1d(channels, channels, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
-        self.norm = nn.GroupNorm(1, channels)
-        self.act = nn.GELU()
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.drop(self.act(self.norm(self.conv(x))))
 
 
 @register_model("frame-temporal")
@@ -76,7 +65,7 @@ class FrameTemporal(nn.Module):
         self.register_buffer("embedding_std", torch.ones(EMBEDDING_DIM))
         self.frame_norm = nn.LayerNorm(EMBEDDING_DIM, elementwise_affine=False)
         self.stem = nn.Sequential(nn.Conv1d(EMBEDDING_DIM, hidden, 1), nn.GroupNorm(1, hidden), nn.GELU())
-        self.blocks = nn.Sequential(*[_Block(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
+        self.blocks = nn.Sequential(*[TemporalBlock(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
