@@ -254,3 +254,17 @@ def test_missing_or_single_class_datasets(fake_pair, tmp_path):
     result = runner.invoke(app, _args(syn, one_class, tmp_path / "exp"))
     assert result.exit_code == 2 and "single class" in result.output, result.output
     assert not (tmp_path / "exp").exists()
+
+
+def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
+    syn, real = fake_pair
+    results = {}
+    for workers in (1, 2):
+        config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, **FAST)
+        summary = run_experiment(config, tmp_path / f"exp{workers}", workers=workers)
+        assert summary.cells_run == 6 and not summary.cell_errors
+        results[workers] = _csv(tmp_path / f"exp{workers}" / "results.csv")
+    assert results[1] == results[2]
+    with pytest.raises(ExperimentError, match="workers must be an integer >= 1"):
+        run_experiment(ExperimentConfig(synthetic=syn, real=real, budgets="0", folds=2, seeds=1, **FAST),
+                       tmp_path / "exp0", workers=0)

@@ -160,3 +160,25 @@ def test_a_motions_folder_without_usable_tracks_stops_before_writing(tmp_path):
     with pytest.raises(GenerateError, match="no usable motion tracks"):
         generate(make_config(out=tmp_path / "out", motions=tmp_path / "motions", **SMALL))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("per_subject", [False, True])
+def test_avatar_per_subject_gives_each_performer_one_face(tmp_path, per_subject):
+    from painsynth.avatars import sample_avatars
+    from painsynth.generate import _avatars_needed, plan_performances
+
+    config = make_config(out=tmp_path, **{**SMALL, "clips": 8, "clips_per_performer": 4, "per_motion": 1,
+                                          "avatar_per_subject": per_subject})
+    motions = prepare_motions(config)
+    needed = _avatars_needed(config, motions)
+    units = plan_performances(config, motions, sample_avatars(needed, config.seed))
+    faces = {}
+    for unit in units:
+        subject = MotionTrack.load(tmp_path / unit.track).subject
+        faces.setdefault(subject, set()).add(unit.avatar["avatar_id"])
+    assert sorted(faces) == ["perf-0000", "perf-0001"]
+    if per_subject:
+        assert needed == 2 and all(len(ids) == 1 for ids in faces.values())
+        assert faces["perf-0000"] != faces["perf-0001"]
+    else:
+        assert needed == 8 and all(len(ids) == 4 for ids in faces.values())

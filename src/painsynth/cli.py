@@ -41,6 +41,7 @@ def generate(
     backgrounds_dir: Optional[Path] = typer.Option(None, "--backgrounds-dir", help="Folder of background images (adds kind 'image')."),
     levels: Optional[str] = typer.Option(None, help="Pain levels to make, 0 (BL1) to 4 (PA4). (default: 0,1,2,3,4)"),
     clips_per_performer: Optional[int] = typer.Option(None, "--clips-per-performer", help="Procedural clips per motion 'performer' (split_group). (default: 5, one per level)"),
+    avatar_per_subject: Optional[bool] = typer.Option(None, "--avatar-per-subject", help="Play all motions of one subject (split_group: a performer, or a captured participant) on the same avatar(s), like a real cohort where each person gives every level. (default: each performance takes the next avatar)"),
     children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. (default: adults 18-85)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
@@ -58,7 +59,8 @@ def generate(
 
     given = dict(out=out, clips=clips, per_motion=per_motion, avatars=avatars, views=views, seed=seed,
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
-                 background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, children=children, motions=motions,
+                 background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
+                 children=children, motions=motions,
                  workers=workers, msaa=msaa)
     try:
         settings = load_config_file(config) if config else {}
@@ -415,6 +417,7 @@ def experiment(
     frames: int = typer.Option(32, help="Frames sampled per clip."),
     patience: int = typer.Option(10, help="Early stopping patience (epochs without a better validation AUROC)."),
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Cells trained at once, each in its own process. (default: one per core on CPU, 1 on CUDA)"),
 ) -> None:
     """Real-only vs synthetic-only vs synthetic+real against the number of real training subjects, subject-disjoint folds.
 
@@ -431,7 +434,7 @@ def experiment(
     try:
         config.check()
         with ProgressBar("experiment cells") as report:
-            summary = run_experiment(config, out, on_progress=report, errors=errors)
+            summary = run_experiment(config, out, on_progress=report, errors=errors, workers=workers)
     except (ExperimentError, TrainError, UnknownModelError) as exc:
         _fail(str(exc))
     for line in errors:

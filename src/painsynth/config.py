@@ -41,15 +41,12 @@ class GenerateConfig:
     background_folder: Path | None = None
     levels: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     clips_per_performer: int = 5
+    avatar_per_subject: bool = False  # every motion of one subject (split_group) played by the same avatar(s)
     children: bool = False
     motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
     workers: int = field(default_factory=default_workers)
     msaa: int = 0
     crf: int = 18
-
-    @property
-    def bank_size(self) -> int:
-        return self.avatars or self.clips * self.per_motion
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -111,6 +108,8 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     _positive_int("frames", config.frames, MIN_FRAMES)
     _positive_int("clips_per_performer", config.clips_per_performer)
     _positive_int("workers", config.workers)
+    if not isinstance(config.avatar_per_subject, bool):
+        raise ConfigError(f"avatar_per_subject must be true or false, got {config.avatar_per_subject!r}")
     if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1 <= config.fps <= 240:
         raise ConfigError(f"fps must be a number from 1 to 240, got {config.fps!r}")
     size = _positive_int("size", config.size, 32)

@@ -27,12 +27,17 @@ import csv
 import io
 import json
 import math
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from painsynth.fileio import atomic_path
 from painsynth.train import (
@@ -44,6 +49,7 @@ from painsynth.train import (
     clip_features,
     evaluate,
     fit,
+    resolve_device,
     task_targets,
 )
 
@@ -262,13 +268,18 @@ def _check_resume(out: Path, identity: dict) -> dict | None:
     return saved
 
 
+def _cell_record(cell: Cell) -> dict:
+    """A cell's record before training (no clips, no metrics, no error)."""
+    return {"cell": cell.name, "setting": cell.setting, "fold": cell.fold, "seed": cell.seed,
+            "test_subjects": list(cell.test_subjects), "train_real_subjects": list(cell.train_real_subjects),
+            "train_groups": [], "n_train": 0, "n_test": 0, "metrics": {}, "error": ""}
+
+
 def run_cell(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig, out: Path) -> dict:
     """Train and test one cell (resuming its run folder) and write ``cells/<name>.json``; returns its record."""
     train, test = cell_data(cell, real, synthetic)
-    record = {"cell": cell.name, "setting": cell.setting, "fold": cell.fold, "seed": cell.seed,
-              "test_subjects": list(cell.test_subjects), "train_real_subjects": list(cell.train_real_subjects),
-              "train_groups": sorted(set(train.split_groups)), "n_train": len(train.features),
-              "n_test": len(test.features), "metrics": {}, "error": ""}
+    record = {**_cell_record(cell), "train_groups": sorted(set(train.split_groups)), "n_train": len(train.features),
+              "n_test": len(test.features)}
     started = time.perf_counter()
     run_dir = out / RUNS_DIR / cell.name
     try:
@@ -288,12 +299,60 @@ def run_cell(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: Ex
     return record
 
 
+def default_cell_workers(device: str = "auto") -> int:
+    """One training process per core on CPU: the models are small, so separate cells scale better than
+    torch's threads inside one; one process on CUDA (the cells share the GPU)."""
+    return 1 if resolve_device(device).type == "cuda" else max(1, os.cpu_count() or 1)
+
+
+_WORKER_STATE: dict = {}
+
+
+def _init_worker(real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig, out: Path,
+                 threads: int) -> None:
+    torch.set_num_threads(threads)
+    _WORKER_STATE.update(real=real, synthetic=synthetic, config=config, out=out)
+
+
+def _run_cell_in_worker(cell: Cell) -> dict:
+    state = _WORKER_STATE
+    return run_cell(cell, state["real"], state["synthetic"], state["config"], state["out"])
+
+
+def _run_cells(cells: Sequence[Cell], real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig,
+               out: Path, workers: int) -> Iterator[dict]:
+    """Each cell's record as it finishes: in this process, or in ``workers`` spawned processes (the
+    features are sent once per process). A cell whose process dies is recorded as an error, not lost."""
+    workers = min(workers, len(cells))
+    if workers <= 1:
+        for cell in cells:
+            yield run_cell(cell, real, synthetic, config, out)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(real, synthetic, config, out, threads)) as pool:
+        futures = {pool.submit(_run_cell_in_worker, cell): cell for cell in cells}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool as exc:
+                yield {**_cell_record(futures[future]), "error": f"training process died ({exc})"}
+
+
 def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Callable[[int, int], None] | None = None,
-                   errors: list[str] | None = None) -> ExperimentSummary:
-    """Run (or resume) the whole experiment into ``out`` and write results.csv, results.md and results.png."""
+                   errors: list[str] | None = None, workers: int | None = None) -> ExperimentSummary:
+    """Run (or resume) the whole experiment into ``out`` and write results.csv, results.md and results.png.
+
+    Cells train in ``workers`` processes (default :func:`default_cell_workers`); each cell is seeded by
+    itself, so the results do not depend on the number of workers.
+    """
     started = time.perf_counter()
     out = Path(out)
     config.check()
+    workers = default_cell_workers(config.device) if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError(f"workers must be an integer >= 1, got {workers!r}")
     identity = config.identity()
     saved = _check_resume(out, identity)
     check_datasets([config.real], config.task)  # a missing, empty or single-class dataset fails before featurising
@@ -310,21 +369,18 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
                                     "budgets": [str(b) for b in config.budgets], "seeds": config.seeds})
     summary = ExperimentSummary(out=out, rows=[])
     cells = list(dict.fromkeys(row.cell for row in planned))
-    records = {}
-    for done, cell in enumerate(cells):
-        if on_progress:
-            on_progress(done, len(cells))
-        record = _read_cell(out / CELLS_DIR / f"{cell.name}.json")
-        if record is not None:
-            summary.cells_skipped += 1
-        else:
-            record = run_cell(cell, real, synthetic, config, out)
-            summary.cells_run += 1
-        if record["error"]:
-            summary.cell_errors.append(f"{cell.name}: {record['error']}")
-        records[cell] = record
+    records = {cell: _read_cell(out / CELLS_DIR / f"{cell.name}.json") for cell in cells}
+    todo = [cell for cell, record in records.items() if record is None]
+    summary.cells_skipped = len(cells) - len(todo)
     if on_progress:
-        on_progress(len(cells), len(cells))
+        on_progress(summary.cells_skipped, len(cells))
+    by_name = {cell.name: cell for cell in todo}
+    for done, record in enumerate(_run_cells(todo, real, synthetic, config, out, workers), start=1):
+        records[by_name[record["cell"]]] = record
+        summary.cells_run += 1
+        if on_progress:
+            on_progress(summary.cells_skipped + done, len(cells))
+    summary.cell_errors = [f"{cell.name}: {records[cell]['error']}" for cell in cells if records[cell]["error"]]
     summary.rows = [_result_row(row, records[row.cell]) for row in planned]
     write_results(summary.rows, out, config)
     summary.seconds = time.perf_counter() - started

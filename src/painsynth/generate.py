@@ -175,11 +175,34 @@ def _copy_track(source: Path, tracks_dir: Path) -> tuple[str, str]:
     return source.stem, f"tracks/{source.name}"
 
 
+def _track_subject(path: Path) -> str:
+    with np.load(path, allow_pickle=False) as arrays:
+        return str(arrays["subject"]) if "subject" in arrays.files else ""
+
+
+def _subjects(config: GenerateConfig, motions: list[tuple[str, str]]) -> list[str]:
+    return [_track_subject(config.out / track) or motion_id for motion_id, track in motions]
+
+
+def _avatars_needed(config: GenerateConfig, motions: list[tuple[str, str]]) -> int:
+    """The default bank: a new avatar for every performance (every subject's, with avatar_per_subject)."""
+    turns = len(set(_subjects(config, motions))) if config.avatar_per_subject else len(motions)
+    return max(1, turns * config.per_motion)
+
+
 def plan_performances(config: GenerateConfig, motions: list[tuple[str, str]], bank: list) -> list[Performance]:
+    """Each motion played by ``per_motion`` avatars of the bank, in turn; with ``avatar_per_subject``
+    the turn is per subject instead, so that one synthetic person performs all of a subject's clips."""
+    if config.avatar_per_subject:
+        subjects = _subjects(config, motions)
+        turn = {subject: i for i, subject in enumerate(dict.fromkeys(subjects))}
+        turns = [turn[subject] for subject in subjects]
+    else:
+        turns = list(range(len(motions)))
     units = []
     for index, (motion_id, track) in enumerate(motions):
         for slot in range(config.per_motion):
-            avatar = bank[(index * config.per_motion + slot) % len(bank)]
+            avatar = bank[(turns[index] * config.per_motion + slot) % len(bank)]
             units.append(Performance(
                 unit_id=f"{motion_id}__{avatar.avatar_id}",
                 motion_id=motion_id,
@@ -374,11 +397,12 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
     motion_sources, motion_problems = find_motion_tracks(config.motions) if config.motions else (None, [])
     prepare_output(config)
     out = config.out
-    bank = sample_avatars(config.bank_size, config.seed, children=config.children)
+    motions = prepare_motions(config, motion_sources)
+    bank = sample_avatars(config.avatars or _avatars_needed(config, motions), config.seed, children=config.children)
     bank_file = out / AVATAR_BANK
     if not bank_file.exists() or [a.to_dict() for a in load_bank(bank_file)] != [a.to_dict() for a in bank]:
         save_bank(bank, bank_file)
-    units = plan_performances(config, prepare_motions(config, motion_sources), bank)
+    units = plan_performances(config, motions, bank)
     summary = RunSummary(out=out)
     for source, reason in motion_problems:
         summary.errors.append(_log_error(out, {"track": str(source)}, reason))
