@@ -2,18 +2,36 @@
 
 import json
 import shutil
+import threading
 
 import av
 import numpy as np
 import pytest
+from conftest import render_front_clip
 from typer.testing import CliRunner
 
-from conftest import render_front_clip
 from painsynth.capture import (
-    MODEL_SHA256, InputError, ModelError, capture, collect_inputs, direct_retarget,
-    packaged_model, parse_label, parse_name, verified_model,
+    MODEL_SHA256,
+    CaptureError,
+    InputError,
+    ModelError,
+    capture,
+    collect_inputs,
+    direct_retarget,
+    packaged_model,
+    parse_label,
+    parse_name,
+    verified_model,
 )
-from painsynth.capture.tracker import fill_invalid, head_pose, output_times
+from painsynth.capture.tracker import (
+    FaceTracker,
+    _frame_rotation,
+    fill_invalid,
+    head_pose,
+    iter_frames,
+    output_times,
+    prefetch,
+)
 from painsynth.cli import app
 from painsynth.fileio import sha256_of
 from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
@@ -217,6 +235,126 @@ def test_cli_capture_exit_status_and_summary(clip, tmp_path):
     assert result.exit_code == 1 and "nowhere: no such file or folder" in result.output
     result = runner.invoke(app, ["capture", str(clip["path"]), "--min-valid", "1.5"])
     assert result.exit_code == 2 and "min-valid must be in [0, 1]" in result.output
+    result = runner.invoke(app, ["capture", str(clip["path"]), "--workers", "0"])
+    assert result.exit_code == 2 and "workers must be an integer >= 1" in result.output
+
+
+def _arrays(path):
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
+def test_two_workers_write_the_same_tracks_and_errors_as_one(clip, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(clip["path"], videos / "a.mp4")
+    write_video(videos / "b.mp4", clip["frames"][::-1], 25)  # the motion backwards
+    write_video(videos / "noface.mp4", np.full((8, 64, 64, 3), 90, np.uint8), 25)
+    (videos / "text.mp4").write_text("not a video")
+    serial = capture(videos, tmp_path / "one", workers=1)
+    result = CliRunner().invoke(app, ["capture", str(videos), "--out", str(tmp_path / "two"), "--workers", "2"])
+    assert result.exit_code == 1 and "capturing clips" in result.output  # progress bar; 2 inputs failed
+    assert (serial.tracked, serial.failed) == (2, 2)
+    for name in ("a.npz", "b.npz"):
+        one, two = _arrays(tmp_path / "one" / name), _arrays(tmp_path / "two" / name)
+        assert one.keys() == two.keys() and "landmarks" in one
+        for key in one:
+            np.testing.assert_array_equal(one[key], two[key], err_msg=f"{name}: {key}")
+    assert not np.array_equal(_arrays(tmp_path / "one" / "a.npz")["blendshapes"],
+                              _arrays(tmp_path / "one" / "b.npz")["blendshapes"])
+    logged = [[(e["file"], e["error"]) for e in _errors(tmp_path / out)] for out in ("one", "two")]
+    assert logged[0] == logged[1] and len(logged[0]) == 2
+    again = capture(videos, tmp_path / "two", workers=2)  # finished tracks are skipped
+    assert (again.tracked, again.skipped, again.failed) == (0, 2, 2)
+
+
+def test_a_crash_while_saving_leaves_no_partial_track(clip, tmp_path, monkeypatch):
+    def crash(file, **arrays):
+        file.write(b"half a track")
+        raise RuntimeError("disk vanished")
+
+    monkeypatch.setattr("painsynth.tracks.np.savez_compressed", crash)
+    with pytest.raises(RuntimeError, match="disk vanished"):  # not an input failure: the run stops
+        capture(clip["path"], tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+    monkeypatch.undo()
+    assert capture(clip["path"], tmp_path / "out").tracked == 1
+
+
+def _rotated_mp4(path, frames, degrees):
+    """An mp4 storing ``frames`` turned clockwise by ``degrees``, with a display matrix that turns them back."""
+    stored = np.rot90(frames, -degrees // 90, axes=(1, 2))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.height, stream.width = stored.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        stream.set_display_rotation(degrees)  # counter-clockwise, as FFmpeg's display matrix
+        for frame in stored:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_rotation_metadata_turns_frames_upright(clip, tmp_path, degrees):
+    frames = clip["frames"][:4, :, :160]  # not square: a missed turn also changes the shape
+    path = _rotated_mp4(tmp_path / "turned.mp4", frames, degrees)
+    with av.open(str(path)) as container:
+        assert next(container.decode(video=0)).rotation % 360 == degrees  # FFmpeg reads the matrix back
+    decoded = np.stack([image for _, image in iter_frames(path)])
+    assert decoded.shape == frames.shape
+    assert np.abs(decoded.astype(int) - frames).mean() < 4  # codec noise only
+
+
+def test_a_rotated_phone_video_is_captured_upright(clip, tmp_path):
+    path = _rotated_mp4(tmp_path / "phone.mp4", clip["frames"], 90)
+    assert capture(path, tmp_path / "out").tracked == 1
+    track = MotionTrack.load(tmp_path / "out" / "phone.npz")
+    assert track.valid.all()
+    jaw = BLENDSHAPE_INDEX["jawOpen"]
+    assert _corr(track.blendshapes[:, jaw], clip["blendshapes"][:, jaw]) > 0.85
+    assert _corr(track.head_rotation[:, 2], clip["rotation"][:, 2]) > 0.98  # yaw, not roll: upright
+
+
+def test_legacy_rotate_tag_is_clockwise(clip, tmp_path):
+    with av.open(str(clip["path"])) as container:
+        frame = next(container.decode(video=0))  # no display matrix
+    assert _frame_rotation(frame, 90) == -90 and _frame_rotation(frame, 0) == 0
+
+
+def test_raw_results_equal_mediapipes_result_objects(clip):
+    frames = list(clip["frames"][:6]) + [np.full_like(clip["frames"][0], 128)]  # the last has no face
+    outputs = []
+    for raw in (True, False):
+        with FaceTracker(packaged_model(), raw_results=raw) as tracker:
+            assert tracker._raw is raw  # the pinned mediapipe has the C result struct
+            outputs.append([tracker.track(i / 25, frame) for i, frame in enumerate(frames)])
+    fast, slow = outputs
+    assert fast[-1] is None and slow[-1] is None
+    for a, b in zip(fast[:-1], slow[:-1]):
+        for x, y in zip(a, b):
+            assert x.dtype == y.dtype
+            np.testing.assert_array_equal(x, y)
+
+
+def test_prefetch_passes_errors_on_and_stops_its_thread(clip):
+    closed = threading.Event()
+
+    def items():
+        try:
+            yield from range(3)
+            raise CaptureError("broken after 3")
+        finally:
+            closed.set()
+
+    seen = []
+    with pytest.raises(CaptureError, match="broken after 3"):
+        seen.extend(prefetch(items(), depth=1))
+    assert seen == [0, 1, 2] and closed.is_set()
+    frames = prefetch(iter_frames(clip["path"]), depth=2)
+    next(frames)
+    frames.close()  # the consumer stops early: the decoding thread ends and closes the container
+    assert not [t for t in threading.enumerate() if t.name.startswith("prefetch")]
 
 
 def test_pose_conversion_and_calibration_helpers():

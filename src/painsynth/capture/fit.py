@@ -9,14 +9,31 @@ landmarks instead:
    landmark is back-projected onto the mesh: the visible vertices (within a few millimetres of
    the front-most one) that project nearest to the landmark, weighted by inverse pixel distance.
    Votes of all identities are summed; each landmark keeps its ``K`` strongest vertices.
-2. **Per frame**: the landmarks, made metric-proportional with the image aspect ratio, are
+2. **Measurement model** (built once, cached beside it; :func:`build_calibration`, ~10 s on 2 cores):
+   what the landmarker reports is not anny's geometry. Its landmark net regularises towards its
+   own face prior, so anny's nose wrinkle and brow lowering move the landmarks less, and in other
+   directions, than the vertices they sit on. Ten anny identities (one per Monk skin tone, none of
+   them the benchmark's) are rendered from the front and 30 degrees to each side, at neutral, with
+   each of browDown and noseSneer (left, right) on alone at two strengths, and with the head turned
+   a little in yaw and pitch; the landmarker's aligned displacement from each identity's neutral
+   gives MediaPipe's own response to each unit (mean over identities and views), which replaces
+   the geometric basis for those units, and the response to head turns, which the fit may use
+   freely (nuisance columns) so that alignment errors under head motion are not read as
+   expression. The other fitted units keep anny's geometric basis: calibrating them too was
+   measured worse on combined-unit clips (MediaPipe's responses do not add up), and cheekSquint
+   hardly moves MediaPipe's landmarks at all (its response is a few millimetres, inconsistent
+   across identities), so it is not recoverable from them (benchmarks/roundtrip.py).
+3. **Per frame**: the landmarks, made metric-proportional with the image aspect ratio, are
    aligned to the template (the corresponded vertices of the average anny, phenotype 0.5) by a
    similarity transform on all fitted landmarks (better than a few rigid ones, as measured); then the
    PSPI units' weights are solved by bounded least squares (``scipy.optimize.lsq_linear``, bounds
-   [0, 1], small ridge) against anny's face-unit basis at those vertices; the other units stay 0.
+   [0, 1], small ridge; the pose columns unbounded) against that basis; the other units stay 0.
    Depth (along the camera axis) is weighted lower than image x, y.
-3. **Per clip**: the subject's own face shape is not an expression: the residual of the
+4. **Per clip**: the subject's own face shape is not an expression: the residual of the
    clip's most neutral frames is subtracted (two passes), and the weights are smoothed over time.
+
+On real faces this reads as: the fit explains what MediaPipe sees with the motion MediaPipe is
+known to report for each anny unit, so it maps MediaPipe's observation space onto anny's units.
 
 :func:`hybrid_retarget` mixes the two: MediaPipe's calibrated scores where its net tracks anny
 well (blinks, jaw, mouth, smiles, brows up, gaze) and the fit for the PSPI units it misses.
@@ -58,6 +75,22 @@ RIDGE = 1e-3  # relative to the basis' mean squared column norm
 NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its neutral face
 SMOOTH_WINDOW = 5  # frames, Savitzky-Golay (order 2)
 
+# Measurement model: for these units the basis is not anny's geometry but what MediaPipe reports
+# when anny makes them (see build_calibration). MediaPipe's landmark net regularises towards its own
+# face prior: anny's nose wrinkle and brow lowering move its landmarks less, and differently, than
+# the mesh vertices they sit on (cosine 0.4-0.7 between the two), so the geometric basis predicted
+# motion the landmarker never reports. Calibrating the other fitted units too was measured worse on
+# the procedural (combined-unit) clips: MediaPipe's responses do not add up across units, and the
+# geometric basis of the eye units keeps PSPI stable (benchmarks/roundtrip.py).
+CALIBRATED_UNITS = tuple(stem + side for stem in ("browDown", "noseSneer") for side in ("Left", "Right"))
+CALIBRATION_VERSION = 1
+CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
+CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
+CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
+CALIBRATION_STRENGTHS = (0.5, 1.0)  # each unit's response: least-squares slope through the neutral
+CALIBRATION_SIZE = 224  # px, square renders
+POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose nuisance directions
+
 # Units the hybrid takes from the fit: the PSPI units MediaPipe's net misses or under-scores on
 # anny (benchmarks/roundtrip.py); everything else (blinks, jaw, mouth, smiles, brows up, gaze)
 # stays MediaPipe's, which the fit does not solve.
@@ -69,6 +102,13 @@ IMAGE_TO_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
 
 # ---------------------------------------------------------------- correspondence
+
+def retarget_key() -> str:
+    """Names everything that shapes ``fit``/``hybrid`` output, so caches of captured features can tell
+    when a change here has made them stale."""
+    return (f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}-"
+            f"{'.'.join(FITTED_UNITS)}-{'.'.join(FIT_UNITS)}")
+
 
 def _cache_path() -> Path:
     from painsynth.capture.model import MODEL_SHA256
@@ -192,12 +232,127 @@ def correspondence() -> dict[str, np.ndarray]:
     return result
 
 
+# ---------------------------------------------------------------- measurement model
+
+def _calibration_path() -> Path:
+    from painsynth.capture.model import MODEL_SHA256
+
+    key = hashlib.sha256(f"{CALIBRATION_VERSION}-{MODEL_SHA256}-{_cache_path().stem}-{CALIBRATED_UNITS}-"
+                         f"{CALIBRATION_SEED}-{CALIBRATION_AVATARS}-{CALIBRATION_VIEWS}-{CALIBRATION_STRENGTHS}-"
+                         f"{CALIBRATION_SIZE}-{POSE_STEP}".encode()).hexdigest()[:16]
+    return Path.home() / ".cache" / "painsynth" / f"mediapipe_anny_calibration_{key}.npz"
+
+
+def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,
+                      avatars: tuple[int, ...] = CALIBRATION_AVATARS, views: tuple[str, ...] = CALIBRATION_VIEWS,
+                      strengths: tuple[float, ...] = CALIBRATION_STRENGTHS) -> dict[str, np.ndarray]:
+    """MediaPipe's response to anny's units: the empirical measurement model of the fit.
+
+    Identities ``sample_avatars(.., CALIBRATION_SEED)[avatars]`` are rendered (random studio
+    lighting, solid background) from each view at neutral, with each of ``CALIBRATED_UNITS`` on
+    alone at each strength, and with the head turned by +-``POSE_STEP`` in yaw and in pitch; the
+    landmarker runs on every image (IMAGE mode) and its landmarks are aligned to the fitter's
+    template exactly as a captured frame is (:meth:`LandmarkFitter.residuals`). Per identity and
+    view, a unit's response is the least-squares slope of the aligned displacement from that
+    identity's neutral over the strengths; the model is the mean over identities and views.
+
+    Returns ``units`` [len(CALIBRATED_UNITS), 478, 3] (template metres per unit weight),
+    ``pose`` [2, 478, 3] (yaw, pitch: aligned displacement per radian, nuisance directions the fit
+    may use freely) and ``spread`` [len(CALIBRATED_UNITS)] (mean relative deviation of a single
+    identity and view's response from the mean: how consistent MediaPipe is).
+    """
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from painsynth.animate import HeadRig
+    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.capture.model import verified_model
+    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+
+    rig = rig or HeadRig()
+    fitter = fitter or LandmarkFitter()
+    size = CALIBRATION_SIZE
+    specs = sample_avatars(max(avatars) + 1, CALIBRATION_SEED)
+    n_units, n_strengths = len(CALIBRATED_UNITS), len(strengths)
+    shapes = np.zeros((1 + n_units * n_strengths + 4, len(ARKIT_BLENDSHAPES)), np.float32)
+    rotations = np.zeros((len(shapes), 3), np.float32)
+    for u, unit in enumerate(CALIBRATED_UNITS):
+        shapes[1 + u * n_strengths: 1 + (u + 1) * n_strengths, BLENDSHAPE_INDEX[unit]] = strengths
+    poses = len(shapes) - 4
+    rotations[poses:] = [(0, 0, POSE_STEP), (0, 0, -POSE_STEP), (POSE_STEP, 0, 0), (-POSE_STEP, 0, 0)]  # yaw, pitch
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
+                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    renderer = Renderer(size, size)
+    responses, pose = [], []
+    try:
+        with vision.FaceLandmarker.create_from_options(options) as landmarker:
+            for index in avatars:
+                spec = specs[index]
+                identity = rig.identity(spec.phenotype)
+                maps = appearance_maps(spec)
+                renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+                vertices = identity.animate(shapes, rotations, np.zeros_like(rotations))
+                cameras = [frame_head(identity.mesh.head_box, view) for view in views]
+                backgrounds = [make_background("solid", (size, size), rng) for _ in views]
+                landmarks = np.full((len(views), len(shapes), N_LANDMARKS, 3), np.nan)
+                for k, images in enumerate(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds)):
+                    for v, image in enumerate(images):
+                        found = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                                           data=np.ascontiguousarray(image)))
+                        if found.face_landmarks:
+                            landmarks[v, k] = [(p.x, p.y, p.z) for p in found.face_landmarks[0]]
+                for v in range(len(views)):
+                    if np.isnan(landmarks[v, :, 0, 0]).any():
+                        continue  # a face missed in one image: this identity and view are left out
+                    residual = fitter.residuals(landmarks[v], (size, size))[0]
+                    moved = residual - residual[0]
+                    per_unit = moved[1:poses].reshape(n_units, n_strengths, N_LANDMARKS, 3)
+                    responses.append(np.einsum("s,uslc->ulc", np.asarray(strengths), per_unit) /
+                                     np.dot(strengths, strengths))
+                    pose.append([(moved[poses] - moved[poses + 1]) / (2 * POSE_STEP),
+                                 (moved[poses + 2] - moved[poses + 3]) / (2 * POSE_STEP)])
+    finally:
+        renderer.release()
+    if not responses:
+        raise RuntimeError("the landmarker found no face on anny's calibration renders")
+    responses = np.stack(responses)  # [identities x views, U, 478, 3]
+    units = responses.mean(axis=0)
+    spread = (np.linalg.norm((responses - units).reshape(len(responses), n_units, -1), axis=2).mean(axis=0) /
+              np.linalg.norm(units.reshape(n_units, -1), axis=1))
+    return {"units": units, "pose": np.mean(pose, axis=0), "spread": spread}
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> dict[str, np.ndarray]:
+    """The measurement model (:func:`build_calibration`), from the on-disk cache or built (and cached) once."""
+    from painsynth.fileio import atomic_path
+
+    path = _calibration_path()
+    if path.is_file():
+        try:
+            with np.load(path) as data:
+                return {k: data[k] for k in ("units", "pose", "spread")}
+        except (OSError, KeyError, ValueError):
+            pass
+    result = build_calibration(fitter=LandmarkFitter(calibration=None))
+    with atomic_path(path) as partial:
+        np.savez(partial, **result)
+    return result
+
+
 # ---------------------------------------------------------------- the fit
 
 class LandmarkFitter:
-    """The template and face-unit basis of the average anny at the 478 landmarks."""
+    """The template and face-unit basis of the average anny at the 478 landmarks.
 
-    def __init__(self, identity=None, corr: dict[str, np.ndarray] | None = None):
+    With ``calibration`` (:func:`build_calibration`'s result), the ``CALIBRATED_UNITS``' columns
+    of the basis are MediaPipe's measured response instead of anny's geometry, and the pose
+    directions join the least squares as free (unbounded) nuisance columns.
+    """
+
+    def __init__(self, identity=None, corr: dict[str, np.ndarray] | None = None,
+                 calibration: dict[str, np.ndarray] | None = None):
         if identity is None:
             identity = _average_identity()
         corr = corr or correspondence()
@@ -210,6 +365,12 @@ class LandmarkFitter:
         basis = identity._face_basis.numpy().astype(np.float64).reshape(len(ARKIT_BLENDSHAPES), -1, 3)
         self.template = np.einsum("lk,lkc->lc", weights, neutral[position])  # [478, 3]
         self.basis = np.einsum("lk,ulkc->ulc", weights, basis[:, position])  # [52, 478, 3]
+        self.geometric_basis = self.basis
+        self.nuisance = np.zeros((0, N_LANDMARKS, 3))
+        if calibration is not None:
+            self.basis = self.basis.copy()
+            self.basis[[BLENDSHAPE_INDEX[u] for u in CALIBRATED_UNITS]] = calibration["units"]
+            self.nuisance = np.asarray(calibration["pose"], np.float64)
         used = np.ones(N_LANDMARKS, bool)
         used[list(FACE_OVAL) + list(IRIS)] = False
         self.used = used
@@ -243,21 +404,34 @@ class LandmarkFitter:
         return residual, depth
 
     def solve(self, residual: np.ndarray, depth: np.ndarray, units: tuple[str, ...] = FITTED_UNITS) -> np.ndarray:
-        """Bounded least-squares weights [T, 52] for residuals [T, 478, 3] (other units stay 0)."""
+        """Bounded least-squares weights [T, 52] for residuals [T, 478, 3] (other units stay 0); the
+        nuisance (pose) columns are solved alongside, unbounded and unpenalised, and dropped.
+
+        Each frame's problem min |A x - b|^2 (A: [3L + n, n + pose]) is solved through its small
+        normal equations: with A^T A = C C^T (Cholesky), |A x - b|^2 = |C^T x - C^-1 A^T b|^2 + const,
+        the same minimiser over the same bounds. The tall solves this replaces took ~10 ms a frame
+        with OpenBLAS threads on a busy 2-core machine; these take microseconds.
+        """
+        from scipy.linalg import solve_triangular
         from scipy.optimize import lsq_linear
 
         units = [BLENDSHAPE_INDEX[u] for u in units]
         basis = self.basis[units][:, self.used]  # [U, L, 3]
-        ridge = np.sqrt(RIDGE * (basis ** 2).sum() / len(basis))
+        n, extra = len(basis), len(self.nuisance)
+        columns = np.concatenate([basis, self.nuisance[:, self.used]])  # [M, L, 3]
+        penalty = np.diag(np.r_[np.full(n, RIDGE * (basis ** 2).sum() / n), np.zeros(extra)])
+        gram = np.einsum("ulc,vld->cduv", columns, columns)  # per pair of axes: [3, 3, M, M]
+        d = depth / np.linalg.norm(depth, axis=1, keepdims=True)
+        k = 1 - np.sqrt(DEPTH_WEIGHT)
+        metric = np.eye(3) - (2 * k - k * k) * np.einsum("tc,td->tcd", d, d)  # shrink^T shrink, [T, 3, 3]
+        normal = np.einsum("tcd,cduv->tuv", metric, gram) + penalty
+        rhs = np.einsum("ulc,tcd,tld->tu", columns, metric, residual[:, self.used], optimize=True)
+        chol = np.linalg.cholesky(normal)
+        bounds = (np.r_[np.zeros(n), np.full(extra, -np.inf)], np.r_[np.ones(n), np.full(extra, np.inf)])
         weights = np.zeros((len(residual), len(ARKIT_BLENDSHAPES)))
         for t in range(len(residual)):
-            d = depth[t] / np.linalg.norm(depth[t])
-            shrink = np.eye(3) - (1 - np.sqrt(DEPTH_WEIGHT)) * np.outer(d, d)
-            a = (basis @ shrink.T).reshape(len(basis), -1).T
-            b = (residual[t, self.used] @ shrink.T).reshape(-1)
-            a = np.vstack([a, ridge * np.eye(len(basis))])
-            b = np.concatenate([b, np.zeros(len(basis))])
-            weights[t, units] = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
+            b = solve_triangular(chol[t], rhs[t], lower=True)
+            weights[t, units] = lsq_linear(chol[t].T, b, bounds=bounds, method="bvls").x[:n]
         return weights
 
 
@@ -270,7 +444,8 @@ def _average_identity():
 
 @functools.lru_cache(maxsize=1)
 def default_fitter() -> LandmarkFitter:
-    return LandmarkFitter()
+    """The fit's default: the average anny, with MediaPipe's measured response (:func:`calibration`)."""
+    return LandmarkFitter(calibration=calibration())
 
 
 def _smooth(weights: np.ndarray) -> np.ndarray:

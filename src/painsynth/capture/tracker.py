@@ -1,7 +1,8 @@
 """Track a face through a video with MediaPipe Face Landmarker and turn the result into a MotionTrack.
 
 Steps for one clip:
-1. decode with PyAV (any frame rate; timestamps from the stream; rotation metadata applied);
+1. decode with PyAV (any frame rate; timestamps from the stream; rotation metadata applied), in a
+   background thread that keeps a few frames ready for the landmarker;
 2. MediaPipe Face Landmarker, Tasks API, VIDEO mode, one face: 478 landmarks, 52 ARKit blendshape
    scores and the facial transformation matrix per frame;
 3. frames without a face are marked invalid and filled by linear interpolation over time from
@@ -14,6 +15,9 @@ Steps for one clip:
 
 from __future__ import annotations
 
+import ctypes
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +39,7 @@ CM_TO_M = 0.01  # MediaPipe's face geometry is in centimetres
 NEUTRAL_PERCENTILE = 5.0
 # hybrid first: the default, best on the round-trip benchmark (benchmarks/roundtrip.py)
 RETARGET_METHODS = ("hybrid", "fit", "direct")
+PREFETCH_FRAMES = 8  # decoded frames kept ready ahead of the landmarker
 
 
 class CaptureError(ValueError):
@@ -102,21 +107,74 @@ def _frame_rotation(frame, fallback: int) -> int:
     except AttributeError:
         rotation = 0
     if rotation:
-        return int(round(rotation))
+        return round(rotation)
     return -fallback  # the legacy "rotate" tag is clockwise
 
 
 def _upright(image: np.ndarray, ccw_degrees: int) -> np.ndarray:
-    turns = int(round(ccw_degrees / 90)) % 4
+    turns = round(ccw_degrees / 90) % 4
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
+def prefetch(items: Iterator, depth: int = PREFETCH_FRAMES) -> Iterator:
+    """``items`` produced by a background thread, up to ``depth`` ahead of the consumer.
+
+    Decoding overlaps the landmarker this way: PyAV decodes and converts without holding the GIL.
+    The producer's exception is raised in the consumer; stopping early stops the producer.
+    """
+    buffer: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    thread = threading.Thread(target=_produce, args=(items, buffer, stop), name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = buffer.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _produce(items: Iterator, buffer: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for item in items:
+            if not _put(buffer, (True, item), stop):
+                return
+        _put(buffer, (False, None), stop)
+    except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+        _put(buffer, (False, exc), stop)
+    finally:
+        close = getattr(items, "close", None)
+        if close:
+            close()  # a generator's finally blocks (closing the container) run in its own thread
+
+
+def _put(buffer: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put unless the consumer has stopped (a timeout so a full buffer cannot block forever)."""
+    while not stop.is_set():
+        try:
+            buffer.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            pass
+    return False
 
 
 # ---------------------------------------------------------------- MediaPipe
 
 class FaceTracker:
-    """MediaPipe Face Landmarker in VIDEO mode; one instance per clip (timestamps restart at 0)."""
+    """MediaPipe Face Landmarker in VIDEO mode; one instance per clip (timestamps restart at 0).
 
-    def __init__(self, model: Path):
+    ``raw_results``: read MediaPipe's C result struct straight into arrays instead of through its
+    Python result objects (478 landmark objects a frame cost about 1 ms, a tenth of the frame's
+    time); falls back to the public API where this mediapipe lacks the struct.
+    """
+
+    def __init__(self, model: Path, raw_results: bool = True):
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.FaceLandmarkerOptions(
@@ -127,9 +185,10 @@ class FaceTracker:
             output_facial_transformation_matrixes=True,
         )
         self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._raw = raw_results and _raw_api(self._landmarker)
         self._last_ms = -1
 
-    def __enter__(self) -> "FaceTracker":
+    def __enter__(self) -> FaceTracker:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -139,21 +198,69 @@ class FaceTracker:
         """(scores [52], matrix [4, 4], landmarks [478, 3]) or None when no face is found."""
         import mediapipe as mp
 
-        stamp = max(int(round(time_s * 1000)), self._last_ms + 1)  # must increase strictly
+        stamp = max(round(time_s * 1000), self._last_ms + 1)  # must increase strictly
         self._last_ms = stamp
-        result = self._landmarker.detect_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)), stamp)
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        if self._raw:
+            return _detect_raw(self._landmarker, frame, stamp)
+        result = self._landmarker.detect_for_video(frame, stamp)
         if not result.face_landmarks:
             return None
-        scores = np.zeros(len(ARKIT_BLENDSHAPES), np.float32)
-        for category in result.face_blendshapes[0] if result.face_blendshapes else ():
-            index = BLENDSHAPE_INDEX.get(category.category_name)
-            if index is not None:  # "_neutral" has no ARKit column
-                scores[index] = category.score
+        pairs = ((c.category_name, c.score) for c in (result.face_blendshapes or [()])[0])
         matrix = (np.asarray(result.facial_transformation_matrixes[0], np.float64).reshape(4, 4)
                   if result.facial_transformation_matrixes else np.eye(4))
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float32)
-        return scores, matrix, landmarks
+        return _scores(pairs), matrix, landmarks
+
+
+def _scores(pairs) -> np.ndarray:
+    """ARKit-ordered scores [52] from MediaPipe's (category name, score) pairs."""
+    scores = np.zeros(len(ARKIT_BLENDSHAPES), np.float32)
+    for name, score in pairs:
+        index = BLENDSHAPE_INDEX.get(name)
+        if index is not None:  # "_neutral" has no ARKit column
+            scores[index] = score
+    return scores
+
+
+def _raw_api(landmarker) -> bool:
+    """Whether this mediapipe exposes the C result struct as :func:`_detect_raw` reads it (1.2.x)."""
+    try:
+        from mediapipe.tasks.python.components.containers import landmark_c
+        from mediapipe.tasks.python.vision import face_landmarker
+    except ImportError:
+        return False
+    point = landmark_c.MpNormalizedLandmarkC
+    if not hasattr(face_landmarker, "MpFaceLandmarkerResultC"):
+        return False
+    floats = [name for name, kind in point._fields_[:3] if kind is ctypes.c_float]
+    return (hasattr(landmarker, "_lib") and hasattr(landmarker, "_handle") and floats == ["x", "y", "z"]
+            and (point.y.offset, point.z.offset) == (point.x.offset + 4, point.x.offset + 8))
+
+
+def _detect_raw(landmarker, image, stamp: int):
+    """``detect_for_video`` reading the result struct directly (same call, same status checks)."""
+    from mediapipe.tasks.python.vision.face_landmarker import MpFaceLandmarkerResultC
+
+    result = MpFaceLandmarkerResultC()
+    landmarker._lib.MpFaceLandmarkerDetectForVideo(landmarker._handle, image._image_ptr, None, stamp,
+                                                   ctypes.byref(result))
+    try:
+        if not result.face_landmarks_count:
+            return None
+        face = result.face_landmarks[0]
+        point = ctypes.sizeof(face.landmarks._type_)
+        data = ctypes.string_at(face.landmarks, point * face.landmarks_count)
+        landmarks = np.ndarray((face.landmarks_count, 3), np.float32, data, face.landmarks._type_.x.offset,
+                               (point, 4)).copy()
+        categories = result.face_blendshapes[0] if result.face_blendshapes_count else None
+        pairs = ((c.category_name.decode(), c.score) for c in
+                 (categories.categories[j] for j in range(categories.categories_count if categories else 0)))
+        matrix = (result.facial_transformation_matrixes[0].to_numpy().astype(np.float64).reshape(4, 4)
+                  if result.facial_transformation_matrixes_count else np.eye(4))
+        return _scores(pairs), matrix, landmarks
+    finally:
+        landmarker._lib.MpFaceLandmarkerCloseResult(ctypes.byref(result))
 
 
 def run_landmarker(path: str | Path, model: Path) -> RawCapture:
@@ -161,7 +268,7 @@ def run_landmarker(path: str | Path, model: Path) -> RawCapture:
     times, valid, scores, matrices, landmarks = [], [], [], [], []
     size = (1, 1)
     with FaceTracker(model) as tracker:
-        for time_s, image in iter_frames(path):
+        for time_s, image in prefetch(iter_frames(path)):
             size = (image.shape[1], image.shape[0])
             found = tracker.track(time_s, image)
             times.append(time_s)
