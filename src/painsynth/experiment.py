@@ -201,12 +201,13 @@ def plan(folds: list[list[str]], budgets: Sequence[int | str], seeds: int, split
 
 def _subset(data: ClipFeatures, index: Sequence[int]) -> ClipFeatures:
     return ClipFeatures([data.features[i] for i in index], data.labels[list(index)] if len(index) else
-                        np.zeros(0, np.int64), [data.split_groups[i] for i in index], [data.clip_ids[i] for i in index])
+                        np.zeros(0, np.int64), [data.split_groups[i] for i in index], [data.clip_ids[i] for i in index],
+                        data.input)
 
 
 def _concat(a: ClipFeatures, b: ClipFeatures) -> ClipFeatures:
     return ClipFeatures(a.features + b.features, np.concatenate([a.labels, b.labels]).astype(np.int64),
-                        a.split_groups + b.split_groups, a.clip_ids + b.clip_ids)
+                        a.split_groups + b.split_groups, a.clip_ids + b.clip_ids, a.input)
 
 
 def cell_data(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures) -> tuple[ClipFeatures, ClipFeatures]:
@@ -357,8 +358,9 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
     saved = _check_resume(out, identity)
     check_datasets([config.real], config.task)  # a missing, empty or single-class dataset fails before featurising
     check_datasets([config.synthetic], config.task)
-    real = clip_features(config.real, errors=errors)
-    synthetic = clip_features(config.synthetic, errors=errors)
+    model_input = {"model": config.model, "model_kwargs": config.model_kwargs}  # features, embeddings or frames
+    real = clip_features(config.real, errors=errors, **model_input)
+    synthetic = clip_features(config.synthetic, errors=errors, **model_input)
     keep, _ = task_targets(real.labels, config.task)
     subjects = sorted({g for g, k in zip(real.split_groups, keep) if k})
     folds = make_folds(subjects, config.folds, config.split_seed)

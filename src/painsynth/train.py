@@ -1,9 +1,20 @@
-"""Train and evaluate pain recognition models on painsynth datasets (issue 4, first slice: ``au-tcn``).
+"""Train and evaluate pain recognition models on painsynth datasets (issue 4): every registered model.
 
-Features: every clip's video is run through :mod:`painsynth.capture` (the path real videos take, so
-synthetic clips are featurised from their rendered pixels exactly as real clips are) and the per-frame
-features are cached under ``<dataset>/features/<clip_id>.npz``, reused while the manifest's sha256 of
-the video matches.
+What a clip becomes depends on what the model consumes (:func:`input_spec`, from the model class's
+``input_kind`` and arguments); the checkpoint records it, so evaluation prepares test clips the same way:
+
+- ``features`` (``au-tcn``): every clip's video is run through :mod:`painsynth.capture` (the path real
+  videos take, so synthetic clips are featurised from their rendered pixels exactly as real clips are)
+  and the per-frame features [T, 65] are cached under ``<dataset>/features/<clip_id>.npz``, reused while
+  the manifest's sha256 of the video matches.
+- ``embeddings`` (``frame-temporal`` with its frozen encoder): every clip is decoded once and encoded to
+  MobileNetV2 embeddings [T, 1280], cached under ``<dataset>/features/<encoder key>/<clip_id>.npz``
+  (keyed by the video's sha256, the encoder weights and the image size); only the temporal head trains.
+- ``frames`` (``r2plus1d-18``, ``frame-temporal`` with ``freeze_encoder=False``): each clip is a
+  :class:`FrameClip` that decodes its video on access at the model's ``image_size`` (decoded clips are
+  kept in memory up to :data:`FRAME_CACHE_BYTES`), giving float frames [n, 3, S, S] in [0, 1].
+
+Every kind is a per-clip sequence indexed by frame, so sampling, batching and the training loop are the same.
 
 Training: AdamW with a per-step cosine schedule, class-weighted cross entropy, a validation split that is
 subject-disjoint (by ``split_group``) and seeded, checkpoint selection and early stopping on validation
@@ -14,6 +25,7 @@ choices are seeded from (seed, epoch), so a resumed run gives the same result as
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
 import math
@@ -26,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from painsynth import models
 from painsynth.dataset import ManifestError, manifest_rows
@@ -34,7 +47,7 @@ from painsynth.fileio import atomic_path
 TASKS = {"binary": 2, "binary-extreme": 2, "multiclass": 5}  # task -> number of classes
 SAMPLINGS = ("uniform", "window")
 FEATURES_DIR = "features"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 BEST, LAST, EPOCHS_CSV, CONFIG_JSON, METRICS_JSON = "best.pt", "last.pt", "epochs.csv", "config.json", "metrics.json"
 
 # Landmark-derived distances (MediaPipe Face Mesh indices), in units of the inter-ocular distance
@@ -48,17 +61,185 @@ LANDMARK_DISTANCES = (
 N_FEATURES = 52 + 6 + len(LANDMARK_DISTANCES)
 
 
+FEATURES, EMBEDDINGS, FRAMES = "features", "embeddings", "frames"  # what a model consumes per clip
+DEFAULT_IMAGE_SIZE = 112
+FRAME_CACHE_BYTES = 2 << 30  # decoded clips (frames kind) kept in memory per loaded dataset, at most
+
+
 class TrainError(ValueError):
     """Training or evaluation cannot run on these inputs; the message says why, in one line."""
+
+
+# ---------------------------------------------------------------- model inputs
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a model is trained on: ``features`` (captured, [T, 65]), ``embeddings`` (frozen-encoder frame
+    embeddings [T, D], made by ``encoder`` at ``image_size``) or ``frames`` (video frames decoded at
+    ``image_size``)."""
+
+    kind: str = FEATURES
+    image_size: int | None = None
+    encoder: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == EMBEDDINGS:
+            return f"frame embeddings ({self.encoder})"
+        if self.kind == FRAMES:
+            return f"video frames ({self.image_size}x{self.image_size})"
+        return "captured face features"
+
+    @property
+    def progress_label(self) -> str:
+        return {FEATURES: "featurising clips", EMBEDDINGS: "encoding clips", FRAMES: "decoding clips"}[self.kind]
+
+
+def _defaults(cls) -> dict:
+    return {name: p.default for name, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
+
+
+TRAINER_ARGUMENTS = ("num_classes", "in_features")  # set by the trainer from the task and the data
+
+
+def check_model_kwargs(model: str, model_kwargs: dict | None) -> None:
+    """TrainError when ``model_kwargs`` names an argument the model does not take (or one the trainer sets)."""
+    cls = models.get_model_class(model)
+    params = inspect.signature(cls).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for name in model_kwargs or {}:
+        if name in TRAINER_ARGUMENTS:
+            raise TrainError(f"model option {name} is set by the trainer (from the task and the data), not by hand")
+        if name not in params and not accepts_any:
+            options = ", ".join(k for k in params if k not in TRAINER_ARGUMENTS) or "none"
+            raise TrainError(f"model {model!r} takes no option {name.replace('_', '-')}; its options: {options}")
+
+
+def input_spec(model: str, model_kwargs: dict | None = None) -> InputSpec:
+    """What ``model`` built with ``model_kwargs`` consumes, from its class: ``input_kind == "features"`` ->
+    captured features; a frame or clip model -> cached embeddings when its class can name them
+    (``embedding_key(**kwargs)``, a frozen encoder with fixed weights), else decoded frames."""
+    cls = models.get_model_class(model)
+    kind = getattr(cls, "input_kind", FEATURES)
+    if kind == FEATURES:
+        return InputSpec()
+    kwargs = {**_defaults(cls), **(model_kwargs or {})}
+    size = int(kwargs.get("image_size") or DEFAULT_IMAGE_SIZE)
+    embedding_key = getattr(cls, "embedding_key", None)
+    try:
+        key = embedding_key(**kwargs) if embedding_key is not None else None
+    except OSError as exc:
+        raise TrainError(f"{exc.filename or kwargs.get('weights')}: weights file not readable "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    return InputSpec(EMBEDDINGS, size, key) if key is not None else InputSpec(FRAMES, size)
+
+
+def _create_model(name: str, **kwargs) -> nn.Module:
+    from painsynth.models.weights import WeightsError
+
+    try:
+        return models.create(name, **kwargs)
+    except (WeightsError, ValueError) as exc:
+        raise TrainError(str(exc).splitlines()[0]) from None
+
+
+def _check_input(expected: InputSpec, got: InputSpec, where: str) -> None:
+    if expected != got:
+        raise TrainError(f"{where}: the model takes {expected.describe()}, the data holds {got.describe()}")
+
+
+class FrameCache:
+    """Decoded clips (uint8 [T, S, S, 3]) kept in memory up to ``budget`` bytes; nothing is evicted
+    (training visits clips in random order). Pickles empty, so worker processes fill their own."""
+
+    def __init__(self, budget: int = FRAME_CACHE_BYTES):
+        self.budget, self.used, self.clips = budget, 0, {}
+
+    def __reduce__(self):
+        return FrameCache, (self.budget,)
+
+    def get(self, key) -> np.ndarray | None:
+        return self.clips.get(key)
+
+    def has_room(self, nbytes: int) -> bool:
+        return self.used + nbytes <= self.budget
+
+    def put(self, key, frames: np.ndarray) -> np.ndarray:
+        if key not in self.clips and self.has_room(frames.nbytes):
+            self.clips[key] = frames
+            self.used += frames.nbytes
+        return frames
+
+
+def resize_frames(frames: np.ndarray, size: int, chunk: int = 32) -> np.ndarray:
+    """uint8 RGB frames [T, H, W, 3] -> [T, size, size, 3] (antialiased bilinear; unchanged at that size)."""
+    if frames.shape[1:3] == (size, size):
+        return frames
+    out = np.empty((len(frames), size, size, 3), np.uint8)
+    for start in range(0, len(frames), chunk):
+        x = torch.from_numpy(np.ascontiguousarray(frames[start:start + chunk])).permute(0, 3, 1, 2).float()
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        out[start:start + chunk] = x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return out
+
+
+class FrameClip:
+    """One clip's video frames, decoded on access: ``len(clip)`` frames, and ``clip[index]`` (an index
+    array, as :func:`sample_frames` uses) gives float32 [n, 3, size, size] RGB in [0, 1]. The whole clip
+    is decoded into ``cache`` while it has room, else only the frames asked for are decoded each time."""
+
+    def __init__(self, path: str | Path, n_frames: int, size: int, key: str = "", cache: FrameCache | None = None):
+        self.path, self.n_frames, self.size, self.cache = Path(path), int(n_frames), int(size), cache
+        self.key = (str(self.path), key, self.size)
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    @property
+    def nbytes(self) -> int:
+        return self.n_frames * self.size * self.size * 3
+
+    def load(self) -> None:
+        """Check the video now: decode it into the cache if there is room, else read its frame count."""
+        from painsynth.video import probe_video
+
+        if self.cache is not None and self.cache.has_room(self.nbytes):
+            self._decoded()
+        else:
+            self.n_frames = int(probe_video(self.path)["n_frames"])
+
+    def _decoded(self) -> np.ndarray:
+        from painsynth.video import read_video
+
+        frames = self.cache.get(self.key) if self.cache is not None else None
+        if frames is None:
+            frames = resize_frames(read_video(self.path)[0], self.size)
+            self.n_frames = len(frames)
+            if self.cache is not None:
+                self.cache.put(self.key, frames)
+        return frames
+
+    def __getitem__(self, index) -> np.ndarray:
+        from painsynth.video import VideoError, read_frames
+
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        try:
+            if self.cache is not None and (self.cache.get(self.key) is not None or self.cache.has_room(self.nbytes)):
+                picked = self._decoded()[index]
+            else:
+                picked = resize_frames(read_frames(self.path, index), self.size)
+        except VideoError as exc:
+            raise TrainError(str(exc)) from None
+        return picked.transpose(0, 3, 1, 2).astype(np.float32) / np.float32(255)
 
 
 # ---------------------------------------------------------------- features
 
 class ClipFeatures(NamedTuple):
-    features: list[np.ndarray]  # per clip [T, N_FEATURES] float32
+    features: list  # per clip: [T, F] float32 arrays (features, embeddings) or FrameClip (frames)
     labels: np.ndarray  # [N] pain level 0-4
     split_groups: list[str]
     clip_ids: list[str]
+    input: InputSpec = InputSpec()  # what the clips are (a model of another input refuses them)
 
 
 def track_features(track, width: int = 1, height: int = 1) -> np.ndarray:
@@ -75,14 +256,26 @@ def track_features(track, width: int = 1, height: int = 1) -> np.ndarray:
     return np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
 
 
-def _cache_path(root: Path, clip_id: str) -> Path:
-    return root / FEATURES_DIR / f"{clip_id.replace('/', '__').replace(chr(92), '__')}.npz"
+def _cache_path(root: Path, clip_id: str, spec: InputSpec | None = None) -> Path:
+    """Where a clip's cached features (or, for an embeddings spec, its encoder's embeddings) are kept."""
+    name = f"{clip_id.replace('/', '__').replace(chr(92), '__')}.npz"
+    if spec is not None and spec.kind == EMBEDDINGS:
+        return root / FEATURES_DIR / spec.encoder / name
+    return root / FEATURES_DIR / name
+
+
+def feature_cache_key() -> str:
+    """What a cached features file must have been made with to be reused: this module's feature layout
+    and capture's retargeting."""
+    from painsynth.capture.fit import retarget_key
+
+    return f"{FEATURE_VERSION}-{retarget_key()}"
 
 
 def _load_cached(path: Path, sha256: str) -> np.ndarray | None:
     try:
         with np.load(path, allow_pickle=False) as data:
-            if str(data["sha256"]) != sha256 or int(data["version"]) != FEATURE_VERSION:
+            if str(data["sha256"]) != sha256 or str(data["version"]) != feature_cache_key():
                 return None
             features = data["features"].astype(np.float32)
     except (OSError, KeyError, ValueError, EOFError):
@@ -99,18 +292,20 @@ def featurise_clip(root: Path, row: dict, model_path: Path) -> np.ndarray:
     features = track_features(track, row["width"], row["height"])
     with atomic_path(_cache_path(root, row["clip_id"])) as tmp:
         np.savez(tmp, features=features, valid=track.valid, sha256=np.array(row["sha256"]),
-                 version=np.array(FEATURE_VERSION))
+                 version=np.array(feature_cache_key()))
     return features
 
 
-def dataset_rows(dataset_dir: str | Path) -> list[dict]:
-    """The manifest rows of a dataset folder; TrainError when it is missing or has no clips."""
+def dataset_rows(dataset_dir: str | Path, spec: InputSpec | None = None) -> list[dict]:
+    """The manifest rows of a dataset folder; TrainError when it is missing or has no clips, or when
+    clips have neither a video file nor (features, embeddings) a cached file of ``spec``'s kind."""
+    spec = spec or InputSpec()
     try:
         rows = manifest_rows(dataset_dir)
     except ManifestError as exc:
         raise TrainError(str(exc)) from None
     missing = [row["path"] for row in rows if not (Path(dataset_dir) / row["path"]).is_file()
-               and not _cache_path(Path(dataset_dir), row["clip_id"]).is_file()]
+               and (spec.kind == FRAMES or not _cache_path(Path(dataset_dir), row["clip_id"], spec).is_file())]
     if missing:
         raise TrainError(f"{dataset_dir}: {len(missing)} of {len(rows)} clips in the manifest have no video file "
                          f"(first: {missing[0]})")
@@ -118,14 +313,21 @@ def dataset_rows(dataset_dir: str | Path) -> list[dict]:
 
 
 def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], None] | None = None,
-                  errors: list[str] | None = None, capture_model: str | Path | None = None) -> ClipFeatures:
-    """Per-clip features of a dataset folder, from the cache or by capturing each clip's video.
+                  errors: list[str] | None = None, capture_model: str | Path | None = None,
+                  model: str = "au-tcn", model_kwargs: dict | None = None,
+                  frame_cache: FrameCache | None = None) -> ClipFeatures:
+    """Per-clip inputs of a dataset folder for ``model`` (built with ``model_kwargs``; see :func:`input_spec`):
+    captured features (from the cache or by capturing each clip's video), frozen-encoder embeddings (from
+    the cache or by decoding and encoding each clip) or lazily decoded frames (:class:`FrameClip`).
 
     A clip whose face is not found often enough (or whose video is unreadable) is left out and its
     message appended to ``errors``; TrainError when the folder has no usable clips.
     """
     root = Path(dataset_dir)
-    rows = dataset_rows(root)
+    spec = input_spec(model, model_kwargs)
+    rows = dataset_rows(root, spec)
+    if spec.kind != FEATURES:
+        return _frame_inputs(root, rows, spec, model, model_kwargs or {}, on_progress, errors, frame_cache)
     model_path = None
     out = ClipFeatures([], [], [], [])
     labels = []
@@ -159,12 +361,54 @@ def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], Non
     return out._replace(labels=np.array(labels, dtype=np.int64))
 
 
-def check_datasets(dataset_dirs: Sequence[str | Path], task: str | None = None) -> int:
+def _frame_inputs(root: Path, rows: list[dict], spec: InputSpec, model: str, model_kwargs: dict,
+                  on_progress: Callable[[int, int], None] | None, errors: list[str] | None,
+                  frame_cache: FrameCache | None) -> ClipFeatures:
+    """clip_features of the embeddings and frames kinds."""
+    from painsynth.models.frame_temporal import cached_embeddings
+    from painsynth.video import VideoError, read_video
+
+    encoder = None
+    cache = frame_cache if frame_cache is not None else FrameCache()
+    out = ClipFeatures([], [], [], [], spec)
+    labels = []
+    for done, row in enumerate(rows):
+        if on_progress:
+            on_progress(done, len(rows))
+        path = root / row["path"]
+        try:
+            if spec.kind == EMBEDDINGS:
+                if encoder is None:  # built on the first clip (weights loaded once), in eval mode
+                    encoder = _create_model(model, **{**model_kwargs, "num_classes": 2}).eval()
+                clip = cached_embeddings(encoder, _cache_path(root, row["clip_id"], spec),
+                                         lambda path=path: read_video(path)[0], key=row["sha256"])
+                if clip.ndim != 2 or not len(clip):
+                    raise VideoError(f"{path}: no frames encoded")
+            else:
+                clip = FrameClip(path, row["n_frames"], spec.image_size, row["sha256"], cache)
+                clip.load()
+        except (VideoError, OSError) as exc:
+            if errors is not None:
+                errors.append(str(exc))
+            continue
+        out.features.append(clip)
+        labels.append(int(row["label"]))
+        out.split_groups.append(str(row["split_group"]))
+        out.clip_ids.append(str(row["clip_id"]))
+    if on_progress:
+        on_progress(len(rows), len(rows))
+    if not out.features:
+        raise TrainError(f"{root}: none of its {len(rows)} clips could be {'encoded' if spec.kind == EMBEDDINGS else 'decoded'}")
+    return out._replace(labels=np.array(labels, dtype=np.int64))
+
+
+def check_datasets(dataset_dirs: Sequence[str | Path], task: str | None = None, spec: InputSpec | None = None) -> int:
     """Fail fast, before any featurising: every folder has a readable manifest with clips whose videos
-    exist and, given ``task``, the manifest labels hold at least two of its classes. Returns the clip count."""
+    exist (or, for ``spec``'s kind, cached inputs) and, given ``task``, the manifest labels hold at least
+    two of its classes. Returns the clip count."""
     if not dataset_dirs:
         raise TrainError("no dataset given (--data DIR)")
-    rows = [row for folder in dataset_dirs for row in dataset_rows(folder)]
+    rows = [row for folder in dataset_dirs for row in dataset_rows(folder, spec)]
     if task is not None:
         _check_classes(np.array([row["label"] for row in rows]), task)
     return len(rows)
@@ -179,17 +423,19 @@ def _check_classes(levels: np.ndarray, task: str) -> None:
 
 
 def load_datasets(dataset_dirs: Sequence[str | Path], on_progress: Callable[[int, int], None] | None = None,
-                  errors: list[str] | None = None) -> ClipFeatures:
-    """clip_features of several folders, concatenated (progress over all their clips)."""
+                  errors: list[str] | None = None, model: str = "au-tcn", model_kwargs: dict | None = None) -> ClipFeatures:
+    """clip_features of several folders for ``model``, concatenated (progress over all their clips)."""
     if not dataset_dirs:
         raise TrainError("no dataset given (--data DIR)")
-    totals = [len(dataset_rows(d)) for d in dataset_dirs]  # fail on a bad folder before featurising any
-    merged = ClipFeatures([], [], [], [])
+    spec = input_spec(model, model_kwargs)
+    totals = [len(dataset_rows(d, spec)) for d in dataset_dirs]  # fail on a bad folder before featurising any
+    merged = ClipFeatures([], [], [], [], spec)
+    frame_cache = FrameCache()
     labels = []
     for i, folder in enumerate(dataset_dirs):
         offset = sum(totals[:i])
         report = (lambda done, _total, offset=offset: on_progress(offset + done, sum(totals))) if on_progress else None
-        part = clip_features(folder, report, errors)
+        part = clip_features(folder, report, errors, model=model, model_kwargs=model_kwargs, frame_cache=frame_cache)
         merged.features.extend(part.features)
         labels.extend(part.labels.tolist())
         merged.split_groups.extend(part.split_groups)
@@ -354,6 +600,8 @@ class TrainConfig:
 
     def check(self) -> None:
         models.get_model_class(self.model)  # UnknownModelError
+        check_model_kwargs(self.model, self.model_kwargs)
+        input_spec(self.model, self.model_kwargs)  # e.g. a weights file that is not there
         check_task(self.task)
         if self.sampling not in SAMPLINGS:
             raise TrainError(f"unknown sampling {self.sampling!r}; available: {', '.join(SAMPLINGS)}")
@@ -395,21 +643,41 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-def _stack(features: Sequence[np.ndarray], index: np.ndarray, frames: int, sampling: str,
+def _stack(features: Sequence, index: np.ndarray, frames: int, sampling: str,
            rng: np.random.Generator | None) -> torch.Tensor:
     return torch.from_numpy(np.stack([sample_frames(features[i], frames, sampling, rng) for i in index]))
 
 
-def predict(model: nn.Module, features: Sequence[np.ndarray], frames: int, sampling: str,
-            device: torch.device, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities [N, C] (deterministic sampling: uniform or the centre window)."""
+def model_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A batch as the model takes it: frames [B, T, 3, H, W] go through the model's ``from_frames`` when it
+    has one (r2plus1d-18: a normalised clip [B, 3, T, H, W]); features and embeddings go in unchanged."""
+    from_frames = getattr(model, "from_frames", None)
+    return from_frames(x) if from_frames is not None and x.ndim == 5 else x
+
+
+def _mean_std(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and (population) std over the rows of several [T, F] arrays, without concatenating them."""
+    count, total, squares = 0, 0.0, 0.0
+    for a in arrays:
+        a = a.astype(np.float64)
+        count, total, squares = count + len(a), total + a.sum(0), squares + (a * a).sum(0)
+    mean = total / count
+    return mean.astype(np.float32), np.sqrt(np.maximum(squares / count - mean * mean, 0.0)).astype(np.float32)
+
+
+def predict(model: nn.Module, features: Sequence, frames: int, sampling: str,
+            device: torch.device, batch_size: int | None = None) -> np.ndarray:
+    """Class probabilities [N, C] (deterministic sampling: uniform or the centre window). Default batch:
+    256 clips of features or embeddings, 16 of frames."""
+    if batch_size is None:
+        batch_size = 256 if not features or isinstance(features[0], np.ndarray) else 16
     model.eval()
     out = []
     with torch.no_grad():
         for start in range(0, len(features), batch_size):
             index = np.arange(start, min(start + batch_size, len(features)))
             x = _stack(features, index, frames, sampling, None).to(device)
-            out.append(torch.softmax(model(x).float(), dim=1).cpu())
+            out.append(torch.softmax(model(model_input(model, x)).float(), dim=1).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, 2), np.float32)
 
 
@@ -471,13 +739,17 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
     _check_classes(data.labels, config.task)
     train_index, val_index = group_split(groups, targets, config.val_fraction, config.seed)
     device = resolve_device(config.device)
-    in_features = features[0].shape[1]
+    spec = input_spec(config.model, config.model_kwargs)
+    _check_input(spec, data.input, f"model {config.model!r}")
+    arrays = spec.kind != FRAMES  # per-clip [T, F] arrays: features or embeddings
+    model_kwargs = {"in_features": features[0].shape[1]} if arrays else {}
+    model_kwargs.update(num_classes=num_classes, **config.model_kwargs)
 
     torch.manual_seed(config.seed)
-    model = models.create(config.model, in_features=in_features, num_classes=num_classes, **config.model_kwargs)
-    train_rows = np.concatenate([features[i] for i in train_index])
-    if hasattr(model, "set_normalisation"):
-        model.set_normalisation(torch.from_numpy(train_rows.mean(0)), torch.from_numpy(train_rows.std(0)))
+    model = _create_model(config.model, **model_kwargs)
+    if arrays and hasattr(model, "set_normalisation"):
+        mean, std = _mean_std([features[i] for i in train_index])
+        model.set_normalisation(torch.from_numpy(mean), torch.from_numpy(std))
     model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train_index) / config.batch_size)
@@ -505,8 +777,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         tmp.write_text(json.dumps({**asdict(config), "n_train": len(train_index), "n_val": len(val_index)}, indent=2))
 
     def payload(epoch: int) -> dict:
-        return {"model_name": config.model, "model_kwargs": {"in_features": in_features, "num_classes": num_classes,
-                                                              **config.model_kwargs},
+        return {"model_name": config.model, "model_kwargs": model_kwargs, "input": asdict(spec),
                 "model": model.state_dict(), "task": config.task, "frames": config.frames,
                 "sampling": config.sampling, "epoch": epoch, "config": asdict(config)}
 
@@ -529,7 +800,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
             x = _stack(features, index, config.frames, config.sampling, rng).to(device)
             y = torch.from_numpy(targets[index]).to(device)
             with torch.autocast(device.type, enabled=amp):
-                loss = loss_fn(model(x), y)
+                loss = loss_fn(model(model_input(model, x)), y)
             optimiser.zero_grad(set_to_none=True)
             grad_scaler.scale(loss).backward()
             grad_scaler.step(optimiser)
@@ -537,7 +808,8 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
             scheduler.step()
             total_loss += float(loss.detach()) * len(index)
         eval_sampling = "uniform" if config.sampling == "uniform" else "window"
-        probs = predict(model, val_features, config.frames, eval_sampling, device)
+        probs = predict(model, val_features, config.frames, eval_sampling, device,
+                        batch_size=None if arrays else config.batch_size)
         val_targets = targets[val_index]
         metrics = classification_metrics(probs, val_targets, num_classes)
         val_loss = float(nn.functional.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)),
@@ -569,12 +841,13 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
 
 def train(dataset_dirs: Sequence[str | Path], out: str | Path, config: TrainConfig | None = None,
           on_progress: Callable[[int, int], None] | None = None, errors: list[str] | None = None) -> TrainResult:
-    """Featurise (or load cached features of) ``dataset_dirs`` and :func:`fit` on them."""
+    """Featurise (or load cached inputs of) ``dataset_dirs`` for ``config.model`` and :func:`fit` on them."""
     config = config or TrainConfig()
     config.check()
     check_resume(out, config)  # a foreign checkpoint or a bad dataset fails before any featurising
-    check_datasets(dataset_dirs, config.task)
-    return fit(load_datasets(dataset_dirs, errors=errors), out, config, on_progress)
+    check_datasets(dataset_dirs, config.task, input_spec(config.model, config.model_kwargs))
+    data = load_datasets(dataset_dirs, errors=errors, model=config.model, model_kwargs=config.model_kwargs)
+    return fit(data, out, config, on_progress)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -585,12 +858,22 @@ def load_run(run: str | Path, device: str = "auto") -> tuple[nn.Module, dict]:
     if not path.is_file():
         raise TrainError(f"{run}: not a training run (no {BEST})")
     checkpoint = _read_checkpoint(path)
-    model = models.create(checkpoint["model_name"], **checkpoint["model_kwargs"])
+    model = _create_model(checkpoint["model_name"], **checkpoint["model_kwargs"])
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError:
         raise TrainError(f"{path}: checkpoint does not fit model {checkpoint['model_name']!r}") from None
     return model.to(resolve_device(device)).eval(), checkpoint
+
+
+def run_input(checkpoint: dict) -> InputSpec:
+    """What a checkpoint's model was trained on (captured features for runs that predate the record)."""
+    return InputSpec(**checkpoint["input"]) if checkpoint.get("input") else InputSpec()
+
+
+def run_data_args(checkpoint: dict) -> dict:
+    """Keyword arguments of :func:`load_datasets` that prepare test clips the way a run's training clips were."""
+    return {"model": checkpoint["model_name"], "model_kwargs": dict(checkpoint.get("config", {}).get("model_kwargs", {}))}
 
 
 def _no_nan(value):
@@ -612,12 +895,14 @@ def evaluate(run: str | Path, dataset_dirs: Sequence[str | Path] | None = None, 
         raise TrainError(f"{Path(run) / BEST}: checkpoint is from model {checkpoint['model_name']!r}, not {model!r}")
     task = checkpoint["task"]
     if data is None:
-        data = load_datasets(dataset_dirs or [], on_progress, errors)
+        data = load_datasets(dataset_dirs or [], on_progress, errors, **run_data_args(checkpoint))
+    _check_input(run_input(checkpoint), data.input, str(run))
     keep, targets = task_targets(data.labels, task)
     features = [f for f, k in zip(data.features, keep) if k]
     if not features:
         raise TrainError(f"no test clips for task {task}")
-    if features[0].shape[1] != checkpoint["model_kwargs"].get("in_features", features[0].shape[1]):
+    arrays = isinstance(features[0], np.ndarray)
+    if arrays and features[0].shape[1] != checkpoint["model_kwargs"].get("in_features", features[0].shape[1]):
         raise TrainError(f"{run}: the model takes {checkpoint['model_kwargs']['in_features']} features per frame, "
                          f"the data has {features[0].shape[1]}")
     num_classes = TASKS[task]

@@ -24,10 +24,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from painsynth.fileio import atomic_path
 from painsynth.models import register_model
 from painsynth.models.au_tcn import TemporalBlock
 from painsynth.models.mobilenet_v2 import EMBEDDING_DIM, IMAGENET_MEAN, IMAGENET_STD, mobilenet_v2
 from painsynth.models.weights import MOBILENET_V2_SHA256, sha256_of
+
+
+def encoder_tag(pretrained: bool = True, weights: str | Path | None = None) -> str:
+    """Which encoder weights make an embedding (part of the cache key): a file's SHA-256, or random init."""
+    if weights is not None:
+        return sha256_of(weights)
+    return MOBILENET_V2_SHA256 if pretrained else "random-init"
 
 
 @register_model("frame-temporal")
@@ -49,11 +57,7 @@ class FrameTemporal(nn.Module):
         self.image_size = image_size
         self.freeze_encoder = freeze_encoder
         self.encoder = mobilenet_v2(pretrained=pretrained, weights=weights).features  # [N,3,H,W] -> [N,1280,h,w]
-        # which encoder weights made an embedding (part of the cache key): a file's SHA-256, or random init
-        if weights is not None:
-            self.encoder_tag = sha256_of(weights)
-        else:
-            self.encoder_tag = MOBILENET_V2_SHA256 if pretrained else "random-init"
+        self.encoder_tag = encoder_tag(pretrained, weights)
         if freeze_encoder:
             self.encoder.requires_grad_(False)
             self.encoder.eval()
@@ -67,6 +71,17 @@ class FrameTemporal(nn.Module):
         self.stem = nn.Sequential(nn.Conv1d(EMBEDDING_DIM, hidden, 1), nn.GroupNorm(1, hidden), nn.GELU())
         self.blocks = nn.Sequential(*[TemporalBlock(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
+
+    @staticmethod
+    def embedding_key(pretrained: bool = True, weights: str | Path | None = None, freeze_encoder: bool = True,
+                      image_size: int = 112, **_) -> str | None:
+        """What names the frame embeddings a model built with these arguments computes (encoder weights and
+        input size), when they can be computed once per clip and cached -- a frozen encoder with fixed
+        weights -- else None (the model must see the frames). Trainers key their embedding caches on it."""
+        tag = encoder_tag(pretrained, weights)
+        if not freeze_encoder or tag == "random-init":
+            return None
+        return f"mobilenet_v2-{tag[:16]}-{image_size}px"
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-dimension mean and std [1280] of the training set's embeddings."""
@@ -141,11 +156,9 @@ def cached_embeddings(model: FrameTemporal, cache_file: str | Path, frames_fn, k
             with np.load(cache_file) as data:
                 if str(data["key"]) == tag:
                     return data["embeddings"].astype(np.float32)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError):
             pass
     emb = model.encode_frames(frames_fn()).numpy().astype(np.float32)
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_name(cache_file.name + ".tmp.npz")
-    np.savez(tmp, embeddings=emb, key=np.array(tag))
-    tmp.replace(cache_file)
+    with atomic_path(cache_file) as tmp:
+        np.savez(tmp, embeddings=emb, key=np.array(tag))
     return emb

@@ -7,7 +7,8 @@ Written here because painsynth does not depend on torchvision: same module names
 2-class model) is left at its fresh initialisation. Random init by default.
 
 Input (``input_kind = "clip"``): [B, 3, T, H, W] float, RGB normalised with :data:`KINETICS_MEAN` /
-:data:`KINETICS_STD` (torchvision's recipe: 112×112 crops of 16 frames). About 31 M parameters and
+:data:`KINETICS_STD` (torchvision's recipe: 112×112 crops of 16 frames); :meth:`R2Plus1D18.from_frames`
+makes it from frames [B, T, 3, H, W] in [0, 1] (resized to ``image_size``), which is what the trainer decodes. About 31 M parameters and
 ~40 GFLOPs per 16×112² clip: a GPU model; on CPU only smoke-tested on tiny inputs.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from painsynth.models import register_model
 from painsynth.models.weights import load_into, read_state_dict
@@ -67,11 +69,15 @@ class R2Plus1dStem(nn.Sequential):
 class R2Plus1D18(nn.Module):
     input_kind = "clip"
 
-    def __init__(self, num_classes: int = 2, weights: str | Path | None = None, zero_init_residual: bool = False):
+    def __init__(self, num_classes: int = 2, weights: str | Path | None = None, zero_init_residual: bool = False,
+                 image_size: int = 112):
         super().__init__()
-        if num_classes < 2:
-            raise ValueError("r2plus1d-18 needs num_classes >= 2")
+        if num_classes < 2 or image_size < 16:
+            raise ValueError("r2plus1d-18 needs num_classes >= 2 and image_size >= 16")
         self.num_classes = num_classes
+        self.image_size = image_size
+        self.register_buffer("pixel_mean", torch.tensor(KINETICS_MEAN).view(1, 3, 1, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(KINETICS_STD).view(1, 3, 1, 1, 1), persistent=False)
         self.inplanes = 64
         self.stem = R2Plus1dStem()
         self.layer1 = self._make_layer(64, 2, stride=1)
@@ -113,6 +119,17 @@ class R2Plus1D18(nn.Module):
     def example_input(batch: int = 1, frames: int = 8, size: int = 64) -> torch.Tensor:
         """A random normalised clip [batch, 3, frames, size, size]."""
         return torch.randn(batch, 3, frames, size, size)
+
+    def from_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frames [B, T, 3, H, W] float in [0, 1] (RGB) -> the normalised clip [B, 3, T, S, S] that
+        :meth:`forward` takes, resized to ``image_size`` S when they are of another size."""
+        if frames.ndim != 5 or frames.shape[2] != 3:
+            raise ValueError(f"r2plus1d-18 from_frames expects frames [batch, frames, 3, H, W], got {list(frames.shape)}")
+        b, t = frames.shape[:2]
+        if frames.shape[-2:] != (self.image_size, self.image_size):
+            frames = F.interpolate(frames.flatten(0, 1), size=(self.image_size, self.image_size), mode="bilinear",
+                                   align_corners=False, antialias=True).view(b, t, 3, self.image_size, self.image_size)
+        return (frames.transpose(1, 2) - self.pixel_mean) / self.pixel_std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 5 or x.shape[1] != 3:
