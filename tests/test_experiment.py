@@ -268,3 +268,20 @@ def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
     with pytest.raises(ExperimentError, match="workers must be an integer >= 1"):
         run_experiment(ExperimentConfig(synthetic=syn, real=real, budgets="0", folds=2, seeds=1, **FAST),
                        tmp_path / "exp0", workers=0)
+
+
+def test_experiment_trains_frame_models_on_embeddings_at_the_given_size(tmp_path):
+    from test_train import write_video_dataset
+
+    real = write_video_dataset(tmp_path / "real", n_groups=4, frames=8, size=48)
+    syn = write_video_dataset(tmp_path / "syn", n_groups=3, frames=8, size=48)
+    out = tmp_path / "exp"
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0", "--model", "frame-temporal",
+                                      "--image-size", "32"))
+    assert result.exit_code == 0, result.output
+    assert len(_csv(out / "results.csv")) == 2 * 2
+    for dataset in (real, syn):  # embeddings of every clip, encoded at the requested size
+        assert len(list((dataset / "features").glob("mobilenet_v2-*-32px/*.npz"))) == len(manifest_rows(dataset))
+    assert json.loads((out / "experiment.json").read_text())["settings"]["model_kwargs"] == {"image_size": 32}
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0", "--model", "frame-temporal"))
+    assert result.exit_code == 2 and "holds an experiment with model_kwargs={'image_size': 32}" in result.output

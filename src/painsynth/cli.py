@@ -243,6 +243,13 @@ def report(
     typer.echo(f"report: {path}")
 
 
+def _frame_model_kwargs(image_size: int | None, weights: Path | None, train_encoder: bool) -> dict:
+    kwargs = {k: v for k, v in (("image_size", image_size), ("weights", weights and str(weights))) if v is not None}
+    if train_encoder:
+        kwargs["freeze_encoder"] = False
+    return kwargs
+
+
 @app.command()
 def train(
     data: list[Path] = typer.Option(..., "--data", help="Dataset folder (painsynth manifest); repeat for several."),
@@ -271,9 +278,7 @@ def train(
     from painsynth.models import UnknownModelError
     from painsynth.train import TrainConfig, TrainError, check_datasets, check_resume, fit, input_spec, load_datasets
 
-    model_kwargs = {k: v for k, v in (("image_size", image_size), ("weights", weights and str(weights))) if v is not None}
-    if train_encoder:
-        model_kwargs["freeze_encoder"] = False
+    model_kwargs = _frame_model_kwargs(image_size, weights, train_encoder)
     config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction,
                          model_kwargs=model_kwargs)
@@ -434,6 +439,9 @@ def experiment(
     patience: int = typer.Option(10, help="Early stopping patience (epochs without a better validation AUROC)."),
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Cells trained at once, each in its own process. (default: one per core on CPU, 1 on CUDA)"),
+    image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
+    train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
 ) -> None:
     """Real-only vs synthetic-only vs synthetic+real against the number of real training subjects, subject-disjoint folds.
 
@@ -445,7 +453,8 @@ def experiment(
 
     config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, model=model, task=task,
                               folds=folds, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr, frames=frames,
-                              patience=patience, device=device)
+                              patience=patience, device=device,
+                              model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder))
     errors: list[str] = []
     try:
         config.check()
