@@ -188,7 +188,7 @@ def capture(
     method: str = typer.Option("hybrid", "--method", help="Retargeting onto anny's face units: hybrid (MediaPipe's scores, landmark fit for brows down, cheeks, squint, nose and upper lip), fit (landmark fit of those units only) or direct (MediaPipe's scores)."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes, one clip each at a time. (default: half the cores)"),
 ) -> None:
-    """Capture facial motion from real videos as motion tracks (MediaPipe, direct retargeting).
+    """Capture facial motion from real videos as motion tracks (MediaPipe Face Landmarker, retargeted onto anny's face units).
 
     Re-running into the same folder skips tracks that exist and load. Exit status 1 if any input failed.
     """
@@ -301,7 +301,10 @@ def train(
     table.add_row("clips train / validation", f"{result.n_train} / {result.n_val}")
     table.add_row("clips skipped (no face, unreadable)", str(len(errors)))
     table.add_row("epochs run", f"{result.epochs_run}{' (stopped early)' if result.stopped_early else ''}")
-    table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
+    if result.n_val:
+        table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
+    else:
+        table.add_row("kept epoch", f"{result.best_epoch} (the last: one split group, so no validation split)")
     table.add_row("wall time", f"{result.seconds:.1f} s")
     Console().print(table)
 

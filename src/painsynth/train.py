@@ -725,6 +725,16 @@ def _save(obj: dict, path: Path) -> None:
         torch.save(obj, tmp)
 
 
+def _validate(model, features: list, targets: np.ndarray, num_classes: int, config: TrainConfig,
+              device: torch.device, arrays: bool) -> tuple[dict, float]:
+    """Validation metrics and loss of ``model`` on ``features``."""
+    sampling = "uniform" if config.sampling == "uniform" else "window"
+    probs = predict(model, features, config.frames, sampling, device, batch_size=None if arrays else config.batch_size)
+    metrics = classification_metrics(probs, targets, num_classes)
+    loss = float(nn.functional.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)), torch.from_numpy(targets)))
+    return metrics, loss
+
+
 def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         on_progress: Callable[[int, int], None] | None = None) -> TrainResult:
     """Train ``config.model`` on featurised clips into ``out`` (resuming from ``out/last.pt`` if there)."""
@@ -737,7 +747,10 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
     features = [f for f, k in zip(data.features, keep) if k]
     groups = [g for g, k in zip(data.split_groups, keep) if k]
     _check_classes(data.labels, config.task)
-    train_index, val_index = group_split(groups, targets, config.val_fraction, config.seed)
+    if len(set(groups)) > 1:
+        train_index, val_index = group_split(groups, targets, config.val_fraction, config.seed)
+    else:  # one subject (e.g. an experiment's budget of 1): no disjoint validation, so every epoch runs and the last is kept
+        train_index, val_index = np.arange(len(groups)), np.arange(0)
     device = resolve_device(config.device)
     spec = input_spec(config.model, config.model_kwargs)
     _check_input(spec, data.input, f"model {config.model!r}")
@@ -807,15 +820,13 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
             grad_scaler.update()
             scheduler.step()
             total_loss += float(loss.detach()) * len(index)
-        eval_sampling = "uniform" if config.sampling == "uniform" else "window"
-        probs = predict(model, val_features, config.frames, eval_sampling, device,
-                        batch_size=None if arrays else config.batch_size)
-        val_targets = targets[val_index]
-        metrics = classification_metrics(probs, val_targets, num_classes)
-        val_loss = float(nn.functional.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)),
-                                                torch.from_numpy(val_targets)))
-        auroc = metrics["auroc"] if not math.isnan(metrics["auroc"]) else -metrics["accuracy"]
-        improved = auroc > best_auroc
+        if len(val_index):
+            metrics, val_loss = _validate(model, val_features, targets[val_index], num_classes, config, device, arrays)
+            auroc = metrics["auroc"] if not math.isnan(metrics["auroc"]) else -metrics["accuracy"]
+        else:
+            metrics, val_loss = dict.fromkeys(("auroc", "f1", "accuracy", "balanced_accuracy"), math.nan), math.nan
+            auroc = math.inf
+        improved = auroc > best_auroc or not len(val_index)
         if improved:
             best_auroc, best_epoch, bad_epochs = auroc, epoch, 0
             _save(payload(epoch), out / BEST)
@@ -834,7 +845,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         _write_history(out, history)
     if on_progress:
         on_progress(config.epochs, config.epochs)
-    return TrainResult(out=out, epochs_run=len(history), best_epoch=best_epoch, best_val_auroc=best_auroc,
+    return TrainResult(out=out, epochs_run=len(history), best_epoch=best_epoch, best_val_auroc=best_auroc if len(val_index) else math.nan,
                        stopped_early=stopped, n_train=len(train_index), n_val=len(val_index),
                        seconds=time.perf_counter() - started, history=history)
 
