@@ -256,6 +256,20 @@ def test_missing_or_single_class_datasets(fake_pair, tmp_path):
     assert not (tmp_path / "exp").exists()
 
 
+def test_a_failed_cell_is_retried_on_a_rerun(fake_pair, tmp_path):
+    syn, real = fake_pair
+    config = ExperimentConfig(synthetic=syn, real=real, budgets="1", folds=2, seeds=1, **FAST)
+    out = tmp_path / "exp"
+    first = run_experiment(config, out, workers=1)
+    assert first.cells_run == 6 and not first.cell_errors  # budget 1: real-only trains on one subject
+    rows = _csv(out / "results.csv")
+    path = out / "cells" / "real-only_k1_fold0_seed0.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "metrics": {}, "error": "interrupted"}))
+    again = run_experiment(config, out, workers=1)
+    assert (again.cells_run, again.cells_skipped) == (1, 5) and not again.cell_errors
+    assert json.loads(path.read_text())["error"] == "" and _csv(out / "results.csv") == rows
+
+
 def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
     syn, real = fake_pair
     results = {}

@@ -372,7 +372,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
     summary = ExperimentSummary(out=out, rows=[])
     cells = list(dict.fromkeys(row.cell for row in planned))
     records = {cell: _read_cell(out / CELLS_DIR / f"{cell.name}.json") for cell in cells}
-    todo = [cell for cell, record in records.items() if record is None]
+    todo = [cell for cell, record in records.items() if record is None or record["error"]]  # failed cells retry
     summary.cells_skipped = len(cells) - len(todo)
     if on_progress:
         on_progress(summary.cells_skipped, len(cells))
