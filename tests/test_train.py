@@ -197,11 +197,10 @@ def test_early_stopping_on_validation_auroc(tmp_path):
     assert result.stopped_early and result.epochs_run == 3 and result.best_epoch == 1
 
 
-def test_one_subject_trains_every_epoch_without_validation_and_keeps_the_last(tmp_path):
-    labels, _ = balanced(1, 10)
-    data = fake_clips(labels, ["only"] * 10)
-    result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 4, "patience": 1}))
-    assert (result.n_train, result.n_val, result.epochs_run, result.best_epoch) == (10, 0, 4, 4)
+def test_fewer_than_five_subjects_train_every_epoch_without_validation_and_keep_the_last(tmp_path):
+    data = fake_clips(*balanced(T.MIN_VALIDATION_GROUPS - 1, 5))
+    result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 4, "lr": 1e-12, "patience": 1}))
+    assert (result.n_train, result.n_val, result.epochs_run, result.best_epoch) == (20, 0, 4, 4)
     assert math.isnan(result.best_val_auroc) and not result.stopped_early
     assert torch.load(tmp_path / "r" / T.BEST, weights_only=False)["epoch"] == 4
     assert all(math.isnan(float(row["val_auroc"])) for row in _rows(tmp_path / "r"))

@@ -264,7 +264,7 @@ def train(
     frames: int = typer.Option(32, help="Frames sampled per clip."),
     sampling: str = typer.Option("uniform", help="uniform (evenly over the clip) or window (a random contiguous window)."),
     patience: int = typer.Option(10, help="Stop after this many epochs without a better validation AUROC."),
-    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of the training clips held out for validation, by split_group."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of the training clips held out for validation, by split_group (with fewer than 5 groups there is no validation: every epoch runs and the last is kept)."),
     image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
     train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
@@ -276,7 +276,9 @@ def train(
     r2plus1d-18 (and frame-temporal --train-encoder) takes the decoded frames.
     """
     from painsynth.models import UnknownModelError
-    from painsynth.train import TrainConfig, TrainError, check_datasets, check_resume, fit, input_spec, load_datasets
+    from painsynth.train import (
+        MIN_VALIDATION_GROUPS, TrainConfig, TrainError, check_datasets, check_resume, fit, input_spec, load_datasets,
+    )
 
     model_kwargs = _frame_model_kwargs(image_size, weights, train_encoder)
     config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
@@ -304,7 +306,7 @@ def train(
     if result.n_val:
         table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
     else:
-        table.add_row("kept epoch", f"{result.best_epoch} (the last: one split group, so no validation split)")
+        table.add_row("kept epoch", f"{result.best_epoch} (the last: fewer than {MIN_VALIDATION_GROUPS} split groups, so no validation split)")
     table.add_row("wall time", f"{result.seconds:.1f} s")
     Console().print(table)
 
