@@ -197,6 +197,16 @@ def test_early_stopping_on_validation_auroc(tmp_path):
     assert result.stopped_early and result.epochs_run == 3 and result.best_epoch == 1
 
 
+def test_checkpoint_ties_on_validation_auroc_go_to_the_lower_validation_loss(tmp_path):
+    data = fake_clips(*balanced(), shift=6.0)  # separable: validation AUROC reaches 1.0 at once
+    result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 5, "lr": 1e-2}))
+    rows = _rows(tmp_path / "r")
+    top = max(float(r["val_auroc"]) for r in rows)
+    tied = [r for r in rows if float(r["val_auroc"]) == top]
+    assert len(tied) > 1 and top == 1.0
+    assert result.best_epoch == int(min(tied, key=lambda r: float(r["val_loss"]))["epoch"]) > int(tied[0]["epoch"])
+
+
 def test_fewer_than_five_subjects_train_every_epoch_without_validation_and_keep_the_last(tmp_path):
     data = fake_clips(*balanced(T.MIN_VALIDATION_GROUPS - 1, 5))
     result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 4, "lr": 1e-12, "patience": 1}))

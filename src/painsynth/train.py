@@ -779,7 +779,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
     amp = device.type == "cuda"
     grad_scaler = torch.amp.GradScaler("cuda", enabled=amp)
 
-    start_epoch, best_auroc, best_epoch, bad_epochs, history, stopped = 0, -math.inf, 0, 0, [], False
+    start_epoch, best_auroc, best_loss, best_epoch, bad_epochs, history, stopped = 0, -math.inf, math.inf, 0, 0, [], False
     if checkpoint is not None:
         try:
             model.load_state_dict(checkpoint["model"])
@@ -788,6 +788,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         optimiser.load_state_dict(checkpoint["optimiser"])
         scheduler.load_state_dict(checkpoint["scheduler"])
         start_epoch, best_auroc, best_epoch = checkpoint["epoch"], checkpoint["best_auroc"], checkpoint["best_epoch"]
+        best_loss = checkpoint["best_loss"]
         bad_epochs, history, stopped = checkpoint["bad_epochs"], checkpoint["history"], checkpoint["stopped"]
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / CONFIG_JSON) as tmp:
@@ -829,10 +830,12 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
             auroc = metrics["auroc"] if not math.isnan(metrics["auroc"]) else -metrics["accuracy"]
         else:
             metrics, val_loss = dict.fromkeys(("auroc", "f1", "accuracy", "balanced_accuracy"), math.nan), math.nan
-            auroc = math.inf
-        improved = auroc > best_auroc or not len(val_index)
+            auroc = math.nan
+        # A few validation subjects often reach AUROC 1.0 within an epoch or two: ties go to the lower
+        # validation loss, so the kept model is not the first, barely trained one to get there.
+        improved = not len(val_index) or auroc > best_auroc or (auroc == best_auroc and val_loss < best_loss)
         if improved:
-            best_auroc, best_epoch, bad_epochs = auroc, epoch, 0
+            best_auroc, best_loss, best_epoch, bad_epochs = auroc, val_loss, epoch, 0
             _save(payload(epoch), out / BEST)
         else:
             bad_epochs += 1
@@ -844,7 +847,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
                         "val_balanced_accuracy": round(metrics["balanced_accuracy"], 6),
                         "best": int(improved), "seconds": round(time.perf_counter() - epoch_start, 3)})
         _save({**payload(epoch), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-               "best_auroc": best_auroc, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
+               "best_auroc": best_auroc, "best_loss": best_loss, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                "history": history, "stopped": stopped}, out / LAST)
         _write_history(out, history)
     if on_progress:
