@@ -165,6 +165,15 @@ def test_fit_learns_writes_checkpoints_and_is_deterministic(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_sgd_trains_and_a_run_cannot_resume_with_another_optimizer(tmp_path):
+    data = fake_clips(*balanced())
+    result = T.fit(data, tmp_path / "s", T.TrainConfig(**{**FAST, "epochs": 3, "lr": 0.1, "optimizer": "sgd"}))
+    last = torch.load(tmp_path / "s" / T.LAST, weights_only=False)
+    assert result.best_val_auroc > 0.9 and last["optimiser"]["param_groups"][0]["nesterov"]
+    with pytest.raises(T.TrainError, match="cannot resume with optimizer='adamw', the run used 'sgd'"):
+        T.fit(data, tmp_path / "s", T.TrainConfig(**{**FAST, "epochs": 4}))
+
+
 def test_resume_continues_from_the_saved_epoch_and_matches_an_uninterrupted_run(tmp_path):
     data = fake_clips(*balanced())
     config = T.TrainConfig(**{**FAST, "epochs": 4, "sampling": "window", "model_kwargs": {"hidden": 16, "dropout": 0.3}})
@@ -298,6 +307,7 @@ def test_bad_inputs_get_one_clear_line_and_write_nothing(tmp_path):
         (["--data", str(good), "--model", "resnet-9000"], "unknown model 'resnet-9000'"),
         (["--data", str(good), "--task", "ternary"], "unknown task 'ternary'"),
         (["--data", str(good), "--epochs", "0"], "epochs must be an integer >= 1"),
+        (["--data", str(good), "--optimizer", "adam9"], "unknown optimizer 'adam9'; available: adamw, sgd"),
     ]
     empty = tmp_path / "empty"
     write_manifest([], empty / "manifest.parquet")

@@ -258,7 +258,8 @@ def train(
     out: Path = typer.Option(Path("runs/train"), "--out", "-o", help="Run folder: best.pt, last.pt, epochs.csv, config.json. An unfinished run there is resumed."),
     epochs: int = typer.Option(30, help="Maximum epochs."),
     batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
-    lr: float = typer.Option(1e-3, "--lr", help="AdamW learning rate (cosine schedule to 0)."),
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0)."),
+    optimizer: str = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01)."),
     seed: int = typer.Option(0, help="Seed for the validation split, initialisation and batches."),
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
     frames: int = typer.Option(32, help="Frames sampled per clip."),
@@ -281,7 +282,7 @@ def train(
     )
 
     model_kwargs = _frame_model_kwargs(image_size, weights, train_encoder)
-    config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+    config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
                          device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction,
                          model_kwargs=model_kwargs)
     errors: list[str] = []
@@ -439,7 +440,8 @@ def experiment(
     out: Path = typer.Option(Path("runs/experiment"), "--out", "-o", help="Experiment folder: results.csv/.md/.png, cells/, runs/. A re-run skips finished cells."),
     epochs: int = typer.Option(30, help="Maximum epochs per training run."),
     batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
-    lr: float = typer.Option(1e-3, "--lr", help="AdamW learning rate (cosine schedule to 0)."),
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0)."),
+    optimizer: str = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01)."),
     frames: int = typer.Option(32, help="Frames sampled per clip."),
     patience: int = typer.Option(10, help="Early stopping patience (epochs without a better validation AUROC)."),
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
@@ -457,7 +459,8 @@ def experiment(
     from painsynth.train import TrainError
 
     config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, model=model, task=task,
-                              folds=folds, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr, frames=frames,
+                              folds=folds, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr,
+                              optimizer=optimizer, frames=frames,
                               patience=patience, device=device,
                               model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder))
     errors: list[str] = []

@@ -101,6 +101,7 @@ class ExperimentConfig:
     epochs: int = 30
     batch_size: int = 64
     lr: float = 1e-3
+    optimizer: str = "adamw"
     frames: int = 32
     patience: int = 10
     device: str = "auto"
@@ -109,8 +110,8 @@ class ExperimentConfig:
 
     def train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(model=self.model, task=self.task, epochs=self.epochs, batch_size=self.batch_size,
-                           lr=self.lr, seed=seed, device=self.device, frames=self.frames, patience=self.patience,
-                           model_kwargs=dict(self.model_kwargs))
+                           lr=self.lr, optimizer=self.optimizer, seed=seed, device=self.device, frames=self.frames,
+                           patience=self.patience, model_kwargs=dict(self.model_kwargs))
 
     def check(self) -> None:
         self.budgets = parse_budgets(self.budgets)

@@ -46,6 +46,7 @@ from painsynth.fileio import atomic_path
 
 TASKS = {"binary": 2, "binary-extreme": 2, "multiclass": 5}  # task -> number of classes
 SAMPLINGS = ("uniform", "window")
+OPTIMIZERS = ("adamw", "sgd")  # sgd: momentum 0.9, Nesterov
 FEATURES_DIR = "features"
 FEATURE_VERSION = 2
 # With fewer subjects, holding whole ones out for early stopping costs a large share of the training data
@@ -594,6 +595,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-2
+    optimizer: str = "adamw"
     seed: int = 0
     device: str = "auto"
     frames: int = 32
@@ -607,6 +609,8 @@ class TrainConfig:
         check_model_kwargs(self.model, self.model_kwargs)
         input_spec(self.model, self.model_kwargs)  # e.g. a weights file that is not there
         check_task(self.task)
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainError(f"unknown optimizer {self.optimizer!r}; available: {', '.join(OPTIMIZERS)}")
         if self.sampling not in SAMPLINGS:
             raise TrainError(f"unknown sampling {self.sampling!r}; available: {', '.join(SAMPLINGS)}")
         for name in ("epochs", "batch_size", "frames", "patience"):
@@ -707,7 +711,7 @@ def check_resume(out: str | Path, config: TrainConfig) -> dict | None:
         raise TrainError(f"{last}: checkpoint is from model {checkpoint['model_name']!r}, not {config.model!r}; "
                          f"choose another --out")
     saved = checkpoint.get("config", {})
-    for key in ("task", "seed", "frames", "sampling", "val_fraction", "model_kwargs"):
+    for key in ("task", "seed", "frames", "sampling", "val_fraction", "optimizer", "model_kwargs"):
         if key in saved and saved[key] != getattr(config, key):
             raise TrainError(f"{last}: cannot resume with {key}={getattr(config, key)!r}, the run used {saved[key]!r}")
     return checkpoint
@@ -727,6 +731,13 @@ def _write_history(out: Path, history: list[dict]) -> None:
 def _save(obj: dict, path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def _optimiser(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
+                               weight_decay=config.weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
 def _validate(model, features: list, targets: np.ndarray, num_classes: int, config: TrainConfig,
@@ -768,7 +779,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         mean, std = _mean_std([features[i] for i in train_index])
         model.set_normalisation(torch.from_numpy(mean), torch.from_numpy(std))
     model.to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = _optimiser(model, config)
     steps_per_epoch = math.ceil(len(train_index) / config.batch_size)
     total_steps = max(1, config.epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
