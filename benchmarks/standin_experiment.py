@@ -14,8 +14,9 @@ motion styles -- far smaller than between renders and real patients. The perform
 a synthetic performer out of training whenever the real subject of that name is in the test fold.
 
 Every clip goes through the same path: rendered pixels -> ``capture`` (MediaPipe + retargeting) ->
-``au-tcn``. Run: ``.venv/bin/python benchmarks/standin_experiment.py [--out DIR]`` (about an hour on
-2 cores, mostly capture; re-runs resume every step).
+``au-tcn``. Run: ``.venv/bin/python benchmarks/standin_experiment.py [--out DIR] [--task binary]``
+(measured on 2 cores: rendering 17 min with other work on the machine, capture + 110 training cells
+8.5 min; re-runs resume every step, so another ``--task`` on the same ``--out`` takes about a minute).
 """
 
 from __future__ import annotations
