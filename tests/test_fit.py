@@ -154,3 +154,77 @@ def test_fit_of_a_still_face_is_near_zero_and_method_is_checked(average):
     assert np.abs(fit_retarget(landmarks, np.ones(6, bool), (1, 1), fitter=calibrated)).max() < 1e-3
     with pytest.raises(ValueError, match="unknown retargeting method"):
         build_track(None, method="magic")
+
+
+# ---------------------------------------------------------------- image cue (cue.py)
+
+def test_eye_patches_follow_the_face_and_ignore_resolution(clip):
+    import cv2
+
+    from painsynth.capture.cue import PATCH, extract_patches
+    from painsynth.capture.model import verified_model
+    from painsynth.capture.tracker import resampled_patches, run_landmarker
+
+    raw = run_landmarker(clip["path"], verified_model())
+    assert raw.patches.shape == (T, 2, PATCH, PATCH) and raw.valid.all()
+    patches, valid = resampled_patches(raw, 25.0)
+    assert patches.shape == (T, 2, PATCH, PATCH) and valid.all()
+    from painsynth.video import read_video
+
+    image = read_video(clip["path"], max_frames=1)[0][0]
+    landmarks = raw.landmarks[0]
+    np.testing.assert_allclose(extract_patches(image, landmarks), raw.patches[0], atol=0.5)
+    # the two sides are sampled as mirror images: a frontal face's patches look alike
+    left, right = raw.patches[0]
+    assert np.corrcoef(left.ravel(), right.ravel())[0, 1] > 0.6
+    # the patches move with the landmarks (image and landmarks shifted together: same patches)
+    shifted = np.roll(image, (6, -4), axis=(0, 1))
+    moved = landmarks + np.array([-4 / SIZE, 6 / SIZE, 0], np.float32)
+    np.testing.assert_allclose(extract_patches(shifted, moved), raw.patches[0], atol=1.0)
+    # a 4x larger frame (area-averaged before sampling) gives about the same patches
+    big = cv2.resize(image, (4 * SIZE, 4 * SIZE), interpolation=cv2.INTER_CUBIC)
+    assert np.abs(extract_patches(big, landmarks) - raw.patches[0]).mean() < 6.0
+
+
+def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
+    from painsynth.capture.fit import CUE_RULES
+
+    truth = clip["blendshapes"][:, BLENDSHAPE_INDEX["cheekSquintLeft"]]
+    columns = [BLENDSHAPE_INDEX[n] for n in CHEEK]
+    hybrid = tracks["hybrid"].blendshapes[:, columns].mean(axis=1)
+    fitted = tracks["fit"].blendshapes[:, columns].mean(axis=1)
+    assert _corr(hybrid, truth) > 0.6 and _corr(hybrid, truth) > _corr(fitted, truth) + 0.2
+    assert hybrid[17:31].max() > 0.2 and hybrid[2:16].max() < hybrid[17:31].max()  # not read in the sneer
+    assert set(CUE_RULES) <= set(FIT_UNITS)  # the cue only touches units the fit already replaces
+
+
+def test_image_cue_is_skipped_on_faces_turned_beyond_its_training(tracks):
+    from painsynth.capture.cue import within_training_views
+
+    landmarks = tracks["hybrid"].landmarks
+    assert within_training_views(landmarks, (SIZE, SIZE)).all()  # the frontal clip
+    # one eye foreshortened to 40 % of its width, as a head turned ~45 degrees shows it
+    turned = landmarks.copy()
+    right_half = turned[..., 0] > np.median(turned[..., 0])
+    centre = turned[..., 0][right_half].min()
+    turned[..., 0] = np.where(right_half, centre + 0.4 * (turned[..., 0] - centre), turned[..., 0])
+    assert not within_training_views(turned, (SIZE, SIZE)).any()
+    direct, fitted = tracks["direct"].blendshapes, tracks["fit"].blendshapes
+    cue = np.ones_like(fitted)
+    skipped = hybrid_retarget(direct, fitted, cue=cue, cue_frames=np.zeros(len(fitted), bool))
+    np.testing.assert_array_equal(skipped, hybrid_retarget(direct, fitted))
+    used = hybrid_retarget(direct, fitted, cue=cue)
+    np.testing.assert_allclose(used[:, BLENDSHAPE_INDEX["cheekSquintLeft"]], 1.0)
+    np.testing.assert_allclose(used[:, BLENDSHAPE_INDEX["noseSneerRight"]],
+                               np.sqrt(fitted[:, BLENDSHAPE_INDEX["noseSneerRight"]]), rtol=1e-6)
+
+
+def test_image_cue_of_a_still_clip_is_zero():
+    from painsynth.capture.cue import PATCH, cue_retarget
+
+    rng = np.random.default_rng(0)
+    patches = np.repeat(rng.uniform(50, 200, (1, 2, PATCH, PATCH)).astype(np.float32), 12, axis=0)
+    weights = cue_retarget(patches, np.ones(12, bool))
+    assert weights.shape == (12, 52) and np.abs(weights).max() < 1e-5
+    mixed = hybrid_retarget(np.full((12, 52), 0.5, np.float32), np.zeros((12, 52), np.float32), cue=weights)
+    assert mixed[0, BLENDSHAPE_INDEX["cheekSquintLeft"]] < 1e-5 and mixed[0, BLENDSHAPE_INDEX["jawOpen"]] == 0.5

