@@ -256,6 +256,17 @@ def test_missing_or_single_class_datasets(fake_pair, tmp_path):
     assert not (tmp_path / "exp").exists()
 
 
+def test_a_rerun_after_capture_changed_is_refused(fake_pair, tmp_path, monkeypatch):
+    syn, real = fake_pair
+    out = tmp_path / "exp"
+    assert runner.invoke(app, _args(syn, real, out, "--real-subjects", "0")).exit_code == 0
+    before = (out / "results.csv").read_bytes()
+    monkeypatch.setattr(T, "FEATURE_VERSION", T.FEATURE_VERSION + 1)  # as when capture's retargeting changes
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0"))
+    assert result.exit_code == 2 and "holds an experiment with input=" in result.output, result.output
+    assert (out / "results.csv").read_bytes() == before
+
+
 def test_a_failed_cell_is_retried_on_a_rerun(fake_pair, tmp_path):
     syn, real = fake_pair
     config = ExperimentConfig(synthetic=syn, real=real, budgets="1", folds=2, seeds=1, **FAST)

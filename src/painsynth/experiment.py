@@ -41,6 +41,7 @@ import torch
 
 from painsynth.fileio import atomic_path
 from painsynth.train import (
+    FEATURES,
     ClipFeatures,
     TrainConfig,
     TrainError,
@@ -48,7 +49,9 @@ from painsynth.train import (
     check_task,
     clip_features,
     evaluate,
+    feature_cache_key,
     fit,
+    input_spec,
     resolve_device,
     task_targets,
 )
@@ -127,6 +130,9 @@ class ExperimentConfig:
         keep = {k: v for k, v in asdict(self).items() if k not in ("budgets", "seeds", "device")}
         keep["synthetic"] = str(Path(self.synthetic).resolve())
         keep["real"] = str(Path(self.real).resolve())
+        spec = input_spec(self.model, self.model_kwargs)
+        # what the clips became: finished cells trained on other features (e.g. before capture changed) would not compare
+        keep["input"] = feature_cache_key() if spec.kind == FEATURES else asdict(spec)
         return keep
 
 
