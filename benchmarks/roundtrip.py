@@ -9,7 +9,8 @@ left45 views, encoded to H.264, captured with MediaPipe and retargeted three way
 - ``fit``: anny's face units solved from the 478 landmarks (``painsynth.capture.fit``);
 - ``hybrid`` (the capture default): direct, with browDown, cheekSquint, eyeSquint, noseSneer and
   mouthUpperUp from the fit, and cheekSquint (alone) and noseSneer (geometric mean with the fit)
-  from the image cue (``painsynth.capture.cue``) on frames turned no more than ~35 degrees.
+  from the image cue (``painsynth.capture.cue``): each eye's own patch up to ~35 degrees of turn, the
+  near eye's for both sides' cheekSquint beyond (noseSneer then stays with the fit), none past ~60.
 
 Printed (Markdown): per view and method, Pearson r and MAE (AU intensity 0-5) of the PSPI units
 recovered by inverting the AU->blendshape main weights (AU4 = 5 * mean(browDown L, R), ...), on
@@ -103,8 +104,8 @@ def capture_methods(frames: np.ndarray, folder: Path, model) -> dict[str, np.nda
     fitted = fit_retarget(track.landmarks, track.valid, (frames.shape[2], frames.shape[1]))
     # the image cue, as build_track's hybrid uses it
     cue = cue_retarget(resampled_patches(raw, FPS)[0], track.valid)
-    near_frontal = within_training_views(track.landmarks, (frames.shape[2], frames.shape[1]))
-    hybrid = hybrid_retarget(track.blendshapes, fitted, cue=cue, cue_frames=near_frontal)
+    readable = within_training_views(track.landmarks, (frames.shape[2], frames.shape[1]))
+    hybrid = hybrid_retarget(track.blendshapes, fitted, cue=cue, cue_frames=readable)
     return {"direct": track.blendshapes, "fit": fitted, "hybrid": hybrid}
 
 

@@ -198,25 +198,40 @@ def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
     assert set(CUE_RULES) <= set(FIT_UNITS)  # the cue only touches units the fit already replaces
 
 
-def test_image_cue_is_skipped_on_faces_turned_beyond_its_training(tracks):
+def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_training(tracks):
     from painsynth.capture.cue import within_training_views
 
     landmarks = tracks["hybrid"].landmarks
-    assert within_training_views(landmarks, (SIZE, SIZE)).all()  # the frontal clip
-    # one eye foreshortened to 40 % of its width, as a head turned ~45 degrees shows it
-    turned = landmarks.copy()
-    right_half = turned[..., 0] > np.median(turned[..., 0])
-    centre = turned[..., 0][right_half].min()
-    turned[..., 0] = np.where(right_half, centre + 0.4 * (turned[..., 0] - centre), turned[..., 0])
-    assert not within_training_views(turned, (SIZE, SIZE)).any()
+    frontal = within_training_views(landmarks, (SIZE, SIZE))
+    assert frontal.shape == (len(landmarks), 2) and (frontal == [0, 1]).all()  # each side its own
+
+    def turned(share):  # the subject's left eye (the image's right half) foreshortened to share of its width
+        out = landmarks.copy()
+        right_half = out[..., 0] > np.median(out[..., 0])
+        centre = out[..., 0][right_half].min()
+        out[..., 0] = np.where(right_half, centre + share * (out[..., 0] - centre), out[..., 0])
+        return out
+
+    # ~45 degrees: the near (right) eye's reading stands for both sides; ~60 and beyond: skipped
+    assert (within_training_views(turned(0.4), (SIZE, SIZE)) == 1).all()
+    assert (within_training_views(turned(0.25), (SIZE, SIZE)) == -1).all()
     direct, fitted = tracks["direct"].blendshapes, tracks["fit"].blendshapes
     cue = np.ones_like(fitted)
     skipped = hybrid_retarget(direct, fitted, cue=cue, cue_frames=np.zeros(len(fitted), bool))
     np.testing.assert_array_equal(skipped, hybrid_retarget(direct, fitted))
+    np.testing.assert_array_equal(skipped, hybrid_retarget(direct, fitted, cue=cue,
+                                                           cue_frames=np.full((len(fitted), 2), -1)))
     used = hybrid_retarget(direct, fitted, cue=cue)
     np.testing.assert_allclose(used[:, BLENDSHAPE_INDEX["cheekSquintLeft"]], 1.0)
     np.testing.assert_allclose(used[:, BLENDSHAPE_INDEX["noseSneerRight"]],
                                np.sqrt(fitted[:, BLENDSHAPE_INDEX["noseSneerRight"]]), rtol=1e-6)
+    sided = np.zeros_like(fitted)
+    sided[:, BLENDSHAPE_INDEX["cheekSquintLeft"]], sided[:, BLENDSHAPE_INDEX["cheekSquintRight"]] = 0.2, 0.8
+    near = hybrid_retarget(direct, fitted, cue=sided, cue_frames=np.ones((len(fitted), 2), int))
+    np.testing.assert_allclose(near[:, BLENDSHAPE_INDEX["cheekSquintLeft"]], 0.8)
+    np.testing.assert_allclose(near[:, BLENDSHAPE_INDEX["cheekSquintRight"]], 0.8)
+    own = hybrid_retarget(direct, fitted, cue=sided, cue_frames=frontal)
+    np.testing.assert_allclose(own[:, BLENDSHAPE_INDEX["cheekSquintLeft"]], 0.2)
 
 
 def test_image_cue_of_a_still_clip_is_zero():

@@ -107,6 +107,12 @@ FIT_UNITS = tuple(stem + side for stem in ("browDown", "cheekSquint", "eyeSquint
 # cue, 0.82 / 0.76 for their mean).
 CUE_RULES = {stem + side: rule for stem, rule in (("cheekSquint", "cue"), ("noseSneer", "geometric"))
              for side in ("Left", "Right")}
+# The units the cue joins in on strongly turned frames, where only the near eye's patch is read (cue.py's
+# within_training_views): it reads cheekSquint there about as well as frontally (r 0.48-0.56 against
+# 0.77 on 12 held-out identities, sample_avatars(12, seed=3), with distractors and one-sided units) but
+# noseSneer hardly (r 0.13-0.26), and the landmark fit alone did better than their geometric mean at
+# 45 degrees (benchmarks/roundtrip.py: AU9 r 0.39 against 0.30), so noseSneer stays the fit's there.
+TURNED_CUE_UNITS = tuple(unit for unit in CUE_RULES if unit.startswith("cheekSquint"))
 
 # image (x right, y down, z away from the camera) -> anny (x right, z up, -y towards the camera)
 IMAGE_TO_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -119,7 +125,7 @@ def retarget_key() -> str:
     included), so caches of captured features can tell when a change here has made them stale."""
     from painsynth.capture.cue import CUE_VERSION
 
-    cue = "-".join(f"{unit}.{rule}" for unit, rule in CUE_RULES.items())
+    cue = "-".join(f"{unit}.{rule}" for unit, rule in CUE_RULES.items()) + "-t" + ".".join(TURNED_CUE_UNITS)
     return (f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}-"
             f"{'.'.join(FITTED_UNITS)}-{'.'.join(FIT_UNITS)}-i{CUE_VERSION}-{cue}")
 
@@ -499,15 +505,29 @@ def hybrid_retarget(direct: np.ndarray, fitted: np.ndarray, units: tuple[str, ..
                     cue: np.ndarray | None = None, cue_frames: np.ndarray | None = None) -> np.ndarray:
     """MediaPipe's calibrated scores, with the units it misses on anny taken from the fit, and with
     ``cue`` (:func:`painsynth.capture.cue.cue_retarget`'s weights) joining in as ``CUE_RULES`` says,
-    on the frames ``cue_frames`` (bool, default all) marks as within the cue's trained views."""
+    on the frames ``cue_frames`` marks as within the cue's trained views: [T] bool (default all), or
+    [T, 2] int per side (Left, Right) naming the side whose cue reading stands for it, -1 for none
+    (:func:`painsynth.capture.cue.within_training_views`: the near eye's on strongly turned frames, where
+    only ``TURNED_CUE_UNITS`` take the cue)."""
     mixed = np.array(direct, np.float32, copy=True)
     columns = [BLENDSHAPE_INDEX[u] for u in units]
     mixed[:, columns] = fitted[:, columns]
     if cue is not None:
         n = min(len(mixed), len(cue))
-        rows = np.flatnonzero(np.ones(n, bool) if cue_frames is None else np.asarray(cue_frames, bool)[:n])
+        sides = ("Left", "Right")
+        if cue_frames is None:
+            sources = np.tile(np.arange(2), (n, 1))
+        elif np.ndim(cue_frames) == 1:
+            sources = np.where(np.asarray(cue_frames, bool)[:n, None], np.arange(2), -1)
+        else:
+            sources = np.asarray(cue_frames, int)[:n]
+        turned = (sources[:, 0] == sources[:, 1]) & (sources[:, 0] >= 0)  # one eye read for both
         for unit, rule in CUE_RULES.items():
             column = BLENDSHAPE_INDEX[unit]
-            seen = np.clip(cue[rows, column], 0, None)
-            mixed[rows, column] = seen if rule == "cue" else np.sqrt(np.clip(mixed[rows, column], 0, None) * seen)
+            side = 0 if unit.endswith("Left") else 1
+            stem = unit[:-len(sides[side])]
+            for source in range(2):
+                rows = np.flatnonzero((sources[:, side] == source) & (~turned | (unit in TURNED_CUE_UNITS)))
+                seen = np.clip(cue[rows, BLENDSHAPE_INDEX[stem + sides[source]]], 0, None)
+                mixed[rows, column] = seen if rule == "cue" else np.sqrt(np.clip(mixed[rows, column], 0, None) * seen)
     return mixed
