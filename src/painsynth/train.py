@@ -333,36 +333,52 @@ def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], Non
     rows = dataset_rows(root, spec)
     if spec.kind != FEATURES:
         return _frame_inputs(root, rows, spec, model, model_kwargs or {}, on_progress, errors, frame_cache)
+    from painsynth.capture import CaptureError, ModelError, verified_model
+    from painsynth.tracks import TrackError
+    from painsynth.video import VideoError
+
     model_path = None
-    out = ClipFeatures([], [], [], [])
+
+    def load(row: dict) -> np.ndarray:
+        nonlocal model_path
+        features = _load_cached(_cache_path(root, row["clip_id"]), row["sha256"])
+        if features is not None:
+            return features
+        if model_path is None:
+            try:
+                model_path = verified_model(capture_model)
+            except ModelError as exc:
+                raise TrainError(str(exc)) from None
+        return featurise_clip(root, row, model_path)
+
+    return _collect(root, rows, spec, load, (CaptureError, VideoError, TrackError, OSError), "featurised",
+                    on_progress, errors)
+
+
+def _collect(root: Path, rows: list[dict], spec: InputSpec, load: Callable[[dict], object],
+             skipped: tuple[type[Exception], ...], verb: str,
+             on_progress: Callable[[int, int], None] | None, errors: list[str] | None) -> ClipFeatures:
+    """Every row's input by ``load``; a row whose load raises one of ``skipped`` is left out (its message
+    in ``errors``); TrainError when none is left."""
+    out = ClipFeatures([], [], [], [], spec)
     labels = []
     for done, row in enumerate(rows):
         if on_progress:
             on_progress(done, len(rows))
-        features = _load_cached(_cache_path(root, row["clip_id"]), row["sha256"])
-        if features is None:
-            from painsynth.capture import CaptureError, ModelError, verified_model
-            from painsynth.tracks import TrackError
-            from painsynth.video import VideoError
-
-            try:
-                model_path = model_path or verified_model(capture_model)
-            except ModelError as exc:
-                raise TrainError(str(exc)) from None
-            try:
-                features = featurise_clip(root, row, model_path)
-            except (CaptureError, VideoError, TrackError, OSError) as exc:
-                if errors is not None:
-                    errors.append(str(exc))
-                continue
-        out.features.append(features)
+        try:
+            clip = load(row)
+        except skipped as exc:
+            if errors is not None:
+                errors.append(str(exc))
+            continue
+        out.features.append(clip)
         labels.append(int(row["label"]))
         out.split_groups.append(str(row["split_group"]))
         out.clip_ids.append(str(row["clip_id"]))
     if on_progress:
         on_progress(len(rows), len(rows))
     if not out.features:
-        raise TrainError(f"{root}: none of its {len(rows)} clips could be featurised")
+        raise TrainError(f"{root}: none of its {len(rows)} clips could be {verb}")
     return out._replace(labels=np.array(labels, dtype=np.int64))
 
 
@@ -375,36 +391,24 @@ def _frame_inputs(root: Path, rows: list[dict], spec: InputSpec, model: str, mod
 
     encoder = None
     cache = frame_cache if frame_cache is not None else FrameCache()
-    out = ClipFeatures([], [], [], [], spec)
-    labels = []
-    for done, row in enumerate(rows):
-        if on_progress:
-            on_progress(done, len(rows))
+
+    def load(row: dict):
+        nonlocal encoder
         path = root / row["path"]
-        try:
-            if spec.kind == EMBEDDINGS:
-                if encoder is None:  # built on the first clip (weights loaded once), in eval mode
-                    encoder = _create_model(model, **{**model_kwargs, "num_classes": 2}).eval()
-                clip = cached_embeddings(encoder, _cache_path(root, row["clip_id"], spec),
-                                         lambda path=path: read_video(path)[0], key=row["sha256"])
-                if clip.ndim != 2 or not len(clip):
-                    raise VideoError(f"{path}: no frames encoded")
-            else:
-                clip = FrameClip(path, row["n_frames"], spec.image_size, row["sha256"], cache)
-                clip.load()
-        except (VideoError, OSError) as exc:
-            if errors is not None:
-                errors.append(str(exc))
-            continue
-        out.features.append(clip)
-        labels.append(int(row["label"]))
-        out.split_groups.append(str(row["split_group"]))
-        out.clip_ids.append(str(row["clip_id"]))
-    if on_progress:
-        on_progress(len(rows), len(rows))
-    if not out.features:
-        raise TrainError(f"{root}: none of its {len(rows)} clips could be {'encoded' if spec.kind == EMBEDDINGS else 'decoded'}")
-    return out._replace(labels=np.array(labels, dtype=np.int64))
+        if spec.kind == FRAMES:
+            clip = FrameClip(path, row["n_frames"], spec.image_size, row["sha256"], cache)
+            clip.load()
+            return clip
+        if encoder is None:  # built on the first clip (weights loaded once), in eval mode
+            encoder = _create_model(model, **{**model_kwargs, "num_classes": 2}).eval()
+        clip = cached_embeddings(encoder, _cache_path(root, row["clip_id"], spec),
+                                 lambda: read_video(path)[0], key=row["sha256"])
+        if clip.ndim != 2 or not len(clip):
+            raise VideoError(f"{path}: no frames encoded")
+        return clip
+
+    verb = "encoded" if spec.kind == EMBEDDINGS else "decoded"
+    return _collect(root, rows, spec, load, (VideoError, OSError), verb, on_progress, errors)
 
 
 def check_datasets(dataset_dirs: Sequence[str | Path], task: str | None = None, spec: InputSpec | None = None) -> int:
