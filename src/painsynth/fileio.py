@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 TMP_MARKER = ".partial"
@@ -46,3 +46,20 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def cached_arrays(path: Path, keys: Sequence[str], build: Callable[[], dict]) -> dict:
+    """The arrays ``keys`` of the ``.npz`` at ``path``; when it is missing or unreadable, ``build()``'s,
+    saved there (atomically) for next time."""
+    import numpy as np
+
+    if path.is_file():
+        try:
+            with np.load(path) as data:
+                return {k: data[k] for k in keys}
+        except (OSError, KeyError, ValueError):
+            pass
+    result = build()
+    with atomic_path(path) as partial:
+        np.savez(partial, **result)
+    return result

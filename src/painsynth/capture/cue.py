@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from painsynth.fileio import cached_arrays
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 CUE_VERSION = 3
@@ -328,16 +329,4 @@ def _cue_path() -> Path:
 @functools.lru_cache(maxsize=1)
 def cue_model() -> dict[str, np.ndarray]:
     """The learned regression (:func:`build_cue_model`), from the on-disk cache or built (and cached) once."""
-    from painsynth.fileio import atomic_path
-
-    path = _cue_path()
-    if path.is_file():
-        try:
-            with np.load(path) as data:
-                return {"weights": data["weights"]}
-        except (OSError, KeyError, ValueError):
-            pass
-    result = build_cue_model()
-    with atomic_path(path) as partial:
-        np.savez(partial, **result)
-    return result
+    return cached_arrays(_cue_path(), ("weights",), build_cue_model)

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from painsynth.fileio import cached_arrays
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 N_LANDMARKS = 478
@@ -237,19 +238,7 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
 @functools.lru_cache(maxsize=1)
 def correspondence() -> dict[str, np.ndarray]:
     """The MediaPipe-to-anny correspondence, from the on-disk cache or built (and cached) once."""
-    path = _cache_path()
-    if path.is_file():
-        try:
-            with np.load(path) as data:
-                return {k: data[k] for k in ("vertex_ids", "weights", "pixel_error")}
-        except (OSError, KeyError, ValueError):
-            pass
-    result = build_correspondence()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.npz")
-    np.savez(partial, **result)
-    partial.replace(path)
-    return result
+    return cached_arrays(_cache_path(), ("vertex_ids", "weights", "pixel_error"), build_correspondence)
 
 
 # ---------------------------------------------------------------- measurement model
@@ -346,19 +335,8 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
 @functools.lru_cache(maxsize=1)
 def calibration() -> dict[str, np.ndarray]:
     """The measurement model (:func:`build_calibration`), from the on-disk cache or built (and cached) once."""
-    from painsynth.fileio import atomic_path
-
-    path = _calibration_path()
-    if path.is_file():
-        try:
-            with np.load(path) as data:
-                return {k: data[k] for k in ("units", "pose", "spread")}
-        except (OSError, KeyError, ValueError):
-            pass
-    result = build_calibration(fitter=LandmarkFitter(calibration=None))
-    with atomic_path(path) as partial:
-        np.savez(partial, **result)
-    return result
+    return cached_arrays(_calibration_path(), ("units", "pose", "spread"),
+                         lambda: build_calibration(fitter=LandmarkFitter(calibration=None)))
 
 
 # ---------------------------------------------------------------- the fit
