@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from painsynth import avatars
+from painsynth.avatars import reference
 from painsynth.avatars import (
     ADULT_AGE_BANDS,
     EYE_COLORS,
@@ -48,10 +48,10 @@ def _luminance(albedo: np.ndarray) -> np.ndarray:
 
 def _region(name: str) -> np.ndarray:
     """Flat texel indices of a named region, located on the reference head."""
-    where = avatars._fields(SIZE)
+    where = reference.fields_of(SIZE)
     x, _, z = where.face.T
     front_skin = where.head_skin & (where.facing > 0.3)
-    iris_degrees, pupil_degrees = avatars._IRIS_DEGREES, avatars._PUPIL_DEGREES
+    iris_degrees, pupil_degrees = reference.IRIS_DEGREES, reference.PUPIL_DEGREES
     regions = {
         "cheeks": front_skin & ((np.abs(x) - 0.62) ** 2 + (z + 0.62) ** 2 < 0.04),
         "chin": front_skin & (np.abs(x) < 0.3) & (np.abs(z + 1.65) < 0.1),
@@ -59,7 +59,7 @@ def _region(name: str) -> np.ndarray:
         "iris": (where.eye_angle > pupil_degrees + 2) & (where.eye_angle < 0.6 * iris_degrees),
         "sclera": (where.eye_angle > 45) & (where.eye_angle < 75),
     }
-    return avatars._uv_layout(SIZE).texels[regions[name]]
+    return reference.uv_layout(SIZE).texels[regions[name]]
 
 
 def test_same_seed_gives_identical_specs_and_textures():

@@ -468,7 +468,7 @@ def _bars(ax, labels, values, title, colours=None, edge=None):
 
 
 def _demographics_figure(people, gender, bands, dominant, tones) -> str:
-    from painsynth.avatars import MONK_TONES
+    from painsynth.avatars.tables import MONK_TONES
 
     fig = _figure(12, 6.2)
     axes = fig.subplots(2, 3)

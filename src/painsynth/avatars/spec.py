@@ -1,0 +1,62 @@
+"""`AvatarSpec`: one identity in plain JSON types, and bank files of them (JSON lines)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from painsynth.avatars.tables import ANCESTRIES
+from painsynth.fileio import atomic_path
+
+
+@dataclass(frozen=True)
+class AvatarSpec:
+    """One synthetic identity; plain JSON types only, so a bank is a text file."""
+
+    avatar_id: str
+    seed: int
+    phenotype: dict[str, float]
+    gender: str
+    age_years: float
+    monk_tone: int
+    eye_color: str
+    hair_style: str
+    hair_color: str
+    facial_hair: str
+    brow_thickness: float
+    brow_color: str
+    skin_hex: str  # the identity's own skin colour: a jittered point between Monk swatches
+    redness: float  # 0-1, how flushed cheeks, nose and ears are
+    freckles: float  # 0-1 density
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AvatarSpec:
+        missing = [f.name for f in fields(cls) if f.name not in d]
+        if missing:
+            raise ValueError(f"avatar spec lacks {missing}")
+        values = {f.name: d[f.name] for f in fields(cls)}
+        values["phenotype"] = {k: float(v) for k, v in values["phenotype"].items()}
+        return cls(**values)
+
+    @property
+    def ethnicity(self) -> dict[str, float]:
+        total = sum(self.phenotype[a] for a in ANCESTRIES)
+        return {a: self.phenotype[a] / total for a in ANCESTRIES}
+
+
+def save_bank(specs: Iterable[AvatarSpec], path: str | Path) -> None:
+    """Write specs as JSON lines, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for spec in specs:
+                f.write(json.dumps(spec.to_dict(), sort_keys=True) + "\n")
+
+
+def load_bank(path: str | Path) -> list[AvatarSpec]:
+    with open(path, encoding="utf-8") as f:
+        return [AvatarSpec.from_dict(json.loads(line)) for line in f if line.strip()]
