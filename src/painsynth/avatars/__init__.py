@@ -9,7 +9,7 @@ and ``phenotype`` (sampling), ``reference`` (where each texel lies on a referenc
 ``canvas``, ``skin``, ``hair_texture``, ``eyes``, ``mouth`` and ``texture`` (painting the maps).
 """
 
-from painsynth.avatars.bank import sample_avatars
+from painsynth.avatars.bank import BankChoices, sample_avatars
 from painsynth.avatars.spec import AvatarSpec, load_bank, save_bank
 from painsynth.avatars.tables import (
     ADULT_AGE_BANDS,
@@ -18,15 +18,21 @@ from painsynth.avatars.tables import (
     EYE_COLORS,
     FACIAL_HAIR,
     GENDERS,
+    GARMENT_PATTERNS,
+    GARMENTS,
+    GLASSES,
+    GLASSES_SHARE,
     HAIR_COLORS,
-    HAIR_STYLES,
+    HAIR_FAMILIES,
+    HAIRLINES,
     MONK_TONES,
     PHENOTYPE_LABELS,
 )
 from painsynth.avatars.texture import appearance_maps
 
 __all__ = [
-    "ADULT_AGE_BANDS", "ANCESTRIES", "CHILD_AGE_BANDS", "EYE_COLORS", "FACIAL_HAIR", "GENDERS",
-    "HAIR_COLORS", "HAIR_STYLES", "MONK_TONES", "PHENOTYPE_LABELS", "AvatarSpec", "appearance_maps",
+    "ADULT_AGE_BANDS", "ANCESTRIES", "CHILD_AGE_BANDS", "EYE_COLORS", "FACIAL_HAIR", "GARMENTS",
+    "GARMENT_PATTERNS", "GENDERS", "GLASSES", "GLASSES_SHARE", "HAIRLINES", "HAIR_COLORS",
+    "HAIR_FAMILIES", "MONK_TONES", "PHENOTYPE_LABELS", "AvatarSpec", "BankChoices", "appearance_maps",
     "load_bank", "sample_avatars", "save_bank",
 ]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from painsynth.avatars.colour import hex_of, lerp, linear
+from painsynth.avatars.face_shape import sample_face_shape
+from painsynth.avatars.garments import sample_garment
+from painsynth.avatars.glasses import sample_glasses
+from painsynth.avatars.hair import sample_hair
 from painsynth.avatars.phenotype import sample_phenotype
+from painsynth.avatars.skin import sample_skin_detail
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.tables import (
     ADULT_AGE_BANDS,
@@ -16,8 +22,11 @@ from painsynth.avatars.tables import (
     CHILD_AGE_BANDS,
     EYE_COLORS,
     FACIAL_HAIR,
+    GARMENTS,
     GENDERS,
+    GLASSES_SHARE,
     HAIR_COLORS,
+    HAIR_FAMILIES,
     MONK_TONES,
 )
 
@@ -44,13 +53,40 @@ _ANCESTRY_ODDS_BY_TONE = (
 _MIXED_ANCESTRY_SHARE = 0.3
 
 
-def sample_avatars(count: int, seed: int, children: bool = False) -> list[AvatarSpec]:
+@dataclass(frozen=True)
+class BankChoices:
+    """What a bank may use: hair families and garments to draw from, and the share of identities
+    that wear glasses. Checked on creation, so a bad config fails before anything is written."""
+
+    hair_families: tuple[str, ...] = HAIR_FAMILIES
+    garments: tuple[str, ...] = GARMENTS
+    glasses_share: float = GLASSES_SHARE
+
+    def __post_init__(self):
+        for name, allowed in (("hair_families", HAIR_FAMILIES), ("garments", GARMENTS)):
+            values = getattr(self, name)
+            if isinstance(values, str) or not values:
+                raise ValueError(f"{name} must be a non-empty list; allowed values: {', '.join(allowed)}")
+            unknown = [v for v in values if v not in allowed]
+            if unknown:
+                raise ValueError(f"unknown {name[:-1].replace('_', ' ')} {unknown[0]!r}; allowed: {', '.join(allowed)}")
+            object.__setattr__(self, name, tuple(values))
+        share = self.glasses_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+            raise ValueError(f"glasses share must be a number from 0 to 1, got {share!r}")
+
+
+def sample_avatars(count: int, seed: int, children: bool = False,
+                   choices: BankChoices | None = None) -> list[AvatarSpec]:
     """Draw ``count`` identities, deterministic in ``seed``.
 
     Gender × age band and Monk tone are stratified in shuffled blocks (every block of 8 adults
     holds each gender × band once, every block of 10 holds each tone once), so small banks are
-    balanced too, and avatar ``i`` is the same whatever ``count`` is.
+    balanced too, and avatar ``i`` is the same whatever ``count`` is. Each part of the look
+    (face shape, hair, skin detail, garment, glasses) draws from its own generator, so a change
+    to one part leaves the others of every identity as they were.
     """
+    choices = choices or BankChoices()
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
         raise ValueError(f"count must be a positive int, got {count!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -63,6 +99,7 @@ def sample_avatars(count: int, seed: int, children: bool = False) -> list[Avatar
             seed=int(seed),
             cell=cells[_stratum(int(seed), "gender-age", i, len(cells))],
             monk_tone=1 + _stratum(int(seed), "tone", i, len(MONK_TONES)),
+            choices=choices,
         )
         for i in range(count)
     ]
@@ -75,8 +112,12 @@ def _stratum(seed: int, variable: str, index: int, levels: int) -> int:
     return int(np.random.default_rng([seed, tag, block]).permutation(levels)[slot])
 
 
+def _part_rng(avatar_seed: int, part: str) -> np.random.Generator:
+    return np.random.default_rng([avatar_seed, int.from_bytes(part.encode(), "little")])
+
+
 def _sample_avatar(
-    index: int, seed: int, cell: tuple[str, tuple[int, int]], monk_tone: int
+    index: int, seed: int, cell: tuple[str, tuple[int, int]], monk_tone: int, choices: BankChoices
 ) -> AvatarSpec:
     avatar_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
     rng = np.random.default_rng(avatar_seed)
@@ -88,15 +129,23 @@ def _sample_avatar(
         natural_hair = "blond"  # children's hair darkens with age
     hair_color = _greyed(rng, natural_hair, age_years)
     adult = age_years >= 18
+    hair_family, hairline, hair = sample_hair(_part_rng(avatar_seed, "hair"), gender, age_years,
+                                              choices.hair_families)
+    garment, garment_color, garment_pattern = sample_garment(_part_rng(avatar_seed, "garment"), gender,
+                                                             age_years, choices.garments)
+    glasses, glasses_color = sample_glasses(_part_rng(avatar_seed, "glasses"), age_years, choices.glasses_share)
+    phenotype = sample_phenotype(rng, gender, age_years, ancestry)
     return AvatarSpec(
         avatar_id=f"av-{index:05d}",
         seed=avatar_seed,
-        phenotype=sample_phenotype(rng, gender, age_years, ancestry),
+        phenotype=phenotype,
         gender=gender,
         age_years=age_years,
         monk_tone=monk_tone,
         eye_color=pick(rng, EYE_COLORS, _mix_odds(_EYE_ODDS, ancestry)),
-        hair_style=_sample_hair_style(rng, gender, age_years),
+        hair_family=hair_family,
+        hairline=hairline,
+        hair=hair,
         hair_color=hair_color,
         facial_hair=_sample_facial_hair(rng, age_years) if gender == "male" and adult else "none",
         brow_thickness=round(float(rng.beta(4, 3) if gender == "male" else rng.beta(3, 4)), 3),
@@ -104,6 +153,16 @@ def _sample_avatar(
         skin_hex=_jittered_skin(rng, monk_tone),
         redness=round(float(rng.beta(2, 3) * (1.1 - 0.08 * monk_tone)), 3),
         freckles=_sample_freckles(rng, monk_tone, natural_hair),
+        brow_arch=round(float(_part_rng(avatar_seed, "brows").beta(2.5, 2.5)), 3),
+        lash_length=round(float(_part_rng(avatar_seed, "lashes").uniform(0.006, 0.011)
+                                * (1.15 if gender == "female" else 1.0)), 4),
+        skin_detail=sample_skin_detail(_part_rng(avatar_seed, "skin"), age_years, monk_tone),
+        face_shape=sample_face_shape(_part_rng(avatar_seed, "face"), gender, age_years, ancestry),
+        garment=garment,
+        garment_color=garment_color,
+        garment_pattern=garment_pattern,
+        glasses=glasses,
+        glasses_color=glasses_color,
     )
 
 
@@ -127,24 +186,10 @@ def _sample_ancestry(rng: np.random.Generator, monk_tone: int) -> dict[str, floa
     return {a: round(float(w), 4) for a, w in zip(ANCESTRIES, mix)}
 
 
-def _sample_hair_style(rng: np.random.Generator, gender: str, age_years: float) -> str:
-    aging = float(np.clip((age_years - 30) / 45, 0, 1))
-    if age_years < 18:
-        tied_back = 0.4 if gender == "female" else 0.05
-        odds = {"buzz": 0.1, "straight": 0.4, "widows_peak": 0.1, "tied_back": tied_back}
-    elif gender == "male":
-        odds = {"bald": 0.04 + 0.22 * aging, "balding": 0.25 * aging, "buzz": 0.15,
-                "receding": 0.12 + 0.15 * aging, "straight": 0.3, "widows_peak": 0.1,
-                "tied_back": 0.05}
-    else:
-        odds = {"bald": 0.01, "buzz": 0.03, "receding": 0.04 * aging, "straight": 0.35,
-                "widows_peak": 0.1, "tied_back": 0.47}
-    return pick(rng, tuple(odds), tuple(odds.values()))
-
-
 def _sample_facial_hair(rng: np.random.Generator, age_years: float) -> str:
     young = age_years < 22
-    return pick(rng, FACIAL_HAIR, (0.7, 0.2, 0.05, 0.05) if young else (0.45, 0.25, 0.1, 0.2))
+    # none, stubble, moustache, goatee, beard, full beard
+    return pick(rng, FACIAL_HAIR, (0.7, 0.2, 0.03, 0.03, 0.03, 0.01) if young else (0.42, 0.22, 0.06, 0.08, 0.12, 0.10))
 
 
 def _greyed(rng: np.random.Generator, natural: str, age_years: float) -> str:

@@ -59,24 +59,24 @@ def paint_eyebrows(canvas: Canvas, spec: AvatarSpec) -> None:
 
 
 def paint_scalp_hair(canvas: Canvas, spec: AvatarSpec) -> None:
-    if spec.hair_style == "bald":
+    if spec.hair_family == "bald":
         return
     where = canvas.where
     azimuth = np.abs(where.azimuth)
-    knots = _HAIRLINE["tied_back" if spec.hair_style == "tied_back" else "straight"]
+    knots = _HAIRLINE["tied_back" if spec.hair_family in ("ponytail", "bun") else "straight"]
     hairline = np.interp(azimuth, _HAIRLINE_AZIMUTH, knots)
-    if spec.hair_style == "widows_peak":
+    if spec.hairline == "widows_peak":
         hairline -= 7 * np.clip(1 - azimuth / 14, 0, 1) - 3 * np.exp(-(((azimuth - 22) / 10) ** 2))
-    if spec.hair_style in ("receding", "balding"):
+    if spec.hair_family in ("receding", "balding"):
         hairline += 14 * np.exp(-(((azimuth - 32) / 16) ** 2)) + 5 * (azimuth < 60)
     hairline += 1.5 * canvas.smooth(0.012) + 0.8 * canvas.streaks(1.5, along_rows=True)
     region = smoothstep(hairline - 1.0, hairline + 3.0, where.elevation)
-    if spec.hair_style == "balding":  # a fringe round the back and sides, bare on top
+    if spec.hair_family == "balding":  # a fringe round the back and sides, bare on top
         region *= 1 - smoothstep(8, 16, where.elevation - 0.1 * np.clip(azimuth - 90, 0, 90))
     region *= (1 - smoothstep(0.05, 0.4, canvas.layout.masks["ears"])) * where.head_skin
     near = region > 0
     strands = canvas.streaks(6.0, along_rows=False)[near]
-    if spec.hair_style == "buzz":
+    if spec.hair_family == "buzz":
         density = 0.5 * (canvas.speckle()[near] < 0.7) + 0.3
     else:
         density = np.clip(0.98 + 0.1 * strands, 0, 1)
@@ -103,7 +103,7 @@ def paint_facial_hair(canvas: Canvas, spec: AvatarSpec) -> None:
     region = moustache if spec.facial_hair == "moustache" else np.maximum(beard, moustache)
     region *= (1 - soft(canvas.layout.masks["lips"])) * where.head_skin
     near = region > 0
-    if spec.facial_hair in ("moustache", "beard"):
+    if spec.facial_hair in ("moustache", "goatee", "beard", "full_beard"):
         strands = canvas.streaks(3.0, along_rows=False)[near]
         alpha = np.clip(0.95 + 0.12 * strands, 0, 1)
         hair = hair_rgb(spec.hair_color, 0.5 * strands)

@@ -49,3 +49,15 @@ def paint_skin(canvas: Canvas, spec: AvatarSpec) -> None:
 
 def soft(mask: np.ndarray) -> np.ndarray:
     return smoothstep(0.1, 0.7, mask)
+
+
+def sample_skin_detail(rng: np.random.Generator, age_years: float, monk_tone: int) -> dict[str, float]:
+    """How marked each kind of skin detail is (0-1): wrinkles deepen with age."""
+    aging = float(np.clip((age_years - 25) / 50, 0, 1))
+    return {
+        "wrinkles": round(float(np.clip(aging * rng.uniform(0.7, 1.3), 0, 1)), 3),
+        "pores": round(float(rng.uniform(0.2, 1.0)), 3),
+        "moles": round(float(rng.beta(1.2, 4)), 3),
+        "blemishes": round(float(rng.beta(1.2, 5) * (1.5 if age_years < 30 else 0.7)), 3),
+        "oiliness": round(float(rng.uniform(0, 1)), 3),
+    }

@@ -22,14 +22,25 @@ class AvatarSpec:
     age_years: float
     monk_tone: int
     eye_color: str
-    hair_style: str
+    hair_family: str  # one of HAIR_FAMILIES
+    hairline: str  # one of HAIRLINES
+    hair: dict[str, float]  # the hair geometry's continuous choices (length, volume, curl, ...)
     hair_color: str
     facial_hair: str
     brow_thickness: float
+    brow_arch: float  # 0 flat .. 1 high arch
     brow_color: str
+    lash_length: float  # metres
     skin_hex: str  # the identity's own skin colour: a jittered point between Monk swatches
     redness: float  # 0-1, how flushed cheeks, nose and ears are
     freckles: float  # 0-1 density
+    skin_detail: dict[str, float]  # wrinkles, pores, moles, blemishes, oiliness (0-1 each)
+    face_shape: dict[str, float]  # anny local face modifiers (label -> value), the rest 0
+    garment: str  # one of GARMENTS
+    garment_color: str  # sRGB hex
+    garment_pattern: str  # one of GARMENT_PATTERNS
+    glasses: str  # one of GLASSES ("none": no glasses)
+    glasses_color: str  # sRGB hex of the frame
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,9 +49,10 @@ class AvatarSpec:
     def from_dict(cls, d: dict) -> AvatarSpec:
         missing = [f.name for f in fields(cls) if f.name not in d]
         if missing:
-            raise ValueError(f"avatar spec lacks {missing}")
+            raise ValueError(f"avatar spec lacks {missing} (made by an older painsynth? sample the bank again)")
         values = {f.name: d[f.name] for f in fields(cls)}
-        values["phenotype"] = {k: float(v) for k, v in values["phenotype"].items()}
+        for name in ("phenotype", "hair", "skin_detail", "face_shape"):
+            values[name] = {k: float(v) for k, v in values[name].items()}
         return cls(**values)
 
     @property

@@ -15,10 +15,19 @@ CHILD_AGE_BANDS: tuple[tuple[int, int], ...] = ((4, 12), (12, 18))
 
 EYE_COLORS: tuple[str, ...] = ("dark_brown", "brown", "hazel", "green", "blue", "grey")
 HAIR_COLORS: tuple[str, ...] = ("black", "dark_brown", "brown", "blond", "red", "grey", "white")
-HAIR_STYLES: tuple[str, ...] = (
-    "bald", "balding", "buzz", "receding", "straight", "widows_peak", "tied_back",
+# Hair families, each built as geometry over the scalp (painted scalp underneath).
+HAIR_FAMILIES: tuple[str, ...] = (
+    "bald", "balding", "receding", "buzz", "short", "medium", "long_straight", "long_wavy",
+    "ponytail", "bun", "afro",
 )
-FACIAL_HAIR: tuple[str, ...] = ("none", "stubble", "moustache", "beard")
+# Hairline shapes over the forehead.
+HAIRLINES: tuple[str, ...] = ("straight", "rounded", "widows_peak", "m_shaped", "high")
+FACIAL_HAIR: tuple[str, ...] = ("none", "stubble", "moustache", "goatee", "beard", "full_beard")
+GARMENTS: tuple[str, ...] = ("hospital_gown", "t_shirt", "collared_shirt", "sweater", "tank_top")
+GARMENT_PATTERNS: tuple[str, ...] = ("plain", "stripes", "check", "dots")
+# Frame shapes; "none" is no glasses.
+GLASSES: tuple[str, ...] = ("none", "rectangular", "round", "oval", "cat_eye", "browline")
+GLASSES_SHARE = 0.25  # default share of identities wearing glasses
 
 PHENOTYPE_LABELS: tuple[str, ...] = (
     "gender", "age", "muscle", "weight", "height", "proportions", "cupsize", "firmness",
