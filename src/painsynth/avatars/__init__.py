@@ -6,7 +6,8 @@ skin tone; :func:`appearance_maps` paints an identity's albedo and gloss texture
 
 One job per module: ``tables`` (the named choices), ``spec`` (the spec and bank files), ``bank``
 and ``phenotype`` (sampling), ``reference`` (where each texel lies on a reference head),
-``canvas``, ``skin``, ``hair_texture``, ``eyes``, ``mouth`` and ``texture`` (painting the maps).
+``canvas``, ``skin``, ``face_hair``, ``hair_colour``, ``hair_texture``, ``eyes``, ``mouth`` and
+``texture`` (painting the maps).
 """
 
 from painsynth.avatars.bank import BankChoices, sample_avatars
@@ -17,9 +18,9 @@ from painsynth.avatars.tables import (
     CHILD_AGE_BANDS,
     EYE_COLORS,
     FACIAL_HAIR,
-    GENDERS,
     GARMENT_PATTERNS,
     GARMENTS,
+    GENDERS,
     GLASSES,
     GLASSES_SHARE,
     HAIR_COLORS,

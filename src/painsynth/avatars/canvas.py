@@ -23,6 +23,9 @@ class Canvas:
         self.colour = np.empty((len(self.layout.texels), 3), np.float32)
         self.colour[:] = skin_rgb
         self.gloss = np.full(len(self.layout.texels), GLOSS["skin"], np.float32)
+        # Surface relief for the shader's bump shading: 0 flat, -1 a deep groove (wrinkle,
+        # pore), +1 a raised ridge; the renderer turns its gradient into normal detail.
+        self.relief = np.zeros(len(self.layout.texels), np.float32)
         self._rng = rng
         self._scale = size / 1024
         # Streaks come from one periodic tile repeated over the texture: far cheaper than a

@@ -22,8 +22,9 @@ _SKIN_ALBEDO_SCALE = 0.8
 
 
 def appearance_maps(spec: AvatarSpec, size: int = 1024) -> dict[str, np.ndarray]:
-    """Albedo (sRGB uint8 [size, size, 3]) and gloss (uint8 [size, size]) in anny's UV space
-    (row = (1 - v) * size, column = u * size); deterministic for a spec."""
+    """Albedo (sRGB uint8 [size, size, 3]), gloss and relief (uint8 [size, size]; relief 128 is
+    flat, lower a groove, higher a ridge) in anny's UV space (row = (1 - v) * size, column =
+    u * size); deterministic for a spec."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 64:
         raise ValueError(f"size must be an int >= 64, got {size!r}")
     skin_rgb = linear(spec.skin_hex) * _SKIN_ALBEDO_SCALE
@@ -42,4 +43,7 @@ def appearance_maps(spec: AvatarSpec, size: int = 1024) -> dict[str, np.ndarray]
     albedo[texels] = to_srgb8(canvas.colour)
     gloss = np.full(size * size, GLOSS["skin"], np.uint8)
     gloss[texels] = np.clip(np.round(canvas.gloss), 0, 255)
-    return {"albedo": albedo.reshape(size, size, 3), "gloss": gloss.reshape(size, size)}
+    relief = np.full(size * size, 128, np.uint8)
+    relief[texels] = np.clip(np.round(128 + 127 * canvas.relief), 0, 255)
+    return {"albedo": albedo.reshape(size, size, 3), "gloss": gloss.reshape(size, size),
+            "relief": relief.reshape(size, size)}
