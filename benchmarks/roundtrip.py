@@ -79,12 +79,12 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def render(rig, renderer, spec, blendshapes, rotation, views, rng) -> dict[str, np.ndarray]:
-    from painsynth.avatars import appearance_maps
+    from painsynth.avatars.build import build_avatar
     from painsynth.render import frame_head, make_background, sample_lighting
 
-    identity = rig.identity(spec.phenotype)
-    maps = appearance_maps(spec)
-    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    avatar = build_avatar(spec, rig)
+    identity = avatar.identity
+    renderer.load_avatar(avatar)
     vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))
     cameras = [frame_head(identity.mesh.head_box, v) for v in views]
     backgrounds = [make_background("solid", (SIZE, SIZE), rng) for _ in views]

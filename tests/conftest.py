@@ -17,13 +17,13 @@ def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
     """uint8 frames [T, size, size, 3] of `spec` playing these face units and head rotation, from the front."""
     import numpy as np
 
-    from painsynth.avatars import appearance_maps
+    from painsynth.avatars.build import build_avatar
     from painsynth.render import Renderer, frame_head, make_background, sample_lighting
 
-    identity = rig.identity(spec.phenotype)
-    maps = appearance_maps(spec)
+    avatar = build_avatar(spec, rig)
+    identity = avatar.identity
     renderer = Renderer(size, size)
-    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    renderer.load_avatar(avatar)
     rng = np.random.default_rng(seed)
     vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))
     frames = np.stack([views[0] for views in renderer.render_clip(

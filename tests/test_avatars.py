@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from painsynth.avatars import reference
+from painsynth.avatars.skin import sample_skin_detail
 from painsynth.avatars import (
     ADULT_AGE_BANDS,
     EYE_COLORS,
     FACIAL_HAIR,
     HAIR_COLORS,
-    HAIR_STYLES,
+    HAIR_FAMILIES,
     MONK_TONES,
     AvatarSpec,
     appearance_maps,
@@ -37,7 +38,7 @@ def person() -> AvatarSpec:
     """A light-skinned adult man with dark hair: every feature has contrast against the skin."""
     spec = sample_avatars(1, seed=3)[0]
     return dataclasses.replace(
-        spec, gender="male", monk_tone=2, skin_hex=MONK_TONES[1], hair_style="straight",
+        spec, gender="male", monk_tone=2, skin_hex=MONK_TONES[1], hair_family="straight",
         hair_color="black", eye_color="brown", facial_hair="none",
     )
 
@@ -58,6 +59,13 @@ def _region(name: str) -> np.ndarray:
         "scalp_top": where.head_skin & (where.elevation > 55),
         "iris": (where.eye_angle > pupil_degrees + 2) & (where.eye_angle < 0.6 * iris_degrees),
         "sclera": (where.eye_angle > 45) & (where.eye_angle < 75),
+        "forehead": front_skin & (np.abs(x) < 0.5) & (z > 0.55) & (z < 1.0),
+        "crows_feet": front_skin & (np.abs(x) > 0.85) & (np.abs(x) < 1.1) & (np.abs(z) < 0.25),
+        "upper_lip": front_skin & (np.abs(x) < 0.2) & (z > reference.MOUTH_Z + 0.12)
+        & (z < reference.MOUTH_Z + 0.22),
+        "jaw_side": front_skin & (np.abs(x) > 0.7) & (np.abs(x) < 0.9) & (z > -1.5) & (z < -1.2),
+        "neck": where.skin & (np.abs(x) < 0.4) & (z > -2.75) & (z < -2.4) & (where.face[:, 1] > 0.4),
+        "brows": front_skin & (np.abs(x) > 0.1) & (np.abs(x) < 1.0) & (z > 0.1) & (z < 0.75),
     }
     return reference.uv_layout(SIZE).texels[regions[name]]
 
@@ -114,10 +122,10 @@ def test_specs_are_valid_anny_identities(bank):
         assert all(0.0 <= v <= 1.0 for v in spec.phenotype.values())
         assert sum(spec.ethnicity.values()) == pytest.approx(1.0)
         assert spec.eye_color in EYE_COLORS and spec.hair_color in HAIR_COLORS
-        assert spec.hair_style in HAIR_STYLES and spec.facial_hair in FACIAL_HAIR
+        assert spec.hair_family in HAIR_FAMILIES and spec.facial_hair in FACIAL_HAIR
         assert (spec.phenotype["gender"] > 0.5) == (spec.gender == "female")
     old_men = [s for s in bank if s.gender == "male" and s.age_years > 60]
-    assert {"bald", "balding"} & {s.hair_style for s in old_men}
+    assert {"bald", "balding"} & {s.hair_family for s in old_men}
     assert Counter(s.facial_hair for s in bank if s.gender == "female") == {"none": 100}
     eyes = Counter(s.eye_color for s in bank)
     assert len(eyes) >= 4 and eyes["brown"] + eyes["dark_brown"] > 100
@@ -161,7 +169,8 @@ def test_iris_differs_from_sclera_and_eyes_are_glossy(person):
     maps = appearance_maps(person, SIZE)
     lum = _luminance(maps["albedo"])
     iris, sclera = _region("iris"), _region("sclera")
-    assert lum[sclera].mean() > lum[iris].mean() + 80
+    # The sclera is painted as seen, shaded by lids and lashes, so it is darker than it was.
+    assert lum[sclera].mean() > lum[iris].mean() + 60
     gloss = maps["gloss"].ravel()
     assert gloss[sclera].mean() > gloss[_region("cheeks")].mean() + 60
 
@@ -173,7 +182,7 @@ def test_bald_scalp_has_no_hair(person):
         lum = _luminance(appearance_maps(spec, SIZE)["albedo"])
         return float(np.mean(lum[scalp] < 0.6 * np.median(lum[cheeks])))
 
-    assert hair_share(dataclasses.replace(person, hair_style="bald")) < 0.01
+    assert hair_share(dataclasses.replace(person, hair_family="bald")) < 0.01
     assert hair_share(person) > 0.9
 
 
@@ -211,3 +220,90 @@ def test_incomplete_spec_dict_raises(bank):
     del d["monk_tone"]
     with pytest.raises(ValueError, match="monk_tone"):
         AvatarSpec.from_dict(d)
+
+
+def test_skin_shows_age_in_albedo_and_relief(person):
+    """Forehead lines and crow's feet: the same face varies more, in colour and in relief, at
+    75 than at 25."""
+
+    def maps_at(age: float) -> dict[str, np.ndarray]:
+        detail = sample_skin_detail(np.random.default_rng(0), age, person.monk_tone)
+        return appearance_maps(dataclasses.replace(person, age_years=age, skin_detail=detail), SIZE)
+
+    young, old = maps_at(25), maps_at(75)
+    for name in ("forehead", "crows_feet"):
+        region = _region(name)
+        for kind, values in (("albedo", _luminance), ("relief", lambda r: r.ravel().astype(np.float32))):
+            spread_young = float(values(young[kind])[region].std())
+            spread_old = float(values(old[kind])[region].std())
+            assert spread_old > 1.5 * spread_young, (name, kind, spread_young, spread_old)
+
+
+def test_age_lines_show_on_the_darkest_skin(person):
+    dark = dataclasses.replace(person, monk_tone=10, skin_hex=MONK_TONES[9], age_years=75)
+    lum = {w: _luminance(appearance_maps(dataclasses.replace(dark, skin_detail={**dark.skin_detail,
+                                                                             "wrinkles": w}), SIZE)["albedo"])
+           for w in (0.0, 1.0)}
+    forehead = _region("forehead")
+    # Grooves darken multiplicatively: a visible share of the forehead darkens by a tenth or more.
+    darker = lum[1.0][forehead] < 0.9 * lum[0.0][forehead]
+    assert darker.mean() > 0.1
+
+
+def test_moles_appear_when_asked(person):
+    def maps_with(moles: float) -> dict[str, np.ndarray]:
+        detail = {**person.skin_detail, "moles": moles, "blemishes": 0.0}
+        return appearance_maps(dataclasses.replace(person, skin_detail=detail, freckles=0.0), SIZE)
+
+    none, some = maps_with(0.0), maps_with(0.8)
+    lum_none, lum_some = _luminance(none["albedo"]), _luminance(some["albedo"])
+    spots = lum_some < 0.75 * lum_none
+    assert spots.sum() >= 20
+    # Some moles are raised.
+    assert np.sum(some["relief"].ravel()[spots].astype(int) > none["relief"].ravel()[spots] + 20) >= 5
+
+
+def test_brow_arch_changes_the_brow_shape(person):
+    """A high arch lifts the brow's outer part above its head far more than a flat brow."""
+    where = reference.fields_of(SIZE)
+    brows = _region("brows")
+    ax, z = np.abs(where.face[:, 0]), where.face[:, 2]
+    flat_index = {t: i for i, t in enumerate(reference.uv_layout(SIZE).texels)}
+    index = np.array([flat_index[t] for t in brows])
+
+    def rise(arch: float) -> float:
+        spec = dataclasses.replace(person, gender="female", brow_arch=arch, brow_color="black",
+                                   brow_thickness=0.6, phenotype={**person.phenotype, "gender": 0.95})
+        lum = _luminance(appearance_maps(spec, SIZE)["albedo"])[brows]
+        hair = lum < 0.5 * np.median(lum)
+        head = hair & (ax[index] > 0.2) & (ax[index] < 0.3)
+        arch_part = hair & (ax[index] > 0.55) & (ax[index] < 0.7)
+        assert head.sum() > 5 and arch_part.sum() > 5
+        return float(z[index][arch_part].mean() - z[index][head].mean())
+
+    assert rise(1.0) > rise(0.0) + 0.05
+
+
+def test_each_facial_hair_style_darkens_its_region(person):
+    def luminance(style: str) -> dict[str, float]:
+        lum = _luminance(appearance_maps(dataclasses.replace(person, facial_hair=style), SIZE)["albedo"])
+        return {name: float(lum[_region(name)].mean())
+                for name in ("upper_lip", "chin", "jaw_side", "neck")}
+
+    none, stubble, moustache, goatee, beard, full = (
+        luminance(s) for s in ("none", "stubble", "moustache", "goatee", "beard", "full_beard"))
+    assert moustache["upper_lip"] < 0.7 * none["upper_lip"] and moustache["chin"] > 0.95 * none["chin"]
+    assert goatee["chin"] < 0.5 * none["chin"] and goatee["jaw_side"] > 0.95 * none["jaw_side"]
+    assert beard["chin"] < 0.5 * none["chin"] and beard["jaw_side"] < 0.5 * none["jaw_side"]
+    assert beard["neck"] > 0.95 * none["neck"] and full["neck"] < 0.7 * beard["neck"]
+    assert beard["chin"] < stubble["chin"] < 0.95 * none["chin"]
+
+
+def test_sclera_is_shaded_not_glowing(person):
+    """The whites of the eyes are a realistic ~0.6 reflectance, dimmer still under the lids:
+    darker than light skin, and never near white."""
+    light = dataclasses.replace(person, monk_tone=1, skin_hex=MONK_TONES[0])
+    lum = _luminance(appearance_maps(light, SIZE)["albedo"])
+    sclera = _region("sclera")
+    assert lum[sclera].mean() < lum[_region("cheeks")].mean() - 30
+    assert lum[sclera].max() < 215  # the old flat 0.78 sclera was ~228 in sRGB

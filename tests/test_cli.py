@@ -28,6 +28,10 @@ def test_help_lists_every_subcommand_and_explains_options():
     (["--size", "33"], "size must be an even number"),
     (["--backgrounds", "plasma"], "unknown background kind plasma"),
     (["--levels", "0,7"], "levels must be pain levels from 0 to 4"),
+    (["--hair-families", "short,mohawk"], "unknown hair family 'mohawk'; allowed: bald, balding"),
+    (["--garments", "kimono"], "unknown garment 'kimono'; allowed: hospital_gown"),
+    (["--glasses-share", "1.5"], "glasses_share must be a number from 0 to 1, got 1.5"),
+    (["--glasses-share", "-0.1"], "glasses_share must be a number from 0 to 1"),
 ])
 def test_bad_values_get_one_clear_line_and_leave_nothing(tmp_path, args, message):
     out = tmp_path / "out"
@@ -93,3 +97,20 @@ def test_capture_rejects_an_unknown_retargeting_method(tmp_path):
     assert result.exit_code == 2
     assert "unknown --method 'magic'; allowed: hybrid, fit, direct" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_config_file_with_an_unknown_hair_family_writes_nothing(tmp_path):
+    config = tmp_path / "bank.yaml"
+    config.write_text("hair_families: [afro, dreadlocks]\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", "--out", str(out), "--config", str(config), *FAST])
+    assert result.exit_code == 2
+    assert "unknown hair family 'dreadlocks'" in result.output and "afro" in result.output
+    assert not out.exists()
+
+
+def test_preview_refuses_a_bad_glasses_share_and_writes_nothing(tmp_path):
+    out = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["preview", "--out", str(out), "--avatars", "1", "--glasses-share", "2"])
+    assert result.exit_code == 2 and "glasses_share must be a number from 0 to 1" in result.output
+    assert not out.exists()

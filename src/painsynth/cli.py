@@ -43,6 +43,9 @@ def generate(
     clips_per_performer: Optional[int] = typer.Option(None, "--clips-per-performer", help="Procedural clips per motion 'performer' (split_group). (default: 5, one per level)"),
     avatar_per_subject: Optional[bool] = typer.Option(None, "--avatar-per-subject", help="Play all motions of one subject (split_group: a performer, or a captured participant) on the same avatar(s), like a real cohort where each person gives every level. (default: each performance takes the next avatar)"),
     children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. (default: adults 18-85)"),
+    hair_families: Optional[str] = typer.Option(None, "--hair-families", help="Hair families the bank draws from: bald, balding, receding, buzz, short, medium, long_straight, long_wavy, ponytail, bun, afro. (default: all, with odds by gender and age)"),
+    garments: Optional[str] = typer.Option(None, help="Garments the bank draws from: hospital_gown, t_shirt, collared_shirt, sweater, tank_top. (default: all)"),
+    glasses_share: Optional[float] = typer.Option(None, "--glasses-share", help="Share of identities wearing glasses, 0-1. (default: 0.25)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
@@ -60,8 +63,8 @@ def generate(
     given = dict(out=out, clips=clips, per_motion=per_motion, avatars=avatars, views=views, seed=seed,
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
                  background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
-                 children=children, motions=motions,
-                 workers=workers, msaa=msaa)
+                 children=children, motions=motions, hair_families=hair_families, garments=garments,
+                 glasses_share=glasses_share, workers=workers, msaa=msaa)
     try:
         settings = load_config_file(config) if config else {}
         settings.update({k: v for k, v in given.items() if v is not None})
@@ -146,6 +149,9 @@ def _age_band(age: float) -> str:
     return "61+"
 
 
+GLASSES_SHARE_DEFAULT = 0.25  # avatars.tables.GLASSES_SHARE, kept here so --help needs no import
+
+
 @app.command()
 def preview(
     out: Path = typer.Option(Path("sheet.png"), "--out", "-o", help="PNG contact sheet to write."),
@@ -154,9 +160,12 @@ def preview(
     seed: str = typer.Option("0", help="Avatar bank seed: the same seed as generate shows the same avatars."),
     size: int = typer.Option(192, help="Pixels per image."),
     children: bool = typer.Option(False, "--children/--adults", help="Include children in the bank."),
+    hair_families: Optional[str] = typer.Option(None, "--hair-families", help="Hair families to draw from (as for generate). (default: all)"),
+    garments: Optional[str] = typer.Option(None, help="Garments to draw from (as for generate). (default: all)"),
+    glasses_share: float = typer.Option(GLASSES_SHARE_DEFAULT, "--glasses-share", help="Share of identities wearing glasses, 0-1."),
 ) -> None:
     """Contact sheet of avatars x views, neutral and peak-pain faces, in seconds: judge the look first."""
-    from painsynth.config import ConfigError
+    from painsynth.config import ConfigError, make_config
     from painsynth.preview import contact_sheet
     from painsynth.render import parse_views
 
@@ -167,10 +176,12 @@ def preview(
             raise ConfigError(f"avatars must be an integer >= 1, got {avatars}")
         if size < 32 or size % 2:
             raise ConfigError(f"size must be an even number of pixels >= 32, got {size}")
+        bank = make_config(hair_families=hair_families, garments=garments, glasses_share=glasses_share)
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     try:
-        path = contact_sheet(out, avatars, view_list, seed_value, size=size, children=children)
+        path = contact_sheet(out, avatars, view_list, seed_value, size=size, children=children,
+                             choices=bank.bank_choices())
     except OSError as exc:
         _fail(f"{out}: cannot write the contact sheet ({exc.strerror or exc})")
     Console().print(f"contact sheet: {path}")

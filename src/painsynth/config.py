@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from painsynth.avatars.tables import GARMENTS, GLASSES_SHARE, HAIR_FAMILIES
 from painsynth.render.cameras import parse_views
 from painsynth.render.scene import BACKGROUND_KINDS
 
@@ -43,6 +44,9 @@ class GenerateConfig:
     clips_per_performer: int = 5
     avatar_per_subject: bool = False  # every motion of one subject (split_group) played by the same avatar(s)
     children: bool = False
+    hair_families: list[str] = field(default_factory=lambda: list(HAIR_FAMILIES))  # hair the bank may draw
+    garments: list[str] = field(default_factory=lambda: list(GARMENTS))  # garments the bank may draw
+    glasses_share: float = GLASSES_SHARE  # share of identities wearing glasses, 0-1
     motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
     workers: int = field(default_factory=default_workers)
     msaa: int = 0
@@ -54,6 +58,11 @@ class GenerateConfig:
             if isinstance(value, Path):
                 data[key] = str(value)
         return data
+
+    def bank_choices(self):
+        from painsynth.avatars.bank import BankChoices
+
+        return BankChoices(tuple(self.hair_families), tuple(self.garments), self.glasses_share)
 
     def settings_that_shape_data(self) -> dict:
         """What must match for a re-run to resume a dataset instead of mixing two."""
@@ -130,6 +139,11 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     if bad:
         raise ConfigError(f"unknown background kind {', '.join(bad)}; allowed: {', '.join(BACKGROUND_KINDS)}")
     config.levels = _levels(config.levels)
+    config.hair_families = _choices("hair family", config.hair_families, HAIR_FAMILIES)
+    config.garments = _choices("garment", config.garments, GARMENTS)
+    share = config.glasses_share
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ConfigError(f"glasses_share must be a number from 0 to 1, got {share!r}")
     config.out = Path(config.out)
     if config.background_folder is not None:
         config.background_folder = Path(config.background_folder).absolute()
@@ -140,6 +154,14 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     if config.motions is not None:
         config.motions = Path(config.motions).absolute()
     return config
+
+
+def _choices(name: str, value, allowed: tuple[str, ...]) -> list[str]:
+    chosen = [v.strip() for v in _as_list(value) if isinstance(v, str) and v.strip()]
+    bad = [repr(v) for v in _as_list(value) if not isinstance(v, str) or v.strip() not in allowed]
+    if bad or not chosen:
+        raise ConfigError(f"unknown {name} {', '.join(bad) or '(none)'}; allowed: {', '.join(allowed)}")
+    return chosen
 
 
 def _levels(value) -> list[int]:

@@ -40,6 +40,9 @@ MANIFEST_COLUMNS = pa.schema([
     pa.field("asian", pa.float32()),
     pa.field("caucasian", pa.float32()),
     pa.field("skin_tone", pa.int8()),  # Monk scale 1-10
+    pa.field("hair_family", pa.string()),  # avatars.tables.HAIR_FAMILIES
+    pa.field("garment", pa.string()),  # avatars.tables.GARMENTS
+    pa.field("glasses", pa.string()),  # frame style, or "none"
     pa.field("view", pa.string()),
     pa.field("yaw", pa.float32()),  # camera, degrees
     pa.field("pitch", pa.float32()),

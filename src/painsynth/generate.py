@@ -261,22 +261,22 @@ def _rig():
 
 
 def _avatar(spec) -> tuple:
-    """The avatar's anny identity and appearance maps, kept for the last few avatars this process saw."""
-    from painsynth.avatars import appearance_maps
+    """The avatar, built, kept for the last few avatars this process saw."""
+    from painsynth.avatars.build import build_avatar
 
     cache = _worker.setdefault("avatars", {})
     key = json.dumps(spec.to_dict(), sort_keys=True)  # ids repeat across banks; the spec does not
     if key not in cache:
         if len(cache) >= AVATARS_KEPT:
             cache.pop(next(iter(cache)))
-        cache[key] = (key, _rig().identity(spec.phenotype), appearance_maps(spec))
+        cache[key] = (key, build_avatar(spec, _rig()))
     return cache[key]
 
 
-def _load_into(renderer, key: str, identity, maps: dict) -> None:
+def _load_into(renderer, key: str, avatar) -> None:
     """Upload the avatar unless the renderer already holds it (performances come grouped by avatar)."""
     if _worker.get("loaded") != key:
-        renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+        renderer.load_avatar(avatar)
         _worker["loaded"] = key
 
 
@@ -292,7 +292,8 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     track = MotionTrack.load(out / unit.track)
     if track.n_frames == 0:
         raise TrackError(f"{unit.track}: motion track has no frames")
-    key, identity, maps = _avatar(spec)
+    key, avatar = _avatar(spec)
+    identity = avatar.identity
     vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
     rng = np.random.default_rng(unit.seed)
     lighting = sample_lighting(rng)
@@ -303,7 +304,7 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
         kinds.append(config.backgrounds[rng.integers(len(config.backgrounds))])
         backgrounds.append(make_background(kinds[-1], (config.size, config.size), rng, images))
     renderer = _renderer(config.size, config.msaa)
-    _load_into(renderer, key, identity, maps)
+    _load_into(renderer, key, avatar)
     paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
     with ExitStack() as stack:
         writers = [stack.enter_context(H264Writer(p, track.fps, config.size, config.size, crf=config.crf))
@@ -336,6 +337,9 @@ def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path:
         "asian": ethnicity["asian"],
         "caucasian": ethnicity["caucasian"],
         "skin_tone": int(spec.monk_tone),
+        "hair_family": spec.hair_family,
+        "garment": spec.garment,
+        "glasses": spec.glasses,
         "view": camera.view,
         "yaw": camera.yaw,
         "pitch": camera.pitch,
@@ -398,7 +402,8 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
     prepare_output(config)
     out = config.out
     motions = prepare_motions(config, motion_sources)
-    bank = sample_avatars(config.avatars or _avatars_needed(config, motions), config.seed, children=config.children)
+    bank = sample_avatars(config.avatars or _avatars_needed(config, motions), config.seed,
+                          children=config.children, choices=config.bank_choices())
     bank_file = out / AVATAR_BANK
     if not bank_file.exists() or [a.to_dict() for a in load_bank(bank_file)] != [a.to_dict() for a in bank]:
         save_bank(bank, bank_file)

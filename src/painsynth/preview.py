@@ -26,28 +26,28 @@ def blendshapes_for(aus: dict[str, float]) -> np.ndarray:
 
 
 def contact_sheet(out: str | Path, count: int, views: list[str], seed: int, size: int = 192,
-                  children: bool = False) -> Path:
-    """Render `count` avatars of the bank `seed` in each view, neutral then peak pain; write a PNG."""
+                  children: bool = False, choices=None, specs=None) -> Path:
+    """Render `count` avatars of the bank `seed` (or the given `specs`) in each view, neutral then
+    peak pain; write a PNG."""
     from painsynth.animate import HeadRig
-    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.build import build_avatar
     from painsynth.render import Renderer, frame_head, make_background, sample_lighting
 
     rig, renderer = HeadRig(), Renderer(size, size, samples=4)
     faces = np.stack([np.zeros(len(BLENDSHAPE_INDEX), np.float32), blendshapes_for(PEAK_PAIN_AUS)])
     still = np.zeros((2, 3), dtype=np.float32)
     rows = []
-    for spec in sample_avatars(count, seed, children=children):
-        identity = rig.identity(spec.phenotype)
-        maps = appearance_maps(spec)
-        renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+    for spec in specs or sample_avatars(count, seed, children=children, choices=choices):
+        avatar = build_avatar(spec, rig)
+        renderer.load_avatar(avatar)
         rng = np.random.default_rng(seed)
-        cameras = [frame_head(identity.mesh.head_box, view) for view in views]
+        cameras = [frame_head(avatar.identity.mesh.head_box, view) for view in views]
         backdrop = [make_background("gradient", (size, size), rng)] * len(views)
-        frames = list(renderer.render_clip(identity.animate(faces, still, still), cameras,
+        frames = list(renderer.render_clip(avatar.animate(faces, still, still), cameras,
                                            sample_lighting(rng), backdrop))
         tiles = [frames[state][v] for v in range(len(views)) for state in (0, 1)]
-        caption = f"{spec.avatar_id} {spec.gender} {spec.age_years:.0f}y Monk {spec.monk_tone}"
-        rows.append(_with_caption(np.concatenate(tiles, axis=1), caption))
+        rows.append(_with_caption(np.concatenate(tiles, axis=1), caption_of(spec)))
     renderer.release()
     header = _with_caption(np.full((0, rows[0].shape[1], 3), 255, np.uint8),
                            "   ".join(f"{v}: neutral | pain" for v in views))
@@ -55,6 +55,12 @@ def contact_sheet(out: str | Path, count: int, views: list[str], seed: int, size
     with atomic_path(out) as tmp:
         Image.fromarray(np.concatenate([header, *rows], axis=0)).save(tmp, format="PNG")
     return out
+
+
+def caption_of(spec) -> str:
+    glasses = "" if spec.glasses == "none" else " glasses"
+    return (f"{spec.avatar_id} {spec.gender} {spec.age_years:.0f}y Monk {spec.monk_tone} "
+            f"{spec.hair_family} {spec.garment}{glasses}")
 
 
 def _with_caption(image: np.ndarray, text: str) -> np.ndarray:

@@ -209,11 +209,15 @@ def _section_demographics(data: _Dataset) -> str:
     dominant = Counter(_dominant(p) for p in people if _dominant(p))
     tones = Counter(int(p["skin_tone"]) for p in people if p.get("skin_tone") is not None)
     png = _demographics_figure(people, gender, bands, dominant, tones)
+    looks = [[name, _counts(Counter(p[key] for p in people if p.get(key)))]
+             for key, name in (("hair_family", "hair"), ("garment", "garment"), ("glasses", "glasses"))
+             if any(p.get(key) for p in people)]
     table = _table(["", "counts (avatars)"], [
         ["gender", _counts(gender)],
         ["age band", _counts(Counter({b: bands[b] for b in AGE_BANDS if bands[b]}), keep_order=True)],
         ["dominant ethnicity", _counts(dominant)],
         ["Monk skin tone", _counts(Counter({t: tones[t] for t in range(1, 11) if tones[t]}), keep_order=True)],
+        *looks,
     ])
     return _section("demographics", "Demographic balance",
                     f"<p>{len(people)} synthetic identities (anny avatars). These describe the avatars' "

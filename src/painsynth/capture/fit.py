@@ -53,7 +53,7 @@ from painsynth.fileio import cached_arrays
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 N_LANDMARKS = 478
-CORRESPONDENCE_VERSION = 1
+CORRESPONDENCE_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
@@ -86,7 +86,7 @@ SMOOTH_WINDOW = 5  # frames, Savitzky-Golay (order 2)
 # the procedural (combined-unit) clips: MediaPipe's responses do not add up across units, and the
 # geometric basis of the eye units keeps PSPI stable (benchmarks/roundtrip.py).
 CALIBRATED_UNITS = tuple(stem + side for stem in ("browDown", "noseSneer") for side in ("Left", "Right"))
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -187,7 +187,8 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
     to 1) and ``pixel_error`` [478] (mean distance, px at 448, from landmark to its vertices).
     """
     from painsynth.animate import HeadRig
-    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.build import build_avatar
     from painsynth.render import Lighting, Renderer, frame_head, make_background
 
     rig = rig or HeadRig()
@@ -204,9 +205,9 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
     try:
         for index in CORRESPONDENCE_AVATARS:
             spec = specs[index]
-            identity = rig.identity(spec.phenotype)
-            maps = appearance_maps(spec)
-            renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+            avatar = build_avatar(spec, rig)
+            identity = avatar.identity
+            renderer.load_avatar(avatar)
             camera = frame_head(identity.mesh.head_box, "front")
             vertices = identity.mesh.neutral_vertices
             image = next(iter(renderer.render_clip(vertices[None], [camera], lighting, [background])))[0]
@@ -274,7 +275,8 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     from mediapipe.tasks.python import BaseOptions, vision
 
     from painsynth.animate import HeadRig
-    from painsynth.avatars import appearance_maps, sample_avatars
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.build import build_avatar
     from painsynth.capture.model import verified_model
     from painsynth.render import Renderer, frame_head, make_background, sample_lighting
 
@@ -298,9 +300,9 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
         with vision.FaceLandmarker.create_from_options(options) as landmarker:
             for index in avatars:
                 spec = specs[index]
-                identity = rig.identity(spec.phenotype)
-                maps = appearance_maps(spec)
-                renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"])
+                avatar = build_avatar(spec, rig)
+                identity = avatar.identity
+                renderer.load_avatar(avatar)
                 vertices = identity.animate(shapes, rotations, np.zeros_like(rotations))
                 cameras = [frame_head(identity.mesh.head_box, view) for view in views]
                 backgrounds = [make_background("solid", (size, size), rng) for _ in views]

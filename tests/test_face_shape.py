@@ -1,0 +1,98 @@
+"""Face shape: anny's local face modifiers drawn per identity, and fed through the head rig."""
+
+import numpy as np
+import pytest
+
+from conftest import ADULT_TALL
+from painsynth.avatars import face_shape as fs
+from painsynth.avatars.face_shape import sample_face_shape
+from painsynth.tracks import BLENDSHAPE_INDEX
+
+MIXED = {"african": 0.2, "asian": 0.5, "caucasian": 0.3}
+
+
+def draws(count=200, gender="female", age=35.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return [sample_face_shape(rng, gender, age, MIXED) for _ in range(count)]
+
+
+def test_same_seed_gives_the_same_shape():
+    assert draws(3, seed=7) == draws(3, seed=7)
+    assert draws(1, seed=7) != draws(1, seed=8)
+
+
+def test_values_are_rounded_plain_floats_within_the_declared_bounds():
+    bounds = fs.bounds()
+    for gender, age in (("male", 30.0), ("female", 80.0), ("male", 6.0)):
+        for shape in draws(100, gender, age):
+            assert set(shape) == set(fs.SPREADS)
+            for label, value in shape.items():
+                assert type(value) is float and value == round(value, 3)
+                low, high = bounds[label]
+                assert low <= value <= high, label
+                assert -1.0 <= value <= 1.0
+
+
+def test_left_and_right_share_a_draw_with_a_small_asymmetry():
+    pairs = [(l, "r-" + l[2:]) for l in fs.SPREADS if l.startswith("l-")]
+    assert len(pairs) > 20
+    gaps, spreads = [], []
+    for shape in draws(100):
+        for left, right in pairs:
+            gaps.append(shape[left] - shape[right])
+            spreads.append(shape[left])
+    assert np.corrcoef([s for s in spreads], np.array(spreads) - np.array(gaps))[0, 1] > 0.9
+    assert np.std(gaps) < 0.3 * np.std(spreads)
+    assert np.any(np.array(gaps) != 0)  # not perfectly symmetric
+
+
+def test_grotesque_modifiers_are_left_out():
+    for label in ("forehead-nubian-incr", "l-ear-shape-triangle", "head-trans-up", "head-angle-out"):
+        assert label not in fs.SPREADS and fs.excluded(label)
+
+
+def test_demographics_shift_the_average_face():
+    men = np.mean([s["chin-bones-incr"] for s in draws(300, "male", 35.0)])
+    women = np.mean([s["chin-bones-incr"] for s in draws(300, "female", 35.0)])
+    children = np.mean([s["nose-scale-vert-incr"] for s in draws(300, "female", 7.0)])
+    adults = np.mean([s["nose-scale-vert-incr"] for s in draws(300, "female", 35.0)])
+    assert men > women
+    assert children < adults
+
+
+def test_face_shape_moves_nose_and_chin_but_keeps_the_topology(rig):
+    plain = rig.identity(ADULT_TALL)
+    shape = {"nose-scale-vert-incr": 0.6, "nose-scale-depth-incr": 0.5, "chin-prominent-incr": 0.6,
+             "chin-width-incr": 0.5}
+    shaped = rig.identity(ADULT_TALL, shape)
+    assert np.array_equal(shaped.mesh.vertex_ids, plain.mesh.vertex_ids)
+    assert np.array_equal(shaped.mesh.triangles, plain.mesh.triangles)
+    assert shaped.mesh.neutral_vertices.shape == plain.mesh.neutral_vertices.shape
+    moved = np.linalg.norm(shaped.mesh.neutral_vertices - plain.mesh.neutral_vertices, axis=1)
+    assert moved.max() > 0.003  # millimetres of nose and chin
+    below_nose = plain.mesh.neutral_vertices[:, 2] < plain.mesh.nose_tip[2] - 0.02
+    near_nose = np.linalg.norm(plain.mesh.neutral_vertices - plain.mesh.nose_tip, axis=1) < 0.02
+    assert moved[near_nose].max() > 0.002 and moved[below_nose].max() > 0.002
+    crown = plain.mesh.neutral_vertices[:, 2] > plain.mesh.head_box[1][2] - 0.03
+    assert moved[crown].max() < 1e-3  # the skull top stays put (to a fraction of a millimetre)
+
+
+def test_a_sampled_face_shape_is_accepted_and_face_units_still_move_it(rig):
+    shape = draws(1, "male", 40.0, seed=3)[0]
+    identity = rig.identity(ADULT_TALL, shape)
+    still = np.zeros((3, 3), np.float32)
+    units = np.zeros((3, 52), np.float32)
+    units[1, BLENDSHAPE_INDEX["jawOpen"]] = 1.0
+    units[2, BLENDSHAPE_INDEX["browDownLeft"]] = 1.0
+    vertices = identity.animate(units, still, still)
+    np.testing.assert_allclose(vertices[0], identity.mesh.neutral_vertices, atol=1e-6)
+    jaw = np.linalg.norm(vertices[1] - vertices[0], axis=1)
+    brow = np.linalg.norm(vertices[2] - vertices[0], axis=1)
+    assert jaw.max() > 0.01
+    assert brow.max() > 0.002
+    assert vertices[0, np.argmax(brow), 2] > identity.mesh.nose_tip[2]  # the brow is above the nose
+
+
+def test_unknown_face_modifier_is_refused_with_the_allowed_ones(rig):
+    with pytest.raises(ValueError, match="nose-wobble.*allowed.*nose-scale-vert-incr"):
+        rig.identity({}, {"nose-wobble": 0.3})

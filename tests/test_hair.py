@@ -1,0 +1,184 @@
+"""Hair and lashes as worn geometry: every family builds on a child and a tall adult, keeps the
+eyes, brows and cheeks clear, moves with the head, and lashes follow blinks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from painsynth.avatars.tables import HAIR_FAMILIES
+
+FAMILIES = tuple(f for f in HAIR_FAMILIES if f != "bald")
+
+
+@pytest.fixture(scope="module")
+def people(rig):
+    """(spec, identity, anatomy) of a child under 12 and of the tallest of a few adults."""
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.anatomy import anatomy_of
+
+    child = next(s for s in sample_avatars(16, 3, children=True) if s.age_years < 12)
+    adult = max(sample_avatars(8, 5), key=lambda s: s.phenotype["height"])
+    out = {}
+    for name, spec in (("child", child), ("adult", adult)):
+        # Full volume, length and fringe: the hardest case for keeping the face clear.
+        spec = dataclasses.replace(spec, hair={**spec.hair, "volume": 1.0, "length": 1.0, "fringe": 1.0})
+        identity = rig.identity(spec.phenotype, spec.face_shape)
+        out[name] = (spec, identity, anatomy_of(identity))
+    return out
+
+
+def _hair(spec, anatomy, family):
+    from painsynth.avatars.hair import build_hair
+
+    return build_hair(dataclasses.replace(spec, hair_family=family), anatomy)
+
+
+def _posed(layer, vertices):
+    from painsynth.avatars.anatomy import _normals
+
+    normals = np.stack([_normals(v, _TRIANGLES[0]) for v in vertices])
+    points, _ = layer.binding.pose(torch.as_tensor(vertices), torch.as_tensor(normals, dtype=torch.float32))
+    return points.numpy()
+
+
+_TRIANGLES = [None]
+
+
+@pytest.mark.parametrize("who", ["child", "adult"])
+def test_every_family_builds_and_keeps_the_face_clear(people, who):
+    spec, _, anatomy = people[who]
+    _TRIANGLES[0] = anatomy.triangles
+    mid, iod = anatomy.eye_centres.mean(0), anatomy.interocular
+    for family in FAMILIES:
+        layers = _hair(spec, anatomy, family)
+        assert layers and all(layer.material == "hair" for layer in layers), family
+        triangles = sum(len(layer.triangles) for layer in layers)
+        assert 100 < triangles <= 4000, (family, triangles)
+        for layer in layers:
+            assert layer.texture.dtype == np.uint8 and max(layer.texture.shape[:2]) <= 256
+            points = _posed(layer, anatomy.vertices[None])[0]
+            assert layer.triangles.max() < len(points) and np.isfinite(points).all()
+            q = (points - mid) / iod  # face frame: x left, y back, z up, interocular units
+            # In front of the ears, between the outer eye corners, from the chin to above the brows.
+            in_face = (np.abs(q[:, 0]) < 1.05) & (q[:, 2] > -2.0) & (q[:, 2] < 0.75) & (q[:, 1] < 0.5)
+            assert not in_face.any(), (who, family, layer.name, q[in_face][:3])
+
+
+def test_bald_has_no_hair_but_lashes(people):
+    from painsynth.avatars.lashes import build_lashes
+
+    spec, _, anatomy = people["adult"]
+    assert _hair(spec, anatomy, "bald") == []
+    lashes = build_lashes(spec, anatomy)
+    assert len(lashes) == 1 and lashes[0].material == "lash" and len(lashes[0].triangles) >= 40
+
+
+def test_same_spec_same_layers(people):
+    from painsynth.avatars.lashes import build_lashes
+
+    spec, _, anatomy = people["child"]
+    for family in ("long_wavy", "afro", "ponytail"):
+        first = _hair(spec, anatomy, family) + build_lashes(spec, anatomy)
+        second = _hair(spec, anatomy, family) + build_lashes(spec, anatomy)
+        for a, b in zip(first, second, strict=True):
+            assert a.name == b.name and a.gloss == b.gloss
+            for field in ("triangles", "uvs", "texture"):
+                np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+            pa = _posed_rest(a, anatomy)
+            np.testing.assert_array_equal(pa, _posed_rest(b, anatomy))
+
+
+def _posed_rest(layer, anatomy):
+    _TRIANGLES[0] = anatomy.triangles
+    return _posed(layer, anatomy.vertices[None])[0]
+
+
+@pytest.mark.parametrize("who", ["child", "adult"])
+def test_hair_and_lashes_move_with_the_head(people, who):
+    from painsynth.avatars.lashes import build_lashes
+    from painsynth.render.layers import RigidBinding, rigid_motion
+
+    spec, identity, anatomy = people[who]
+    _TRIANGLES[0] = anatomy.triangles
+    rotation = np.array([[0.0, 0.0, 0.0], [0.3, 0.5, -0.2]], np.float32)
+    vertices = identity.animate(np.zeros((2, 52), np.float32), rotation, np.zeros((2, 3), np.float32))
+    turn, shift = (t.numpy()[1] for t in rigid_motion(torch.as_tensor(anatomy.vertices[anatomy.skull]),
+                                                       torch.as_tensor(vertices[:, anatomy.skull])))
+    assert np.degrees(np.arccos((np.trace(turn) - 1) / 2)) > 20
+    # Head vertices carried rigidly by the head bone (the nape and neck skin bend with the neck).
+    rigid = np.linalg.norm(anatomy.vertices @ turn.T + shift - vertices[1], axis=1) < 5e-4
+    for family in ("long_straight", "ponytail", "bun", "afro", "medium"):
+        for layer in _hair(spec, anatomy, family) + build_lashes(spec, anatomy):
+            rest, moved = _posed(layer, vertices)
+            error = np.linalg.norm(rest @ turn.T + shift - moved, axis=1)
+            if isinstance(layer.binding, RigidBinding):
+                assert error.max() < 1e-4, (family, layer.name)
+            else:  # riding the skin: rigid over the skull, and always on its own anchor
+                anchors = layer.binding.anchors.numpy()
+                on_skull = rigid[anchors]
+                assert on_skull.mean() > (0.5 if layer.name != "lashes" else 0.9), (family, layer.name)
+                assert np.median(error[on_skull]) < 1e-4 and error[on_skull].max() < 2e-3, (family, layer.name)
+                reach = np.linalg.norm(rest - anatomy.vertices[anchors], axis=1)
+                np.testing.assert_allclose(np.linalg.norm(moved - vertices[1, anchors], axis=1), reach, atol=1e-4)
+
+
+def test_lashes_follow_a_blink(people):
+    from painsynth.avatars.lashes import build_lashes
+    from painsynth.tracks import ARKIT_BLENDSHAPES
+
+    spec, identity, anatomy = people["adult"]
+    _TRIANGLES[0] = anatomy.triangles
+    units = np.zeros((2, 52), np.float32)
+    units[1, ARKIT_BLENDSHAPES.index("eyeBlinkLeft")] = 1.0
+    units[1, ARKIT_BLENDSHAPES.index("eyeBlinkRight")] = 1.0
+    vertices = identity.animate(units, np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float32))
+    (layer,) = build_lashes(spec, anatomy)
+    rest, closed = _posed(layer, vertices)
+    anchors = layer.binding.anchors.numpy()
+    lid_drop = vertices[0, anchors, 2] - vertices[1, anchors, 2]
+    upper = lid_drop > 0.003  # the upper lids come down by millimetres
+    assert upper.sum() > 10
+    # The lashes' roots come down with their lid (and the whole card stays on it).
+    drop = rest[:, 2] - closed[:, 2]
+    assert np.median(drop[upper]) > 0.5 * np.median(lid_drop[upper])
+    gap = np.linalg.norm(closed - vertices[1, anchors], axis=1)
+    assert gap.max() < 1.5 * spec.lash_length + 0.002
+
+
+def _render(identity, maps, layers, views, size=128):
+    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+
+    renderer = Renderer(size, size)
+    renderer.load_identity(identity.mesh, maps["albedo"], maps["gloss"], maps.get("relief"), layers)
+    cameras = [frame_head(identity.mesh.head_box, v) for v in views]
+    rng = np.random.default_rng(0)
+    vertices = identity.animate(np.zeros((1, 52), np.float32), np.zeros((1, 3), np.float32), np.zeros((1, 3), np.float32))
+    (frame,) = renderer.render_clip(vertices, cameras, sample_lighting(rng),
+                                    [make_background("solid", (size, size), rng)] * len(views))
+    renderer.release()
+    return frame, cameras
+
+
+@pytest.mark.parametrize("who", ["child", "adult"])
+def test_rendered_hair_leaves_the_eyes_and_brows_alone(people, who):
+    from painsynth.avatars.texture import appearance_maps
+
+    spec, identity, anatomy = people[who]
+    maps = appearance_maps(spec, 256)
+    mid, iod = anatomy.eye_centres.mean(0), anatomy.interocular
+    # Eyes and brows: a box in the face frame, projected into each view.
+    corners = mid + iod * np.array([[x, -0.3, z] for x in (-0.95, 0.95) for z in (-0.45, 0.55)])
+    views = ["front", "left45"]
+    bare, cameras = _render(identity, maps, [], views)
+    for family in ("long_wavy", "afro", "medium", "bun"):
+        worn, _ = _render(identity, maps, _hair(spec, anatomy, family), views)
+        for image, plain, camera in zip(worn, bare, cameras):
+            pixels = camera.project(corners, 128, 128)
+            (x0, y0), (x1, y1) = np.floor(pixels.min(0)).astype(int), np.ceil(pixels.max(0)).astype(int)
+            box = (slice(max(y0, 0), y1), slice(max(x0, 0), x1))
+            changed = np.abs(image[box].astype(int) - plain[box].astype(int)).max(-1) > 12
+            assert changed.mean() < 0.01, (who, family, camera, changed.mean())
+        # ... while the hair does show on the head.
+        assert (np.abs(worn[0].astype(int) - bare[0].astype(int)).max(-1) > 12).mean() > 0.02
