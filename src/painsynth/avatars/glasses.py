@@ -159,9 +159,8 @@ def fit_glasses(style_name: str, anatomy) -> GlassesFit:
     plane = np.full(_RIM_POINTS, rim_plane)
     top = np.clip(outline[:, 1] / (h / 2), 0, 1) ** 2
     plane_rim = plane + style.brow * 1e-3 * scale * top
-    metal_rim = np.full(_RIM_POINTS, style.metal) & (top < 0.2) if style.brow else np.full(_RIM_POINTS, style.metal)
-    if style.brow:
-        metal_rim = top < 0.15
+    # browline: a heavy coloured brow over a thin metal lower rim
+    metal_rim = top < 0.15 if style.brow else np.full(_RIM_POINTS, style.metal)
     parts = []
     for rim in rims:
         parts.append(_tube(rim, np.full(len(rim), rim_depth) + 0.6 * style.brow * 1e-3 * scale * top,
