@@ -22,7 +22,8 @@ def manifest_row(clip_id, **columns):
         "track": f"tracks/{clip_id}.npz", "clip_id": clip_id, "path": f"videos/{clip_id}.mp4",
         "split_group": "performer-1", "source": "procedural", "label": 3, "pspi_max": 6.5,
         "avatar_id": "avatar-0007", "gender": "female", "age": 42.5, "african": 0.25, "asian": 0.5,
-        "caucasian": 0.25, "skin_tone": 6, "view": "frontal", "yaw": 0.0, "pitch": -10.0, "fps": 25.0,
+        "caucasian": 0.25, "skin_tone": 6, "hair_family": "medium", "garment": "t_shirt", "glasses": "none",
+        "view": "frontal", "yaw": 0.0, "pitch": -10.0, "fps": 25.0,
         "n_frames": 10, "width": WIDTH, "height": HEIGHT, "seed": 1234, "sha256": "0" * 64,
         "motion_id": "m-1", "background": "solid",
     }

@@ -35,6 +35,7 @@ class ReferenceHead:
     face_parts: np.ndarray  # [F] index into PARTS
     normals: np.ndarray  # [V, 3]
     occlusion: np.ndarray  # [V] 0 open .. ~0.5 deep crease
+    sky: np.ndarray  # [V] share of the sky blocked within 6 cm (sky_occlusion), 0 open .. 1
     eye_centres: np.ndarray  # [2, 3] eyeball centres, person's left (+x) first
     eye_axes: np.ndarray  # [2, 3] unit gaze directions at rest
     eye_radius: float
@@ -72,6 +73,7 @@ def reference_head() -> ReferenceHead:
         face_parts=face_parts,
         normals=normals,
         occlusion=_occlusion(vertices, normals, painted),
+        sky=sky_occlusion(vertices, normals, painted & _skin_vertices(faces, face_parts, len(vertices))),
         eye_centres=eye_centres,
         eye_axes=gaze / np.linalg.norm(gaze, axis=1, keepdims=True),
         eye_radius=eye_radius,
@@ -109,6 +111,45 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _skin_vertices(faces: np.ndarray, face_parts: np.ndarray, count: int) -> np.ndarray:
+    skin = np.zeros(count, bool)
+    skin[faces[np.isin(face_parts, [PART["body"], PART["head"]])].ravel()] = True
+    return skin
+
+
+def sky_occlusion(vertices: np.ndarray, normals: np.ndarray, selected: np.ndarray, reach: float = 0.06,
+                  directions: int = 48) -> np.ndarray:
+    """Share of each selected vertex's sky (its normal's hemisphere, cosine-weighted) blocked by
+    surface within ``reach`` metres: the broad occlusion under the chin and nose, in the eye
+    sockets and behind the ears that a point's immediate neighbours do not show. Each
+    neighbour blocks the hemisphere direction nearest to it; a blocked direction counts once."""
+    index = np.nonzero(selected)[0]
+    points, point_normals = vertices[index], normals[index]
+    golden = np.pi * (3 - np.sqrt(5))  # a Fibonacci sphere: near-even directions
+    k = np.arange(directions)
+    z = 1 - 2 * (k + 0.5) / directions
+    sphere = np.stack([np.sqrt(1 - z**2) * np.cos(golden * k), np.sqrt(1 - z**2) * np.sin(golden * k), z], 1)
+    pairs = cKDTree(points).query_pairs(reach, output_type="ndarray")
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    direction = unit(points[j] - points[i])
+    rise = np.einsum("ij,ij->i", direction, point_normals[i])
+    above = rise > 0.15  # neighbours in the tangent plane are the surface itself, not an occluder
+    i, direction = i[above], direction[above]
+    # nearest hemisphere direction of each neighbour through a lookup grid over the unit cube:
+    # a matrix product per pair would cost most of the time
+    grid = np.linspace(-1, 1, 33)
+    cells = unit(np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), -1).reshape(-1, 3) + 1e-9)
+    nearest = np.argmax(cells @ sphere.T, axis=1).reshape(33, 33, 33)
+    cell = np.round((direction + 1) * 16).astype(np.int64)
+    blocked = np.zeros((len(points), directions), bool)
+    blocked[i, nearest[cell[:, 0], cell[:, 1], cell[:, 2]]] = True
+    weight = np.clip(point_normals @ sphere.T, 0, None)  # cosine: light from overhead counts most
+    occlusion = np.zeros(len(vertices), np.float32)
+    occlusion[index] = (blocked * weight).sum(1) / np.maximum(weight.sum(1), 1e-9)
+    return occlusion
 
 
 def _occlusion(vertices: np.ndarray, normals: np.ndarray, selected: np.ndarray) -> np.ndarray:
@@ -175,6 +216,7 @@ class UVLayout:
     position: np.ndarray  # [N, 3] reference-head point, metres
     normal: np.ndarray  # [N, 3]
     occlusion: np.ndarray  # [N]
+    sky: np.ndarray  # [N]
     corners: np.ndarray  # [N, 3] vertices of the triangle each texel lies in
     weights: np.ndarray  # [N, 3] the texel's barycentric weights in it
     masks: dict[str, np.ndarray]  # MPFB skin masks, [N] in 0-1
@@ -207,6 +249,7 @@ def uv_layout(size: int) -> UVLayout:
         position=interpolate(head.vertices),
         normal=unit(interpolate(head.normals)),
         occlusion=interpolate(head.occlusion),
+        sky=interpolate(head.sky),
         corners=corners,
         weights=weights,
         masks={name: mask.ravel()[texels] for name, mask in _skin_masks(size).items()},

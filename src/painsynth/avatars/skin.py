@@ -25,6 +25,9 @@ _GROOVE_DARKENING = (0.34, 0.46)
 _GROOVE_RELIEF = 0.6
 
 
+SKY_SHADE = 0.45
+
+
 def paint_skin(canvas: Canvas, spec: AvatarSpec) -> None:
     where, masks = canvas.where, canvas.layout.masks
     x, y, z = where.face.T
@@ -63,6 +66,9 @@ def paint_skin(canvas: Canvas, spec: AvatarSpec) -> None:
     lip_tint = lerp(np.array([0.78, 0.45, 0.50]), np.array([0.66, 0.52, 0.58]), 1 - lightness)
     canvas.colour *= 1 - lips[:, None] * (1 - lip_tint.astype(np.float32))
     canvas.colour *= (1 - np.clip(1.6 * canvas.layout.occlusion, 0, 0.85))[:, None]
+    # Broad occlusion (under the chin and nose, the eye sockets, behind the ears): ambient light
+    # reaches these less whatever the key light does.
+    canvas.colour *= (1 - SKY_SHADE * canvas.layout.sky ** 1.5)[:, None]
 
     # Sheen: an oily T-zone (forehead, nose, chin) by how oily the skin is, patchy everywhere,
     # duller in the grooves.

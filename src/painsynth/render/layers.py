@@ -64,10 +64,19 @@ class SurfaceBinding:
 
     def pose(self, vertices: torch.Tensor, normals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Head ``vertices`` and ``normals`` [T, V, 3] → layer points and directions [T, N, 3]."""
+        points, (directions,) = self.carry(vertices, normals, self.directions)
+        return points, directions
+
+    def carry(self, vertices: torch.Tensor, normals: torch.Tensor, *vectors: torch.Tensor):
+        """Layer points [T, N, 3] and each set of local ``vectors`` [N, 3] turned with its frame."""
         frames = _frames(vertices, normals, self.anchors, self.neighbours)  # [T, N, 3, 3], rows n, u, w
         points = vertices[:, self.anchors] + torch.einsum("tnij,ni->tnj", frames, self.offsets)
-        directions = torch.einsum("tnij,ni->tnj", frames, self.directions)
-        return points, directions
+        return points, [torch.einsum("tnij,ni->tnj", frames, v) for v in vectors]
+
+    def localise(self, vertices: torch.Tensor, normals: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+        """Vectors [N, 3] given at the rest pose ``vertices`` [1, V, 3], in the points' local frames."""
+        frames = _frames(vertices, normals, self.anchors, self.neighbours)[0]
+        return torch.einsum("nij,nj->ni", frames, vectors)
 
 
 def _frames(vertices: torch.Tensor, normals: torch.Tensor, anchors: torch.Tensor,
@@ -96,9 +105,18 @@ class RigidBinding:
         return cls(reference, np.asarray(vertices)[reference], points, directions)
 
     def pose(self, vertices: torch.Tensor, normals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Head ``vertices`` [T, V, 3] → layer points and directions [T, N, 3]."""
+        points, (directions,) = self.carry(vertices, normals, self.directions)
+        return points, directions
+
+    def carry(self, vertices: torch.Tensor, normals: torch.Tensor, *vectors: torch.Tensor):
+        """Layer points [T, N, 3] and each set of rest-pose ``vectors`` [N, 3] turned with the skull."""
         rotation, translation = rigid_motion(self.rest_reference, vertices[:, self.reference])
         points = self.points @ rotation.transpose(1, 2) + translation[:, None]
-        return points, self.directions @ rotation.transpose(1, 2)
+        return points, [v @ rotation.transpose(1, 2) for v in vectors]
+
+    def localise(self, vertices: torch.Tensor, normals: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+        return vectors  # rest-pose vectors are already what `carry` turns
 
 
 def rigid_motion(rest: torch.Tensor, moved: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,163 +9,17 @@ import torch
 
 from painsynth.animate import HeadMesh
 from painsynth.render.cameras import Camera
+from painsynth.render.drawable import Drawable
 from painsynth.render.layers import MATERIALS, PASSES, Layer
 from painsynth.render.scene import Lighting
-
-_MESH_VERTEX = """
-#version 330
-uniform mat4 view_projection;
-in vec3 in_position;
-in vec3 in_normal;
-in vec3 in_tangent;
-in vec2 in_uv;
-out vec3 world_position;
-out vec3 world_normal;
-out vec3 world_tangent;
-out vec2 uv;
-void main() {
-    world_position = in_position;
-    world_normal = in_normal;
-    world_tangent = in_tangent;
-    uv = in_uv;
-    gl_Position = view_projection * vec4(in_position, 1.0);
-}
-"""
-
-# One shader for the head and what it wears; `material` picks the shading model.
-# Skin (0): wrap lighting with a wider wrap for red than for blue, so the shadow terminator turns
-# warm as light scattered under the skin would make it; Blinn-Phong highlights scaled by the gloss
-# map (lips and eyes wet, hair dull) with Schlick's Fresnel for grazing sheen; bump shading from
-# the relief map (wrinkles, pores) by the surface gradient of screen-space derivatives.
-# Hair and lashes (1): Kajiya-Kay strands along the layer's tangent, a white primary and a tinted,
-# shifted secondary highlight; coverage from the texture's alpha.
-# Fabric (2): rough diffuse with a soft rim sheen. Frame (3): glossy plastic or metal.
-# Glass (4): clear, a Fresnel reflection and a highlight, blended over what is behind.
-_MESH_FRAGMENT = """
-#version 330
-uniform sampler2D albedo_map;
-uniform sampler2D detail_map;
-uniform int material;
-uniform float alpha_cutoff;
-uniform float layer_gloss;
-uniform float relief_depth;
-uniform vec3 camera_position;
-uniform vec3 key_direction;
-uniform vec3 key_color;
-uniform vec3 fill_direction;
-uniform vec3 fill_color;
-uniform vec3 ambient_color;
-in vec3 world_position;
-in vec3 world_normal;
-in vec3 world_tangent;
-in vec2 uv;
-out vec4 frag_color;
-
-const vec3 WRAP = vec3(0.45, 0.25, 0.2);
-
-vec3 skin_light(vec3 n, vec3 v, vec3 l, vec3 color, vec3 albedo, float gloss) {
-    float ndl = dot(n, l);
-    vec3 diffuse = max(vec3(0.0), (ndl + WRAP) / (1.0 + WRAP));
-    vec3 h = normalize(l + v);
-    float fresnel = 0.04 + 0.96 * pow(1.0 - max(dot(h, v), 0.0), 5.0);
-    float shininess = mix(12.0, 90.0, gloss);
-    float specular = pow(max(dot(n, h), 0.0), shininess) * mix(0.05, 0.5, gloss) * fresnel * 4.0;
-    return color * (albedo * diffuse + specular * step(0.0, ndl));
-}
-
-vec3 hair_light(vec3 n, vec3 t, vec3 v, vec3 l, vec3 color, vec3 albedo) {
-    float diffuse = clamp(0.25 + 0.75 * dot(n, l), 0.0, 1.0);
-    vec3 h = normalize(l + v);
-    float primary = pow(sqrt(max(0.0, 1.0 - pow(dot(t + 0.08 * n, h), 2.0))), 80.0);
-    float secondary = pow(sqrt(max(0.0, 1.0 - pow(dot(t - 0.1 * n, h), 2.0))), 24.0);
-    vec3 specular = vec3(0.12 * primary) + 0.25 * secondary * albedo;
-    return color * (albedo * diffuse + specular * layer_gloss * step(0.0, dot(n, l) + 0.3));
-}
-
-vec3 plain_light(vec3 n, vec3 v, vec3 l, vec3 color, vec3 albedo, float shininess, float strength) {
-    float ndl = max(dot(n, l), 0.0);
-    vec3 h = normalize(l + v);
-    float fresnel = 0.04 + 0.96 * pow(1.0 - max(dot(h, v), 0.0), 5.0);
-    float specular = pow(max(dot(n, h), 0.0), shininess) * strength * fresnel * 4.0;
-    return color * (albedo * ndl + specular * step(0.0, ndl));
-}
-
-vec3 bumped(vec3 n, float height) {
-    vec3 dpdx = dFdx(world_position);
-    vec3 dpdy = dFdy(world_position);
-    vec3 r1 = cross(dpdy, n);
-    vec3 r2 = cross(n, dpdx);
-    float det = dot(dpdx, r1);
-    vec3 gradient = sign(det) * (dFdx(height) * r1 + dFdy(height) * r2);
-    return normalize(abs(det) * n - gradient);
-}
-
-vec3 lit(vec3 n, vec3 v, vec3 albedo, float gloss) {
-    vec3 ambient = ambient_color * albedo * (0.75 + 0.25 * n.z);
-    vec3 key = normalize(key_direction);
-    vec3 fill = normalize(fill_direction);
-    if (material == 0) {
-        return ambient + skin_light(n, v, key, key_color, albedo, gloss)
-            + skin_light(n, v, fill, fill_color, albedo, gloss);
-    }
-    if (material == 1) {
-        vec3 t = normalize(world_tangent);
-        return ambient + hair_light(n, t, v, key, key_color, albedo) + hair_light(n, t, v, fill, fill_color, albedo);
-    }
-    float shininess = material == 2 ? 6.0 : 60.0;
-    float strength = material == 2 ? 0.03 : 0.35 * layer_gloss;
-    vec3 color = ambient + plain_light(n, v, key, key_color, albedo, shininess, strength)
-        + plain_light(n, v, fill, fill_color, albedo, shininess, strength);
-    if (material == 2) {
-        color += 0.15 * albedo * key_color * pow(1.0 - max(dot(n, v), 0.0), 3.0);
-    }
-    return color;
-}
-
-void main() {
-    vec4 texel = texture(albedo_map, uv);
-    if (texel.a < alpha_cutoff) discard;
-    vec3 n = normalize(world_normal);
-    if (!gl_FrontFacing) n = -n;
-    vec3 v = normalize(camera_position - world_position);
-    vec3 albedo = pow(texel.rgb, vec3(2.2));
-    float gloss = layer_gloss;
-    float alpha = 1.0;
-    if (material == 0) {
-        vec2 detail = texture(detail_map, uv).rg;
-        gloss = detail.r;
-        n = bumped(n, (detail.g - 0.5) * relief_depth);
-    } else if (material == 1) {
-        alpha = texel.a;
-    } else if (material == 4) {
-        alpha = 0.06 + 0.6 * pow(1.0 - max(dot(n, v), 0.0), 4.0);
-    }
-    vec3 color = lit(n, v, albedo, gloss);
-    frag_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
-}
-"""
-
-# Metres of height that the relief map's full range (0-255) spans: wrinkles and pores are
-# fractions of a millimetre deep.
-RELIEF_DEPTH = 0.0012
-
-_BACKGROUND_VERTEX = """
-#version 330
-in vec2 in_corner;
-out vec2 uv;
-void main() {
-    uv = in_corner * 0.5 + 0.5;
-    gl_Position = vec4(in_corner, 0.0, 1.0);
-}
-"""
-
-_BACKGROUND_FRAGMENT = """
-#version 330
-uniform sampler2D background;
-in vec2 uv;
-out vec4 frag_color;
-void main() { frag_color = vec4(texture(background, uv).rgb, 1.0); }
-"""
+from painsynth.render.shaders import (
+    BACKGROUND_FRAGMENT,
+    BACKGROUND_VERTEX,
+    MESH_FRAGMENT,
+    MESH_VERTEX,
+    RELIEF_DEPTH,
+)
+from painsynth.render.shadows import ShadowMaps, light_view_projection
 
 
 def _gl_flush_function():
@@ -221,52 +75,6 @@ class _CameraUniforms:
         self.view_projection = (camera.projection_matrix() @ camera.view_matrix()).T.astype("f4").tobytes()
 
 
-class _Drawable:
-    """One mesh on the GPU: a static UV and index buffer, a vertex buffer per frame slot, textures."""
-
-    def __init__(self):
-        self.buffers: list = []
-        self.arrays: list = []
-        self.static: list = []
-        self.albedo = None
-        self.detail = None
-
-    @classmethod
-    def upload(cls, ctx, program, uvs: np.ndarray, triangles: np.ndarray, slots: int,
-               with_tangents: bool) -> _Drawable:
-        drawable = cls()
-        uv_buffer = ctx.buffer(np.ascontiguousarray(uvs, dtype="f4").tobytes())
-        index_buffer = ctx.buffer(np.ascontiguousarray(triangles, dtype="i4").reshape(-1).tobytes())
-        drawable.static = [uv_buffer, index_buffer]
-        layout = ("3f 3f 3f", "in_position", "in_normal", "in_tangent") if with_tangents else (
-            "3f 3f", "in_position", "in_normal")
-        stride = 36 if with_tangents else 24
-        for _ in range(slots):
-            # A buffer per frame of the batch: rewriting one buffer would stall until its last draw ran.
-            positions = ctx.buffer(reserve=len(uvs) * stride, dynamic=True)
-            drawable.buffers.append(positions)
-            drawable.arrays.append(ctx.vertex_array(
-                program, [(positions, *layout), (uv_buffer, "2f", "in_uv")], index_buffer=index_buffer))
-        return drawable
-
-    def draw(self, program, slot: int, material: int, cutoff: float, gloss: float) -> None:
-        import moderngl
-
-        self.albedo.use(location=1)
-        program["albedo_map"].value = 1
-        if self.detail is not None:
-            self.detail.use(location=2)
-            program["detail_map"].value = 2
-        program["material"].value = material
-        program["alpha_cutoff"].value = cutoff
-        program["layer_gloss"].value = gloss
-        self.arrays[slot].render(moderngl.TRIANGLES)
-
-    def resources(self) -> list:
-        textures = [t for t in (self.albedo, self.detail) if t is not None]
-        return [*self.static, *textures, *self.buffers, *self.arrays]
-
-
 class Renderer:
     """Renders one identity at a time from several cameras; keep one per process and reuse it.
 
@@ -276,8 +84,10 @@ class Renderer:
     the caller encodes the previous one.
     """
 
-    def __init__(self, width: int = 224, height: int = 224, samples: int = 0, batch: int = 8):
-        """`samples` > 0 turns on multisample anti-aliasing; on llvmpipe 2 samples halve the speed."""
+    def __init__(self, width: int = 224, height: int = 224, samples: int = 0, batch: int = 8,
+                 shadows: bool = True):
+        """`samples` > 0 turns on multisample anti-aliasing; on llvmpipe 2 samples halve the speed.
+        `shadows` draws the key light's soft shadow (one depth pass per frame)."""
         import moderngl
 
         self.size = (width, height)
@@ -286,9 +96,9 @@ class Renderer:
         self.samples = min(samples, self.ctx.max_samples)
         self._targets: dict[int, list[tuple]] = {}
         self._flush = _gl_flush_function()
-        self._mesh_program = self.ctx.program(vertex_shader=_MESH_VERTEX, fragment_shader=_MESH_FRAGMENT)
+        self._mesh_program = self.ctx.program(vertex_shader=MESH_VERTEX, fragment_shader=MESH_FRAGMENT)
         self._background_program = self.ctx.program(
-            vertex_shader=_BACKGROUND_VERTEX, fragment_shader=_BACKGROUND_FRAGMENT
+            vertex_shader=BACKGROUND_VERTEX, fragment_shader=BACKGROUND_FRAGMENT
         )
         corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
         self._quad = self.ctx.vertex_array(
@@ -297,8 +107,12 @@ class Renderer:
         self._mipmap_filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         self._mesh_resources: list = []
         self._slots: list[int] = []  # one per frame of two batches
-        self._layers: list[_Drawable] = []
+        self._layers: list[Drawable] = []
         self._mesh_program["relief_depth"].value = RELIEF_DEPTH
+        self._shadows = ShadowMaps(self.ctx, batch)
+        self.shadows = shadows
+        self._mesh_program["shadow_strength"].value = 1.0 if shadows else 0.0
+        self._mesh_program["shadow_texel"].value = 1.0 / self._shadows.size
 
     def _framebuffers(self, n_views: int) -> list[tuple]:
         """Two tiled framebuffers for this many views, each with the one its pixels are read from."""
@@ -332,19 +146,25 @@ class Renderer:
         unique, corner_to_render = np.unique(keys, return_inverse=True)
         self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long)
         self._normals = VertexNormals(mesh.triangles)
-        head = _Drawable.upload(self.ctx, self._mesh_program, all_uvs[unique % len(all_uvs)],
+        head = Drawable.upload(self.ctx, self._mesh_program, self._shadows.program, all_uvs[unique % len(all_uvs)],
                                 corner_to_render, 2 * self.batch, with_tangents=False)
         relief = np.full(gloss.shape[:2], 128, np.uint8) if relief is None else relief
         head.albedo = self._texture(albedo)
         head.detail = self._texture(np.stack([gloss[..., 0] if gloss.ndim == 3 else gloss, relief], axis=-1))
         self._head = head
         self._layers = []
+        rest = torch.as_tensor(mesh.neutral_vertices[None], dtype=torch.float32)
+        rest_normals = self._normals(rest)
         for layer in layers:
-            drawable = _Drawable.upload(self.ctx, self._mesh_program, layer.uvs, layer.triangles,
+            drawable = Drawable.upload(self.ctx, self._mesh_program, self._shadows.program, layer.uvs, layer.triangles,
                                         2 * self.batch, with_tangents=True)
             drawable.albedo = self._texture(layer.texture)
             drawable.layer = layer
-            drawable.normals = VertexNormals(layer.triangles)
+            # Worn layers hardly bend: their normals are computed once at rest and carried by the
+            # binding like the strand directions, which costs far less than per-frame normals.
+            rest_points, _ = layer.binding.pose(rest, rest_normals)
+            drawable.rest_normals = layer.binding.localise(
+                rest, rest_normals, VertexNormals(layer.triangles)(rest_points)[0])
             self._layers.append(drawable)
         self._layers.sort(key=lambda d: PASSES.index(d.layer.draw_pass))
         self._slots = list(range(2 * self.batch))
@@ -374,10 +194,15 @@ class Renderer:
         normals = self._normals(points)
         streams = [torch.cat([points, normals], dim=2)[:, self._render_to_vertex].numpy()]
         for drawable in self._layers:
-            layer_points, directions = drawable.layer.binding.pose(points, normals)
-            streams.append(torch.cat([layer_points, drawable.normals(layer_points), directions], dim=2).numpy())
+            binding = drawable.layer.binding
+            layer_points, (directions, layer_normals) = binding.carry(points, normals, binding.directions,
+                                                                     drawable.rest_normals)
+            streams.append(torch.cat([layer_points, layer_normals, directions], dim=2).numpy())
         cameras = [_CameraUniforms(camera) for camera in cameras]
         self._set_lighting(lighting)
+        light = light_view_projection(lighting.key_direction, streams[0][0, :, :3]).T.tobytes()
+        self._mesh_program["light_view_projection"].write(light)
+        self._shadows.program["light_view_projection"].write(light)
         pending = None
         try:
             for number, start in enumerate(range(0, len(vertices), self.batch)):
@@ -405,7 +230,13 @@ class Renderer:
         for drawable, stream in zip(drawables, frames):
             for slot, frame in zip(slots, stream):
                 drawable.buffers[slot].write(frame.tobytes())
+        if self.shadows:
+            self._draw_shadows(buffer, slots[:len(frames[0])])
+            target.use()
+            self._shadows.textures[buffer].use(location=3)
+            self._mesh_program["shadow_map"].value = 3
         for column, slot in enumerate(slots[:len(frames[0])]):
+            self._mesh_program["shadow_tile"].value = (column / self.batch, 1 / self.batch)
             for row, (camera, background) in enumerate(zip(cameras, backgrounds)):
                 self.ctx.viewport = (column * width, row * height, width, height)
                 self._draw(slot, camera, background)
@@ -429,6 +260,22 @@ class Renderer:
         program["fill_direction"].value = lighting.fill_direction
         program["fill_color"].value = lighting.fill_color
         program["ambient_color"].value = lighting.ambient_color
+
+    def _draw_shadows(self, buffer: int, slots: list[int]) -> None:
+        """Depth from the key light of each frame of a batch, into its tile of shadow map ``buffer``."""
+        import moderngl
+
+        ctx, shadows = self.ctx, self._shadows
+        shadows.framebuffers[buffer].use()
+        shadows.framebuffers[buffer].clear(depth=1.0)
+        ctx.enable(moderngl.DEPTH_TEST)
+        ctx.disable(moderngl.CULL_FACE | moderngl.BLEND)
+        ctx.depth_mask = True
+        casters = [(self._head, 0.0)] + [(d, 0.5) for d in self._layers if d.layer.draw_pass != "blend"]
+        for column, slot in enumerate(slots):
+            ctx.viewport = (column * shadows.size, 0, shadows.size, shadows.size)
+            for drawable, cutoff in casters:
+                drawable.draw_depth(shadows.program, slot, cutoff)
 
     def _draw(self, slot: int, camera: "_CameraUniforms", background) -> None:
         import moderngl
