@@ -13,7 +13,15 @@ with dlib and reports, over all pairs of different avatars, the share dlib calls
 (distance < 0.6) and the median pair distance. Less of the first and more of the second is more
 identity.
 
+Part 3 (--levers) measures, per feature group (eyes, nose, mouth, chin, cheek, brows, forehead,
+head, ears) and per phenotype value (weight, muscle, proportions), how far dlib moves an avatar
+per millimetre of vertex displacement: each avatar is rendered without a face shape, then with
+only that group's sampled modifiers at twice their values (or its phenotype value moved by 0.25),
+and the dlib distance between the two is divided by the largest vertex displacement. The groups
+with the most distance per mm get the larger draws (face_shape.GAIN).
+
     .venv/bin/python benchmarks/face_shape_ranges.py [--count 30] [--seed 0] [--size 320]
+    .venv/bin/python benchmarks/face_shape_ranges.py --levers --count 10 --seed 1 --size 256
     .venv/bin/python benchmarks/face_shape_ranges.py --no-render   # part 1 only
 """
 
@@ -145,12 +153,52 @@ def identity_measure(rig, count: int, seed: int, size: int) -> None:
     print(f"  same avatar with vs without face shape: median distance {np.median(shift):.3f}")
 
 
+def lever_measure(rig, count: int, seed: int, size: int, factor: float = 2.0) -> None:
+    """dlib distance per mm of each feature group's modifiers and of weight, muscle, proportions."""
+    import dataclasses
+
+    from painsynth.audit import Embedder
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.face_shape import _group
+    from painsynth.diversity import render_states
+
+    embedder = Embedder()
+    specs = sample_avatars(count, seed)
+    plain = [dataclasses.replace(s, face_shape={}) for s in specs]
+    levers = {}
+    for group in sorted({_group(label) for label in specs[0].face_shape}):
+        levers[group] = [dataclasses.replace(s, face_shape={l: float(np.clip(factor * v, -1, 1))
+                                                            for l, v in s.face_shape.items() if _group(l) == group})
+                         for s in specs]
+    for name in ("weight", "muscle", "proportions"):
+        levers[f"{name} +-0.25"] = [dataclasses.replace(p, phenotype={**p.phenotype, name: float(np.clip(
+            p.phenotype[name] + (0.25 if p.phenotype[name] < 0.5 else -0.25), 0, 1))}) for p in plain]
+
+    def front(batch):
+        return [embedder.embed_frame(shots["front"]) for shots in render_states(batch, size, detection=False)]
+
+    started = time.perf_counter()
+    base = front(plain)
+    print(f"\nlevers ({count} avatars, seed {seed}, {size} px; face groups at {factor}x their sampled values)")
+    print(f"  {'lever':20s} {'max mm':>7s} {'dlib distance':>13s} {'per mm':>7s}")
+    for name, batch in levers.items():
+        moved = []
+        for p, s in zip(plain, batch):
+            a, b = rig.identity(p.phenotype, {}).mesh, rig.identity(s.phenotype, s.face_shape).mesh
+            _, ia, ib = np.intersect1d(a.vertex_ids, b.vertex_ids, return_indices=True)
+            moved.append(1000 * np.linalg.norm(a.neutral_vertices[ia] - b.neutral_vertices[ib], axis=1).max())
+        shift = [np.linalg.norm(x - y) for x, y in zip(front(batch), base) if x is not None and y is not None]
+        print(f"  {name:20s} {np.mean(moved):7.1f} {np.mean(shift):13.3f} {np.mean(shift) / np.mean(moved):7.4f}")
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--no-render", action="store_true", help="only the displacement table")
+    parser.add_argument("--levers", action="store_true", help="also dlib distance per mm of each feature group")
     args = parser.parse_args()
     from painsynth.animate import HeadRig
 
@@ -158,6 +206,8 @@ def main() -> None:
     print_ranges(rig)
     if not args.no_render:
         identity_measure(rig, args.count, args.seed, args.size)
+    if args.levers:
+        lever_measure(rig, args.count, args.seed, args.size)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,26 @@ def test_a_sampled_face_shape_is_accepted_and_face_units_still_move_it(rig):
 def test_unknown_face_modifier_is_refused_with_the_allowed_ones(rig):
     with pytest.raises(ValueError, match="nose-wobble.*allowed.*nose-scale-vert-incr"):
         rig.identity({}, {"nose-wobble": 0.3})
+
+
+def test_face_types_move_their_modifiers_together():
+    shapes = draws(300)
+    for a, b in (("nose-scale-horiz-incr", "nose-width1-incr"),
+                 ("mouth-upperlip-volume-incr", "mouth-lowerlip-volume-incr"),
+                 ("chin-prominent-incr", "chin-bones-incr")):
+        assert np.corrcoef([s[a] for s in shapes], [s[b] for s in shapes])[0, 1] > 0.2, (a, b)
+    for loadings in fs.FACE_TYPES.values():  # every loading names a drawn modifier (or l-/r- pair)
+        for label in loadings:
+            assert label in fs.SPREADS or f"l-{label}" in fs.SPREADS, label
+
+
+def test_features_dlib_tells_apart_by_vary_more_than_ears():
+    shapes = draws(300)
+    bounds = fs.bounds()
+
+    def used(prefix):  # mean |value| as a share of the bound
+        return np.mean([abs(v) / max(-bounds[l][0], bounds[l][1]) for s in shapes for l, v in s.items()
+                        if fs._group(l) == prefix])
+
+    assert fs.GAIN["eye"] > 1 and fs.GAIN["nose"] > 1 and fs.GAIN["mouth"] > 1
+    assert used("eye") > used("ear") and used("mouth") > used("ear")

@@ -12,6 +12,11 @@ does to the average head (`benchmarks/face_shape_ranges.py` measures it and deri
 - whole-head moves (the head's position and tilt on the neck), skull-top bumps (MakeHuman's
   "nubian" forehead, a taller forehead, a longer skull back) and pointed elf ears are left out.
 
+Each modifier's draw is its own (INDEPENDENT) plus a few face types that move several modifiers
+together (long vs wide face, broad vs narrow nose, full vs thin lips, strong vs receding chin, ...);
+the draws of the features dlib tells faces apart by (eyes, nose, mouth, brows) are scaled up by
+GAIN, within the same bounds (draws still stop at Z_MAX spreads).
+
 Left/right modifiers share one draw per identity plus a small per-side asymmetry. Gender, age and
 ancestry shift the draws where faces differ on average (men: broader jaw, heavier brow ridge;
 children: smaller nose and jaw, less spread; older people: longer nose and ear lobes, thinner
@@ -27,8 +32,43 @@ EAR_PEAK_MM = 2.0  # the same for the ear modifiers: ears vary, but big ears rea
 GROUP_MM = 5.0  # largest RMS displacement of a vertex from one group at one spread each (mm)
 CAP = 0.5  # no spread beyond this, so |value| <= CAP * Z_MAX = 1, MakeHuman's range
 Z_MAX = 2.0  # draws are clipped at this many spreads
-GROUP_RMS_MAX = 1.3  # a feature's draws (nose, mouth, eye, ...) keep at most this RMS, in spreads
+GROUP_RMS_MAX = 1.7  # a feature's draws (nose, mouth, eye, ...) keep at most this RMS, in spreads
 ASYMMETRY = 0.15  # per-side deviation of a left/right pair, in spreads
+INDEPENDENT = 0.8  # each modifier's own draw, in spreads (on top of the face types below)
+# feature -> factor on its draws (before GROUP_RMS_MAX and the Z_MAX clip, so the bounds stay):
+# dlib moves most per mm for eyes, nose, mouth, brows and forehead, least for ears and the head
+# (benchmarks/face_shape_ranges.py --levers). Eyes and mouth stay at 1.5 and the nose at 1.2:
+# beyond it the most extreme faces get hooked noses, bulging eyes and muzzle-like mouths (at
+# nose 1.4 the most extreme of 120 faces had a long, drooping nose).
+GAIN = {"eye": 1.5, "nose": 1.2, "mouth": 1.5, "eyebrows": 1.6, "forehead": 1.6, "chin": 1.3, "cheek": 1.3}
+# Face types, one standard draw each per identity: modifier (l-/r- dropped for pairs) -> loading in
+# spreads. Coherent changes (a long face, a broad nose, full lips) stay natural where independent
+# noise of the same size would not.
+FACE_TYPES: dict[str, dict[str, float]] = {
+    "long vs wide face": {"head-scale-vert-incr": 0.8, "head-scale-horiz-incr": -0.6, "chin-height-incr": 0.5,
+                          "nose-scale-vert-incr": 0.4, "chin-width-incr": -0.4, "cheek-inner-incr": -0.3},
+    "full vs lean face": {"head-fat-incr": 0.7, "cheek-volume-incr": 0.7, "cheek-inner-incr": 0.5,
+                          "chin-width-incr": 0.3, "cheek-bones-incr": -0.3},
+    "prominent vs deep-set eyes": {"eye-push1-out": 0.8, "eye-push2-out": 0.6, "eyebrows-trans-forward": -0.5,
+                                   "eye-bag-out": 0.3},
+    "large vs small eyes": {"eye-scale-incr": 0.8, "eye-height1-incr": 0.5, "eye-height2-incr": 0.5,
+                            "eye-height3-incr": 0.5},
+    "upturned vs downturned eyes": {"eye-corner1-up": 0.7, "eye-corner2-up": 0.7, "eye-eyefold-angle-up": 0.5},
+    "broad vs narrow nose": {"nose-scale-horiz-incr": 0.8, "nose-width1-incr": 0.5, "nose-width2-incr": 0.5,
+                             "nose-width3-incr": 0.5, "nose-flaring-incr": 0.5, "nose-nostrils-width-incr": 0.5,
+                             "nose-point-width-incr": 0.5},
+    "long projecting vs short flat nose": {"nose-scale-vert-incr": 0.5, "nose-scale-depth-incr": 0.6,
+                                           "nose-trans-forward": 0.4, "nose-hump-incr": 0.3},
+    "full vs thin lips": {"mouth-upperlip-volume-incr": 0.8, "mouth-lowerlip-volume-incr": 0.8,
+                          "mouth-upperlip-height-incr": 0.5, "mouth-lowerlip-height-incr": 0.5,
+                          "mouth-scale-depth-incr": 0.3},
+    "wide vs narrow mouth": {"mouth-scale-horiz-incr": 0.8, "mouth-upperlip-width-incr": 0.4,
+                             "mouth-lowerlip-width-incr": 0.4},
+    "strong vs receding chin": {"chin-prominent-incr": 0.8, "chin-bones-incr": 0.6, "chin-width-incr": 0.4,
+                                "chin-jaw-drop-incr": 0.3, "chin-prognathism-incr": 0.3},
+    "high vs flat cheekbones": {"cheek-bones-incr": 0.8, "cheek-trans-up": 0.5, "forehead-temple-incr": 0.3},
+    "heavy vs light brow": {"eyebrows-trans-forward": 0.7, "eyebrows-trans-up": -0.5, "eyebrows-angle-up": 0.3},
+}
 
 # label prefix or label -> why it is left out
 EXCLUDED = {
@@ -241,19 +281,34 @@ def _group(label: str) -> str:
     return (label[2:] if label[:2] in ("l-", "r-") else label).split("-")[0]
 
 
+def _loading_matrix(pairs: list[tuple[str, ...]]) -> np.ndarray:
+    """[len(FACE_TYPES), len(pairs)]: each face type's loading on each drawn modifier (pair)."""
+    index = {(p[0][2:] if len(p) == 2 else p[0]): i for i, p in enumerate(pairs)}
+    matrix = np.zeros((len(FACE_TYPES), len(pairs)))
+    for k, loadings in enumerate(FACE_TYPES.values()):
+        for label, loading in loadings.items():
+            matrix[k, index[label]] = loading
+    return matrix
+
+
 def sample_face_shape(rng: np.random.Generator, gender: str, age_years: float,
                       ancestry: dict[str, float]) -> dict[str, float]:
     """anny local-change label -> value for one identity; labels left out stay 0."""
     shift = _shift(gender, age_years, ancestry)
     scale = 1.0 - (1.0 - CHILD_SPREAD) * float(np.clip((14.0 - age_years) / 10.0, 0.0, 1.0))
     pairs = _pairs()
-    z = rng.standard_normal(len(pairs))
+    z = INDEPENDENT * rng.standard_normal(len(pairs))
     sides = rng.normal(0.0, ASYMMETRY, (len(pairs), 2))
+    if FACE_TYPES:
+        # A few face types (long vs wide face, broad vs narrow nose, ...) move several modifiers
+        # together, as real faces vary: coherent changes stay natural at larger amplitudes.
+        z = z + rng.standard_normal(len(FACE_TYPES)) @ _loading_matrix(pairs)
     # No feature far off the average in every one of its modifiers at once: each feature's
-    # draws keep an RMS of at most GROUP_RMS_MAX spreads.
+    # draws (after its GAIN) keep an RMS of at most GROUP_RMS_MAX spreads.
     features = np.array([_group(p[0]) for p in pairs])
     for feature in set(features):
         mine = features == feature
+        z[mine] *= GAIN.get(str(feature), 1.0)
         rms = float(np.sqrt(np.mean(z[mine] ** 2)))
         if rms > GROUP_RMS_MAX:
             z[mine] *= GROUP_RMS_MAX / rms
@@ -265,3 +320,4 @@ def sample_face_shape(rng: np.random.Generator, gender: str, age_years: float,
             neg, pos = SPREADS[label]
             shape[label] = round(value * (pos if value >= 0 else neg), 3)
     return shape
+
