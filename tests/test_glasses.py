@@ -127,3 +127,35 @@ def test_same_spec_same_glasses_and_none_means_none(rig, heads):
     avatar = build_avatar(dataclasses.replace(spec, glasses="none"), rig, texture_size=64)
     assert not [layer for layer in avatar.layers if layer.name.startswith("glasses")]
     assert [layer for layer in avatar.layers if layer.name == "garment"]
+
+
+def test_lenses_lay_no_milky_film_over_dark_eyes_at_45_degrees(heads):
+    """Clear lenses reflect, they do not scatter: on a very dark face seen at ±45° the eyes behind
+    both lenses (the far one at a grazing angle) stay nearly as dark as without them. A white lens
+    albedo greyed the eyes out and cost MediaPipe the face at 45°."""
+    from painsynth.diversity import _EVEN_LIGHT
+    from painsynth.render import Renderer, frame_head, make_background
+
+    size = 128
+    renderer = Renderer(size, size)
+    spec, identity, anatomy = heads[2]
+    spec = dataclasses.replace(spec, skin_hex="2b1d16", glasses="round")
+    maps = appearance_maps(spec, 64)
+    vertices = identity.animate(np.zeros((1, 52), np.float32), np.zeros((1, 3), np.float32),
+                                np.zeros((1, 3), np.float32))
+    lens = glasses_layers(spec, anatomy)[1]
+    background = make_background("solid", (size, size), np.random.default_rng(0))
+    for view in ("left45", "right45"):
+        camera = frame_head(identity.mesh.head_box, view)
+        eyes = np.round(camera.project(anatomy.eye_centres + np.array([0, -0.01, 0]), size, size)).astype(int)
+
+        def render(layers):
+            renderer.load_avatar(Avatar(spec, identity, maps, layers))
+            return next(iter(renderer.render_clip(vertices, [camera], _EVEN_LIGHT, [background])))[0].astype(float)
+
+        bare, worn = render([]), render([lens])
+        for x, y in eyes:
+            patch = np.s_[y - 2:y + 3, x - 2:x + 3]
+            lift = (worn[patch] - bare[patch]).mean()
+            assert lift < 1.5, (view, (x, y), lift)  # a white lens albedo lifted them by 2-5 levels
+    renderer.release()

@@ -22,7 +22,13 @@ from painsynth.avatars.tables import GLASSES
 from painsynth.render.layers import Layer, RigidBinding
 
 _FRAME_COLOURS = ("111111", "3b2418", "6b4a2b", "8c8c8c", "c9b27a", "2a3550", "5a1e24")
-_METAL = np.array([0.55, 0.55, 0.56])  # linear grey of thin metal parts
+# Linear grey of thin metal parts: a satin gunmetal. A bright silver ring round each eye (and a
+# bright temple across the side of the face) is the strongest edge on a dark face and at 45° it
+# costs MediaPipe the face; the highlight (gloss) still reads as metal.
+_METAL = np.array([0.3, 0.3, 0.31])
+# Clear lenses reflect light specularly (the shader's Fresnel term), not diffusely: a near-black
+# albedo keeps the glint and rim sheen without laying a milky film over the eyes.
+_LENS_SRGB = 40
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def glasses_layers(spec, anatomy) -> list[Layer]:
                   RigidBinding.fit(anatomy.vertices, anatomy.skull, world(frame_points), frame_dirs @ fit.axes),
                   gloss=0.85 if style.metal else 0.55)
     lens_points, lens_tris = fit.lenses
-    lens_texture = np.full((2, 2, 4), 245, np.uint8)
+    lens_texture = np.full((2, 2, 4), _LENS_SRGB, np.uint8)
     lens_texture[..., 3] = 255
     lens_dirs = np.tile([1.0, 0.0, 0.0], (len(lens_points), 1))
     lens = Layer("glasses_lens", "glass", lens_tris.astype(np.int32), np.full((len(lens_points), 2), 0.5, np.float32),
