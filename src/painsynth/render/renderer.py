@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -35,6 +36,14 @@ def _gl_flush_function():
         except (OSError, AttributeError):
             continue
     return lambda: None
+
+
+@functools.lru_cache(maxsize=1)
+def shared_context():
+    """This process's one OpenGL context, shared by every Renderer (each sets all the state it
+    draws with). With a context per renderer, a test process that had made and dropped many
+    renderers crashed inside llvmpipe in a later renderer's draw; one context never goes away."""
+    return create_context()
 
 
 def create_context():
@@ -92,7 +101,7 @@ class Renderer:
 
         self.size = (width, height)
         self.batch = batch
-        self.ctx = create_context()
+        self.ctx = shared_context()
         self.samples = min(samples, self.ctx.max_samples)
         self._targets: dict[int, list[tuple]] = {}
         self._flush = _gl_flush_function()
@@ -100,16 +109,15 @@ class Renderer:
         self._background_program = self.ctx.program(
             vertex_shader=BACKGROUND_VERTEX, fragment_shader=BACKGROUND_FRAGMENT
         )
-        corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4")
-        self._quad = self.ctx.vertex_array(
-            self._background_program, [(self.ctx.buffer(corners.tobytes()), "2f", "in_corner")]
-        )
+        corners = self.ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
+        self._quad = self.ctx.vertex_array(self._background_program, [(corners, "2f", "in_corner")])
         self._mipmap_filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         self._mesh_resources: list = []
         self._slots: list[int] = []  # one per frame of two batches
         self._layers: list[Drawable] = []
         self._mesh_program["relief_depth"].value = RELIEF_DEPTH
         self._shadows = ShadowMaps(self.ctx, batch)
+        self._owned = [self._mesh_program, self._background_program, corners, self._quad, *self._shadows.resources()]
         self.shadows = shadows
         self._mesh_program["shadow_strength"].value = 1.0 if shadows else 0.0
         self._mesh_program["shadow_texel"].value = 1.0 / self._shadows.size
@@ -122,12 +130,16 @@ class Renderer:
 
     def _tiled_framebuffer(self, n_views: int) -> tuple:
         size = (self.size[0] * self.batch, self.size[1] * n_views)
-        target = self.ctx.framebuffer(
-            color_attachments=[self.ctx.renderbuffer(size, 4, samples=self.samples)],
-            depth_attachment=self.ctx.depth_renderbuffer(size, samples=self.samples),
-        )
+        colour = self.ctx.renderbuffer(size, 4, samples=self.samples)
+        depth = self.ctx.depth_renderbuffer(size, samples=self.samples)
+        target = self.ctx.framebuffer(color_attachments=[colour], depth_attachment=depth)
+        self._owned += [colour, depth, target]
+        if not self.samples:
+            return target, target
         # Multisampled pixels must be resolved into a plain buffer before they can be read.
-        resolved = self.ctx.framebuffer(color_attachments=[self.ctx.renderbuffer(size, 4)]) if self.samples else target
+        plain = self.ctx.renderbuffer(size, 4)
+        resolved = self.ctx.framebuffer(color_attachments=[plain])
+        self._owned += [plain, resolved]
         return target, resolved
 
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray,
@@ -306,4 +318,7 @@ class Renderer:
         ctx.depth_mask = True
 
     def release(self) -> None:
-        self.ctx.release()
+        """Free this renderer's GPU objects (the shared context stays for the next renderer)."""
+        for resource in [*self._mesh_resources, *self._owned]:
+            resource.release()
+        self._mesh_resources, self._owned, self._slots = [], [], []

@@ -34,6 +34,9 @@ class ShadowMaps:
             self.textures.append(texture)
             self.framebuffers.append(ctx.framebuffer(depth_attachment=texture))
 
+    def resources(self) -> list:
+        return [self.program, *self.framebuffers, *self.textures]
+
 
 def light_view_projection(key_direction, vertices: np.ndarray) -> np.ndarray:
     """[4, 4] orthographic view-projection of a light from ``key_direction`` (towards the light)
