@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from painsynth.animate import Identity
-from painsynth.avatars.reference import HEAD_CENTRE, PART, reference_head, unit
+from painsynth.avatars.reference import HEAD_CENTRE, PART, reference_head, vertex_normals
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
@@ -55,7 +55,7 @@ def anatomy_of(identity: Identity) -> Anatomy:
                             for s in "LR"])
     return Anatomy(
         vertices=vertices,
-        normals=_normals(vertices, triangles),
+        normals=vertex_normals(vertices, triangles),
         triangles=triangles,
         neighbour=_neighbours(len(vertices), triangles),
         part=part,
@@ -73,15 +73,6 @@ def _vertex_parts(n_vertices: int, faces: np.ndarray, face_parts: np.ndarray) ->
     for k in range(3):  # a vertex takes the part of a triangle it belongs to; eyes and mouth win last
         parts[faces[:, k]] = np.maximum(parts[faces[:, k]], face_parts)
     return parts
-
-
-def _normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    corners = vertices[triangles]
-    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, triangles[:, k], face_normals)
-    return unit(normals)
 
 
 def _neighbours(n_vertices: int, triangles: np.ndarray) -> np.ndarray:
