@@ -86,7 +86,9 @@ def test_captured_track_follows_the_rendered_motion(clip, captured):
     for unit in ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight"):
         i = BLENDSHAPE_INDEX[unit]
         assert _corr(track.blendshapes[:, i], truth[:, i]) > 0.85, unit
-        assert track.blendshapes[:, i].max() > 0.4, unit  # the direct copy keeps a usable range
+        # the direct copy keeps a usable range; MediaPipe's own scale depends on the face's
+        # proportions (jawOpen 0.8 read as 0.35-0.60 on one identity as its face shape varied)
+        assert track.blendshapes[:, i].max() > 0.3, unit
     # MediaPipe sees anny's brow lowering only faintly (raw scores < 0.01) but in step with the truth.
     brow = BLENDSHAPE_INDEX["browDownLeft"]
     assert _corr(track.extra["mediapipe_blendshapes"][:, brow], truth[:, brow]) > 0.5

@@ -97,11 +97,17 @@ class Renderer:
                  shadows: bool = True):
         """`samples` > 0 turns on multisample anti-aliasing; on llvmpipe 2 samples halve the speed.
         `shadows` draws the key light's soft shadow (one depth pass per frame)."""
-        import moderngl
-
         self.size = (width, height)
         self.batch = batch
         self.ctx = shared_context()
+        # Every entry point makes the context current first (and restores the caller's after):
+        # MediaPipe, in the same process, makes a GL context of its own current.
+        with self.ctx:
+            self._create_objects(samples, batch, shadows)
+
+    def _create_objects(self, samples: int, batch: int, shadows: bool) -> None:
+        import moderngl
+
         self.samples = min(samples, self.ctx.max_samples)
         self._targets: dict[int, list[tuple]] = {}
         self._flush = _gl_flush_function()
@@ -148,6 +154,11 @@ class Renderer:
 
         ``albedo`` [H, W, 3] and ``gloss`` / ``relief`` [H, W] are uint8 maps in anny's UV space
         (relief 128 = flat)."""
+        with self.ctx:
+            self._upload(mesh, albedo, gloss, relief, layers)
+
+    def _upload(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None,
+                layers: Sequence[Layer]) -> None:
         from painsynth.animate import load_anny
 
         for resource in self._mesh_resources:
@@ -201,7 +212,8 @@ class Renderer:
         """For each frame of `vertices` [T, V, 3], the uint8 RGB images seen by each camera."""
         if not self._slots:
             raise RuntimeError("load_identity() must be called before render_clip()")
-        background_textures = [self._texture(b) for b in backgrounds]
+        with self.ctx:
+            background_textures = [self._texture(b) for b in backgrounds]
         points = torch.as_tensor(vertices, dtype=torch.float32)
         normals = self._normals(points)
         streams = [torch.cat([points, normals], dim=2)[:, self._render_to_vertex].numpy()]
@@ -211,23 +223,28 @@ class Renderer:
                                                                      drawable.rest_normals)
             streams.append(torch.cat([layer_points, layer_normals, directions], dim=2).numpy())
         cameras = [_CameraUniforms(camera) for camera in cameras]
-        self._set_lighting(lighting)
         light = light_view_projection(lighting.key_direction, streams[0][0, :, :3]).T.tobytes()
-        self._mesh_program["light_view_projection"].write(light)
-        self._shadows.program["light_view_projection"].write(light)
+        with self.ctx:
+            self._set_lighting(lighting)
+            self._mesh_program["light_view_projection"].write(light)
+            self._shadows.program["light_view_projection"].write(light)
         pending = None
         try:
             for number, start in enumerate(range(0, len(vertices), self.batch)):
                 frames = [stream[start:start + self.batch] for stream in streams]
-                self._submit(number % 2, frames, cameras, background_textures)
-                if pending is not None:
-                    yield from self._collect(*pending)
+                with self.ctx:
+                    self._submit(number % 2, frames, cameras, background_textures)
+                    done = self._collect(*pending) if pending is not None else []
+                yield from done
                 pending = (number % 2, len(frames[0]), len(cameras))
             if pending is not None:
-                yield from self._collect(*pending)
+                with self.ctx:
+                    done = self._collect(*pending)
+                yield from done
         finally:
-            for texture in background_textures:
-                texture.release()
+            with self.ctx:
+                for texture in background_textures:
+                    texture.release()
 
     def _submit(self, buffer: int, frames: list[np.ndarray], cameras: list[_CameraUniforms], backgrounds: list) -> None:
         """Queue the drawing of a batch into framebuffer `buffer` (0 or 1) and let the rasteriser start.
@@ -256,14 +273,13 @@ class Renderer:
             self.ctx.copy_framebuffer(resolved, target)
         self._flush()
 
-    def _collect(self, buffer: int, n_frames: int, n_views: int) -> Iterator[list[np.ndarray]]:
-        """Wait for a submitted batch and yield its frames, each a list of one image per view."""
+    def _collect(self, buffer: int, n_frames: int, n_views: int) -> list[list[np.ndarray]]:
+        """Wait for a submitted batch; its frames, each a list of one image per view."""
         width, height = self.size
         _, resolved = self._framebuffers(n_views)[buffer]
         tiles = np.frombuffer(resolved.read(components=3), dtype=np.uint8)
         tiles = tiles.reshape(n_views, height, self.batch, width, 3)[:, ::-1]  # GL rows run bottom-up
-        for column in range(n_frames):
-            yield [np.ascontiguousarray(tiles[row, :, column]) for row in range(n_views)]
+        return [[np.ascontiguousarray(tiles[row, :, column]) for row in range(n_views)] for column in range(n_frames)]
 
     def _set_lighting(self, lighting: Lighting) -> None:
         program = self._mesh_program
@@ -319,6 +335,7 @@ class Renderer:
 
     def release(self) -> None:
         """Free this renderer's GPU objects (the shared context stays for the next renderer)."""
-        for resource in [*self._mesh_resources, *self._owned]:
-            resource.release()
+        with self.ctx:
+            for resource in [*self._mesh_resources, *self._owned]:
+                resource.release()
         self._mesh_resources, self._owned, self._slots = [], [], []
