@@ -102,7 +102,7 @@ def test_garment_rides_the_body_and_is_deterministic(people):
     layer = garment_layers(dataclasses.replace(spec, garment="t_shirt"), anatomy)[0]
     rotation = np.array([[0.0, 0.0, 0.6]], np.float32)
     moved = identity.animate(np.zeros((1, 52), np.float32), rotation, np.zeros((1, 3), np.float32))
-    from painsynth.avatars.anatomy import _normals
+    from painsynth.avatars.reference import vertex_normals as _normals
 
     moved_t = torch.as_tensor(moved)
     normals = torch.as_tensor(_normals(moved[0], anatomy.triangles))[None]

@@ -36,7 +36,7 @@ def _hair(spec, anatomy, family):
 
 
 def _posed(layer, vertices):
-    from painsynth.avatars.anatomy import _normals
+    from painsynth.avatars.reference import vertex_normals as _normals
 
     normals = np.stack([_normals(v, _TRIANGLES[0]) for v in vertices])
     points, _ = layer.binding.pose(torch.as_tensor(vertices), torch.as_tensor(normals, dtype=torch.float32))
