@@ -121,6 +121,7 @@ def main() -> None:
     from painsynth.avatars import sample_avatars
     from painsynth.capture.fit import correspondence, default_fitter
     from painsynth.capture.model import verified_model
+    from painsynth.capture.tracker import CaptureError
     from painsynth.render import Renderer
 
     views = args.views.split(",")
@@ -139,6 +140,7 @@ def main() -> None:
     single = {v: {m: ([], []) for m in METHODS} for v in views}
     pain = {v: {m: ([], []) for m in METHODS} for v in views}
     by_identity = {}  # (avatar, view) -> (truth AU, fitted AU) of the single-unit clip
+    lost = []  # clips in which MediaPipe found the face in under half the frames
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs:
             print(f"identity {spec.avatar_id}: {spec.gender}, {spec.age_years:.0f} y, Monk tone {spec.monk_tone}",
@@ -148,7 +150,11 @@ def main() -> None:
             for shapes, rotation, truth_au, truth_pspi in clips:
                 rendered = render(rig, renderer, spec, shapes, rotation, views, rng)
                 for view in views:
-                    got = capture_methods(rendered[view], Path(tmp), model)
+                    try:
+                        got = capture_methods(rendered[view], Path(tmp), model)
+                    except CaptureError as exc:  # counted and printed: a lost face is a result too
+                        lost.append(f"{spec.avatar_id} {view}: {str(exc).split(': ', 1)[-1]}")
+                        continue
                     for method, blendshapes in got.items():
                         n = min(len(blendshapes), len(truth_au))
                         estimate = au_from_blendshapes(blendshapes[:n])
@@ -188,6 +194,9 @@ def main() -> None:
     for (avatar, view), (truth, estimate) in by_identity.items():
         cells = [f"{pearson(truth[:, k], estimate[:, k]):.2f}" for k in range(len(PSPI_UNITS))]
         print(f"| {avatar} | {view} | " + " | ".join(cells) + " |")
+    print(f"\nClips left out (face found in under half the frames): {len(lost)}")
+    for line in lost:
+        print(f"- {line}")
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 

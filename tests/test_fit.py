@@ -108,10 +108,12 @@ def test_measurement_model_is_mediapipes_anatomical_response(rig, average):
                    cal["units"][CALIBRATED_UNITS.index("noseSneerLeft")]) < 0.98
     others = [BLENDSHAPE_INDEX[u] for u in ("eyeSquintLeft", "cheekSquintRight", "mouthUpperUpLeft", "eyeBlinkRight")]
     np.testing.assert_array_equal(fitter.basis[others], geometric.basis[others])  # geometry kept for these
-    # a fresh build (one identity, frontal, one strength) agrees with the cached model
+    # a fresh build (one identity, frontal, one strength) agrees with the cached model of 10
+    # identities and 3 views; with face shapes drawn per identity one face's nose wrinkle reads
+    # less like the average (cosine 0.48-0.50 for noseSneerLeft, against 0.6 before)
     small = build_calibration(rig=rig, fitter=geometric, avatars=(0,), views=("front",), strengths=(1.0,))
     for k, unit in enumerate(CALIBRATED_UNITS):
-        assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.6, unit
+        assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.4, unit
 
 
 def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks):
