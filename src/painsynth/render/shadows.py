@@ -13,7 +13,7 @@ import numpy as np
 
 from painsynth.render.shaders import SHADOW_FRAGMENT, SHADOW_VERTEX
 
-SHADOW_SIZE = 320  # texels per frame tile: ~2.5 mm over head and shoulders
+SHADOW_SIZE = 256  # texels per frame tile: ~3 mm over head and shoulders
 _DISTANCE = 1.0  # metres from the scene centre to the light's image plane
 _DEPTH_RANGE = (0.4, 1.6)
 
