@@ -99,13 +99,13 @@ const vec2 POISSON[4] = vec2[](vec2(-0.613, 0.617), vec2(0.645, 0.493), vec2(-0.
 // hardware's 2x2 blend) spread over a few millimetres, so the shadow edge is soft.
 float key_visibility(vec3 n) {
     if (shadow_strength == 0.0) return 1.0;
-    vec4 p = light_view_projection * vec4(world_position + 0.004 * n, 1.0);
+    vec4 p = light_view_projection * vec4(world_position + 0.006 * n, 1.0);
     vec3 q = p.xyz * 0.5 + 0.5;
     if (any(lessThan(q, vec3(0.0))) || any(greaterThan(q, vec3(1.0)))) return 1.0;
     float lit = 0.0;
     for (int i = 0; i < 4; i++) {
         vec2 local = clamp(q.xy + 1.5 * shadow_texel * POISSON[i], 0.002, 0.998);
-        lit += texture(shadow_map, vec3(shadow_tile.x + local.x * shadow_tile.y, local.y, q.z - 0.004));
+        lit += texture(shadow_map, vec3(shadow_tile.x + local.x * shadow_tile.y, local.y, q.z - 0.006));
     }
     return mix(1.0, lit / 4.0, shadow_strength);
 }
