@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -36,14 +35,6 @@ def _gl_flush_function():
         except (OSError, AttributeError):
             continue
     return lambda: None
-
-
-@functools.lru_cache(maxsize=1)
-def shared_context():
-    """This process's one OpenGL context, shared by every Renderer (each sets all the state it
-    draws with). With a context per renderer, a test process that had made and dropped many
-    renderers crashed inside llvmpipe in a later renderer's draw; one context never goes away."""
-    return create_context()
 
 
 def create_context():
@@ -99,9 +90,10 @@ class Renderer:
         `shadows` draws the key light's soft shadow (one depth pass per frame)."""
         self.size = (width, height)
         self.batch = batch
-        self.ctx = shared_context()
-        # Every entry point makes the context current first (and restores the caller's after):
-        # MediaPipe, in the same process, makes a GL context of its own current.
+        self.ctx = create_context()
+        # Every entry point makes this renderer's context current first (and restores the
+        # caller's after): other renderers and MediaPipe, in the same process, make their own
+        # contexts current, and a draw into a context that is not current crashed llvmpipe.
         with self.ctx:
             self._create_objects(samples, batch, shadows)
 
@@ -334,8 +326,9 @@ class Renderer:
         ctx.depth_mask = True
 
     def release(self) -> None:
-        """Free this renderer's GPU objects (the shared context stays for the next renderer)."""
+        """Free this renderer's GPU objects and its context."""
         with self.ctx:
             for resource in [*self._mesh_resources, *self._owned]:
                 resource.release()
         self._mesh_resources, self._owned, self._slots = [], [], []
+        self.ctx.release()
