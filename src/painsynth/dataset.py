@@ -1,4 +1,4 @@
-"""Dataset folders (DESIGN.md, "Files between stages"): the Parquet manifest and a PyTorch Dataset over it.
+"""Dataset folders (docs/design.md, "Files between stages"): the Parquet manifest and a PyTorch Dataset over it.
 
 A dataset folder holds ``videos/…/*.mp4``, the motion tracks under ``tracks/`` and
 ``manifest.parquet`` with one row per clip; paths in the manifest are relative to the folder.

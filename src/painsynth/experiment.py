@@ -1,4 +1,4 @@
-"""The paper's comparison: recognition against the number of real training subjects (issue 4, part 5).
+"""The paper's comparison: recognition against the number of real training subjects.
 
 The real subjects (``split_group`` of the real dataset) are shuffled once (``split_seed``) and cut into
 ``folds`` subject-disjoint folds. For each fold, the test set is that fold's real clips; for each seed the

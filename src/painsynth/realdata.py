@@ -1,4 +1,4 @@
-"""Real datasets in painsynth's manifest form (DESIGN.md, "Files between stages").
+"""Real datasets in painsynth's manifest form (docs/design.md, "Files between stages").
 
 A real dataset is either the BioVid Heat Pain Part A layout (``video/<subject>/<subject>-<BL1|PA1..PA4>-<nnn>.mp4``;
 any folder of such names works) or a CSV of ``path,label,subject`` (labels -1..4 or BL1, PA1..PA4; relative

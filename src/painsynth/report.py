@@ -1,4 +1,4 @@
-"""A dataset report: one static HTML file a person can open in a browser (DESIGN.md, "report").
+"""A dataset report: one static HTML file a person can open in a browser (docs/design.md, "report").
 
 ``build_report(dataset)`` reads a dataset folder (``manifest.parquet``, ``videos/``, ``tracks/``,
 ``dataset.json``) and writes ``report.html`` with every image embedded as a data URI, so the file

@@ -1,4 +1,4 @@
-"""Motion tracks: the per-clip facial motion every stage exchanges (DESIGN.md, "Files between stages").
+"""Motion tracks: the per-clip facial motion every stage exchanges (docs/design.md, "Files between stages").
 
 One ``.npz`` per clip. Arrays are per frame; metadata is stored as 0-d arrays so the file
 needs nothing but numpy to read (``allow_pickle`` stays off).

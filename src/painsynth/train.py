@@ -1,4 +1,4 @@
-"""Train and evaluate pain recognition models on painsynth datasets (issue 4): every registered model.
+"""Train and evaluate pain recognition models on painsynth datasets: every registered model.
 
 What a clip becomes depends on what the model consumes (:func:`input_spec`, from the model class's
 ``input_kind`` and arguments); the checkpoint records it, so evaluation prepares test clips the same way:

