@@ -139,11 +139,12 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     if bad:
         raise ConfigError(f"unknown background kind {', '.join(bad)}; allowed: {', '.join(BACKGROUND_KINDS)}")
     config.levels = _levels(config.levels)
-    config.hair_families = _choices("hair family", config.hair_families, HAIR_FAMILIES)
-    config.garments = _choices("garment", config.garments, GARMENTS)
-    share = config.glasses_share
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        raise ConfigError(f"glasses_share must be a number from 0 to 1, got {share!r}")
+    config.hair_families = _stripped(config.hair_families)
+    config.garments = _stripped(config.garments)
+    try:  # the bank's own check: one place knows what a bank may use
+        config.bank_choices()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     config.out = Path(config.out)
     if config.background_folder is not None:
         config.background_folder = Path(config.background_folder).absolute()
@@ -156,12 +157,10 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     return config
 
 
-def _choices(name: str, value, allowed: tuple[str, ...]) -> list[str]:
-    chosen = [v.strip() for v in _as_list(value) if isinstance(v, str) and v.strip()]
-    bad = [repr(v) for v in _as_list(value) if not isinstance(v, str) or v.strip() not in allowed]
-    if bad or not chosen:
-        raise ConfigError(f"unknown {name} {', '.join(bad) or '(none)'}; allowed: {', '.join(allowed)}")
-    return chosen
+def _stripped(value) -> list:
+    """A comma string or a list, its strings stripped and empty ones dropped (other values kept for the check)."""
+    values = _as_list(value) if isinstance(value, (str, list, tuple)) else [value]
+    return [v.strip() if isinstance(v, str) else v for v in values if not isinstance(v, str) or v.strip()]
 
 
 def _levels(value) -> list[int]:

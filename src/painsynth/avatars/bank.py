@@ -63,17 +63,17 @@ class BankChoices:
     glasses_share: float = GLASSES_SHARE
 
     def __post_init__(self):
-        for name, allowed in (("hair_families", HAIR_FAMILIES), ("garments", GARMENTS)):
+        for name, one, allowed in (("hair_families", "hair family", HAIR_FAMILIES), ("garments", "garment", GARMENTS)):
             values = getattr(self, name)
             if isinstance(values, str) or not values:
                 raise ValueError(f"{name} must be a non-empty list; allowed values: {', '.join(allowed)}")
             unknown = [v for v in values if v not in allowed]
             if unknown:
-                raise ValueError(f"unknown {name[:-1].replace('_', ' ')} {unknown[0]!r}; allowed: {', '.join(allowed)}")
+                raise ValueError(f"unknown {one} {unknown[0]!r}; allowed: {', '.join(allowed)}")
             object.__setattr__(self, name, tuple(values))
         share = self.glasses_share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
-            raise ValueError(f"glasses share must be a number from 0 to 1, got {share!r}")
+            raise ValueError(f"glasses_share must be a number from 0 to 1, got {share!r}")
 
 
 def sample_avatars(count: int, seed: int, children: bool = False,
