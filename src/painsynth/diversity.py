@@ -126,10 +126,10 @@ def _by_group(specs: Sequence[AvatarSpec], distances: np.ndarray) -> dict[str, d
 
 
 def _detection(images: Sequence[dict[str, np.ndarray]], model) -> dict[str, float]:
-    from painsynth.capture.fit import detect_image
+    from painsynth.capture.fit import detect_images
 
     shares = {}
     for view in DETECTION_VIEWS:
         shots = [shots[f"{view}_{state}"] for shots in images for state in ("neutral", "pain")]
-        shares[view] = float(np.mean([detect_image(image, model) is not None for image in shots]))
+        shares[view] = float(np.mean([found is not None for found in detect_images(shots, model)]))
     return shares

@@ -141,6 +141,11 @@ def _cache_path() -> Path:
 
 def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | None:
     """The 478 landmarks [478, 3] (normalised image coordinates) of one image, IMAGE mode, or None."""
+    return detect_images([image], model)[0]
+
+
+def detect_images(images, model: Path | None = None) -> list[np.ndarray | None]:
+    """:func:`detect_image` for many images, with one landmarker (building one costs more than a detection)."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -148,11 +153,13 @@ def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | N
 
     options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    found = []
     with vision.FaceLandmarker.create_from_options(options) as landmarker:
-        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
-    if not result.face_landmarks:
-        return None
-    return np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
+        for image in images:
+            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
+            found.append(np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
+                         if result.face_landmarks else None)
+    return found
 
 
 def _back_project(landmarks: np.ndarray, vertices: np.ndarray, camera, size: int) -> list[dict[int, float]]:
