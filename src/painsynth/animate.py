@@ -205,6 +205,10 @@ class Identity:
         self._weights = rig.model.vertex_bone_weights[ids].to(torch.float32)  # [V, K]
         self._weight_bones = rig.model.vertex_bone_indices[ids]  # [V, K]
 
+    def face_unit_reach(self) -> np.ndarray:
+        """[V] the largest coordinate change any one face unit at full strength makes at each vertex (m)."""
+        return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3).abs().amax(dim=(0, 2)).numpy()
+
     @torch.no_grad()
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         """Per-frame vertices [T, V, 3] (float32, metres) of the head-and-shoulders mesh."""

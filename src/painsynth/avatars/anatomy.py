@@ -14,7 +14,6 @@ import numpy as np
 
 from painsynth.animate import Identity
 from painsynth.avatars.reference import HEAD_CENTRE, PART, reference_head, vertex_normals
-from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
 _SKULL_POINTS = 96
@@ -87,10 +86,7 @@ def _skull(identity: Identity) -> np.ndarray:
     """Vertices carried by the head bone alone and moved by no face unit, spread over the skull."""
     rig, mesh = identity.rig, identity.mesh
     head_weight = rig._bone_weight(mesh.vertex_ids, "head")
-    units = np.eye(len(ARKIT_BLENDSHAPES), dtype=np.float32)
-    still = np.zeros((len(units), 3), np.float32)
-    each_unit = identity.animate(units, still, still)
-    moved_by_units = np.abs(each_unit - mesh.neutral_vertices).max(axis=(0, 2)) > 1e-6
+    moved_by_units = identity.face_unit_reach() > 1e-6
     candidates = np.flatnonzero((head_weight > 0.999) & ~moved_by_units)
     order = np.random.default_rng(0).permutation(len(candidates))[:_SKULL_POINTS]
     return np.sort(candidates[order])
