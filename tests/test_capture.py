@@ -13,25 +13,19 @@ from typer.testing import CliRunner
 from painsynth.capture import (
     MODEL_SHA256,
     CaptureError,
+    CaptureSettings,
     InputError,
     ModelError,
     capture,
     collect_inputs,
-    direct_retarget,
+    head_pose,
     packaged_model,
-    parse_label,
-    parse_name,
     verified_model,
 )
-from painsynth.capture.tracker import (
-    FaceTracker,
-    _frame_rotation,
-    fill_invalid,
-    head_pose,
-    iter_frames,
-    output_times,
-    prefetch,
-)
+from painsynth.capture.landmarks import FaceTracker, _frame_rotation, iter_frames, prefetch
+from painsynth.capture.observe import fill_invalid, output_times
+from painsynth.capture.retarget.direct import direct_retarget
+from painsynth.sources import parse_label, parse_name
 from painsynth.cli import app
 from painsynth.fileio import sha256_of
 from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
@@ -115,7 +109,7 @@ def test_blank_frames_are_invalid_and_interpolated(clip, captured, tmp_path):
         expected = np.interp(BLANKED, [before, after], [series[before], series[after]])
         np.testing.assert_allclose(series[BLANKED], expected, atol=1e-4)
     # too many blank frames for the default --min-valid 0.8: rejected with the reason
-    assert capture(path, tmp_path / "strict", min_valid=0.9).failed == 1
+    assert capture(path, tmp_path / "strict", settings=CaptureSettings(min_valid=0.9)).failed == 1
     assert not list((tmp_path / "strict").glob("*.npz"))
     assert "face found in 88% of 24 frames" in (tmp_path / "strict" / "errors.jsonl").read_text()
 
@@ -172,7 +166,7 @@ def test_bad_inputs_are_logged_and_the_run_goes_on(clip, tmp_path):
     out = tmp_path / "out"
     summary = capture(videos, out)
     assert (summary.tracked, summary.failed) == (1, 4)
-    assert sorted(p.name for p in out.iterdir()) == ["errors.jsonl", "good.npz"]  # nothing partial
+    assert sorted(p.name for p in out.iterdir()) == ["errors.jsonl", "good.npz", "neutrals"]  # nothing partial
     reasons = {e["file"].rsplit("/", 1)[1]: e["error"] for e in _errors(out)}
     assert set(reasons) == {"text.mp4", "truncated.mp4", "empty.mp4", "noface.mp4"}
     assert "not a readable video" in reasons["text.mp4"]
@@ -278,9 +272,14 @@ def test_a_crash_while_saving_leaves_no_partial_track(clip, tmp_path, monkeypatc
     monkeypatch.setattr("painsynth.tracks.np.savez_compressed", crash)
     with pytest.raises(RuntimeError, match="disk vanished"):  # not an input failure: the run stops
         capture(clip["path"], tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
+    out = tmp_path / "out"
+    assert list(out.glob("*.npz")) == [] and not any(".partial" in p.name for p in out.rglob("*"))
+    # the finished steps are kept: the landmarking set aside and the subject's neutral face
+    assert len(list((out / ".landmarks").glob("*.npz"))) == 1 and len(list((out / "neutrals").glob("*.npz"))) == 1
     monkeypatch.undo()
-    assert capture(clip["path"], tmp_path / "out").tracked == 1
+    again = capture(clip["path"], out)
+    assert again.tracked == 1 and again.frames == 0  # resumed from the landmarking set aside
+    assert not (out / ".landmarks").exists()
 
 
 def _rotated_mp4(path, frames, degrees):

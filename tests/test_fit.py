@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from conftest import render_front_clip
-from painsynth.capture import capture
-from painsynth.capture.fit import (
-    CALIBRATED_UNITS, FIT_UNITS, LandmarkFitter, build_calibration, build_correspondence, calibration,
-    correspondence, default_fitter, fit_retarget, hybrid_retarget,
+from painsynth.capture import CaptureSettings, build_track, capture
+from painsynth.capture.calibration import (
+    build_calibration, build_correspondence, calibration, correspondence, cue_model, default_fitter,
 )
-from painsynth.capture.tracker import build_track
+from painsynth.capture.retarget.fit import CALIBRATED_UNITS, LandmarkFitter, fit_retarget
+from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, hybrid_retarget
 from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
 from painsynth.video import write_video
 
@@ -53,7 +53,7 @@ def tracks(clip, tmp_path_factory):
     out = {}
     for method in ("direct", "fit", "hybrid"):
         folder = tmp_path_factory.mktemp(method)
-        summary = capture(clip["path"], folder, method=method)
+        summary = capture(clip["path"], folder, settings=CaptureSettings(method=method, neutral="clip"))
         assert summary.tracked == 1, summary.errors
         out[method] = MotionTrack.load(folder / "sneer.npz")
     return out
@@ -116,7 +116,7 @@ def test_measurement_model_is_mediapipes_anatomical_response(rig, average):
         assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.3, unit
 
 
-def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks):
+def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks, average):
     truth = clip["blendshapes"]
     sneer = truth[:, BLENDSHAPE_INDEX["noseSneerLeft"]]
     for method, track in tracks.items():
@@ -130,7 +130,7 @@ def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks):
     # the measured response reads the wrinkle better than anny's geometry on the same landmarks: the
     # geometric basis expects more motion than MediaPipe reports, so it under-reads the unit
     track = tracks["fit"]
-    geometric = LandmarkFitter(corr=correspondence())
+    geometric = LandmarkFitter(average, correspondence())
     from_geometry = fit_retarget(track.landmarks, track.valid, (SIZE, SIZE), fitter=geometric)
     from_geometry = from_geometry[:, [BLENDSHAPE_INDEX[n] for n in SNEER]].mean(axis=1)
     assert _corr(fitted, sneer) > _corr(from_geometry, sneer)
@@ -154,7 +154,7 @@ def test_fit_of_a_still_face_is_near_zero_and_method_is_checked(average):
     # with the measurement model (and its free pose columns) a still face stays still too
     calibrated = LandmarkFitter(average, corr, calibration=calibration())
     assert np.abs(fit_retarget(landmarks, np.ones(6, bool), (1, 1), fitter=calibrated)).max() < 1e-3
-    with pytest.raises(ValueError, match="unknown retargeting method"):
+    with pytest.raises(ValueError, match="unknown retargeting method 'magic'"):
         build_track(None, method="magic")
 
 
@@ -163,14 +163,14 @@ def test_fit_of_a_still_face_is_near_zero_and_method_is_checked(average):
 def test_eye_patches_follow_the_face_and_ignore_resolution(clip):
     import cv2
 
-    from painsynth.capture.cue import PATCH, extract_patches
+    from painsynth.capture.landmarks import PATCH, extract_patches, run_landmarker
     from painsynth.capture.model import verified_model
-    from painsynth.capture.tracker import resampled_patches, run_landmarker
+    from painsynth.capture.observe import observe
 
     raw = run_landmarker(clip["path"], verified_model())
     assert raw.patches.shape == (T, 2, PATCH, PATCH) and raw.valid.all()
-    patches, valid = resampled_patches(raw, 25.0)
-    assert patches.shape == (T, 2, PATCH, PATCH) and valid.all()
+    seen = observe(raw, 25.0)
+    assert seen.patches.shape == (T, 2, PATCH, PATCH) and seen.valid.all()
     from painsynth.video import read_video
 
     image = read_video(clip["path"], max_frames=1)[0][0]
@@ -189,8 +189,6 @@ def test_eye_patches_follow_the_face_and_ignore_resolution(clip):
 
 
 def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
-    from painsynth.capture.fit import CUE_RULES
-
     truth = clip["blendshapes"][:, BLENDSHAPE_INDEX["cheekSquintLeft"]]
     columns = [BLENDSHAPE_INDEX[n] for n in CHEEK]
     hybrid = tracks["hybrid"].blendshapes[:, columns].mean(axis=1)
@@ -201,7 +199,7 @@ def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
 
 
 def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_training(tracks):
-    from painsynth.capture.cue import within_training_views
+    from painsynth.capture.retarget.cue import within_training_views
 
     landmarks = tracks["hybrid"].landmarks
     frontal = within_training_views(landmarks, (SIZE, SIZE))
@@ -237,11 +235,12 @@ def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_trai
 
 
 def test_image_cue_of_a_still_clip_is_zero():
-    from painsynth.capture.cue import PATCH, cue_retarget
+    from painsynth.capture.landmarks import PATCH
+    from painsynth.capture.retarget.cue import cue_retarget
 
     rng = np.random.default_rng(0)
     patches = np.repeat(rng.uniform(50, 200, (1, 2, PATCH, PATCH)).astype(np.float32), 12, axis=0)
-    weights = cue_retarget(patches, np.ones(12, bool))
+    weights = cue_retarget(patches, np.ones(12, bool), cue_model())
     assert weights.shape == (12, 52) and np.abs(weights).max() < 1e-5
     mixed = hybrid_retarget(np.full((12, 52), 0.5, np.float32), np.zeros((12, 52), np.float32), cue=weights)
     assert mixed[0, BLENDSHAPE_INDEX["cheekSquintLeft"]] < 1e-5 and mixed[0, BLENDSHAPE_INDEX["jawOpen"]] == 0.5

@@ -22,6 +22,7 @@ from painsynth.video import read_frames
 MANIFEST_NAME = "manifest.parquet"
 SOURCES = ("captured", "procedural", "real")
 N_LEVELS = 5  # pain levels 0-4 (BioVid BL1, PA1..PA4)
+UNLABELLED = -1  # motion replayed without a pain level (captured from unlabelled videos)
 
 # Nullable columns are the ones a real (non-synthetic) clip may not have: no avatar, no camera rig,
 # no seed, no motion track, no PSPI.
@@ -31,7 +32,7 @@ MANIFEST_COLUMNS = pa.schema([
     pa.field("path", pa.string(), nullable=False),  # the mp4
     pa.field("split_group", pa.string(), nullable=False),  # whose motion it carries; one fold per group
     pa.field("source", pa.string(), nullable=False),  # captured | procedural | real
-    pa.field("label", pa.int8(), nullable=False),  # pain level 0-4
+    pa.field("label", pa.int8(), nullable=False),  # pain level 0-4, or -1: unlabelled motion
     pa.field("pspi_max", pa.float32()),
     pa.field("avatar_id", pa.string()),
     pa.field("gender", pa.string()),
@@ -133,8 +134,9 @@ def _check_values(rows: list[dict], path: Path) -> None:
         name = f"{path}: row {row['clip_id']!r}"
         if row["source"] not in SOURCES:
             raise ManifestError(f"{name}: source must be one of {SOURCES}, got {row['source']!r}")
-        if not 0 <= row["label"] < N_LEVELS:
-            raise ManifestError(f"{name}: label must be a pain level 0-{N_LEVELS - 1}, got {row['label']}")
+        if not UNLABELLED <= row["label"] < N_LEVELS:
+            raise ManifestError(f"{name}: label must be a pain level 0-{N_LEVELS - 1} or {UNLABELLED} "
+                                f"(unlabelled motion), got {row['label']}")
         if row["skin_tone"] is not None and not 1 <= row["skin_tone"] <= 10:
             raise ManifestError(f"{name}: skin_tone must be on the Monk scale 1-10, got {row['skin_tone']}")
 
@@ -160,7 +162,7 @@ class PainVideoDataset(Dataset):
 
     Each sample is a dict:
       - ``video``: uint8 tensor [T, C=3, H, W] (torchvision's video layout), after ``transform``;
-      - ``label``: int64 tensor, the pain level 0-4;
+      - ``label``: int64 tensor, the pain level 0-4 (-1: unlabelled motion, which training leaves out);
       - ``pspi``: float32 tensor [T], the motion track's PSPI at the sampled frames (NaN where the
         clip has no track or its track no PSPI, e.g. captured or real clips);
       - ``clip_id`` and ``split_group``: str.

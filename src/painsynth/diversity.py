@@ -126,7 +126,7 @@ def _by_group(specs: Sequence[AvatarSpec], distances: np.ndarray) -> dict[str, d
 
 
 def _detection(images: Sequence[dict[str, np.ndarray]], model) -> dict[str, float]:
-    from painsynth.capture.fit import detect_images
+    from painsynth.capture.landmarks import detect_images
 
     shares = {}
     for view in DETECTION_VIEWS:

@@ -124,11 +124,11 @@ def find_motion_tracks(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]
         except TrackError as exc:
             problems.append((source, str(exc)))
             continue
-        if 0 <= label <= 4:
+        if -1 <= label <= 4:  # -1: unlabelled motion, replayed all the same
             usable.append(source)
         else:
-            problems.append((source, f"{source}: motion track has no pain label 0-4 (label {label}); "
-                                     "capture it from BioVid names or a CSV with labels"))
+            problems.append((source, f"{source}: motion track label {label} is neither a pain level 0-4 "
+                                     "nor -1 (unlabelled)"))
     if not usable:
         raise GenerateError(f"{folder}: no usable motion tracks (*{TRACK_SUFFIX})"
                             + (f"; first problem: {problems[0][1]}" if problems else ""))

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from painsynth.capture.inputs import InputError, collect_inputs
+from painsynth.sources import InputError, collect_inputs
 from painsynth.dataset import (
     MANIFEST_NAME,
     ManifestError,

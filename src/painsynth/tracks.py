@@ -32,7 +32,7 @@ BLENDSHAPE_INDEX = {name: i for i, name in enumerate(ARKIT_BLENDSHAPES)}
 # BioVid Part A class names by pain level.
 LEVEL_NAMES = ("BL1", "PA1", "PA2", "PA3", "PA4")
 
-_META_KEYS = ("source_path", "subject", "label", "source")
+_META_KEYS = ("source_path", "subject", "label", "source", "method", "neutral")
 
 
 class TrackError(ValueError):
@@ -50,6 +50,8 @@ class MotionTrack:
     label: int = -1  # pain level 0-4, -1 when unknown
     source: str = "procedural"  # procedural | captured | real
     source_path: str = ""
+    method: str = ""  # captured tracks: the retargeting method (capture --method)
+    neutral: str = ""  # captured tracks: whose neutral face was subtracted (capture --neutral)
     landmarks: np.ndarray | None = None  # [T, 478, 3], captured tracks only
     au: np.ndarray | None = None  # [T, K] AU intensities 0-5, procedural tracks only
     au_names: tuple[str, ...] = ()
@@ -101,6 +103,8 @@ class MotionTrack:
             "subject": np.array(self.subject),
             "label": np.int64(self.label),
             "source": np.array(self.source),
+            "method": np.array(self.method),
+            "neutral": np.array(self.neutral),
         }
         if self.landmarks is not None:
             arrays["landmarks"] = self.landmarks
@@ -144,6 +148,8 @@ class MotionTrack:
             label=int(arrays.get("label", -1)),
             source=str(arrays.get("source", "procedural")),
             source_path=str(arrays.get("source_path", "")),
+            method=str(arrays.get("method", "")),
+            neutral=str(arrays.get("neutral", "")),
             landmarks=arrays.get("landmarks"),
             au=au,
             au_names=tuple(str(n) for n in arrays.get("au_names", ())),

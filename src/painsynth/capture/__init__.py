@@ -1,12 +1,24 @@
-"""Capture: facial motion of real videos as motion tracks (MediaPipe Face Landmarker, ``direct`` retargeting)."""
+"""Capture: facial motion of real videos as motion tracks.
 
-from painsynth.capture.inputs import CaptureInput, InputError, collect_inputs, parse_label, parse_name
+Landmarking (:mod:`.landmarks`: PyAV decoding + MediaPipe Face Landmarker), the track
+(:mod:`.track`), retargeting onto anny's face units (:mod:`.retarget`, one name table of methods),
+the built assets (:mod:`.calibration`, the only module that renders) and the batch run (:mod:`.run`).
+"""
+
 from painsynth.capture.model import MODEL_SHA256, ModelError, packaged_model, verified_model
-from painsynth.capture.run import ERRORS_FILE, CaptureSummary, capture, capture_one
-from painsynth.capture.tracker import CaptureError, build_track, direct_retarget, head_pose, run_landmarker
+from painsynth.capture.run import (
+    ERRORS_FILE,
+    NEUTRAL_MODES,
+    CaptureSettings,
+    CaptureSummary,
+    capture,
+    capture_one,
+)
+from painsynth.capture.track import CaptureError, build_track, head_pose
+from painsynth.sources import CaptureInput, InputError, collect_inputs
 
 __all__ = [
-    "CaptureError", "CaptureInput", "CaptureSummary", "ERRORS_FILE", "InputError", "MODEL_SHA256",
-    "ModelError", "build_track", "capture", "capture_one", "collect_inputs", "direct_retarget",
-    "head_pose", "packaged_model", "parse_label", "parse_name", "run_landmarker", "verified_model",
+    "CaptureError", "CaptureInput", "CaptureSettings", "CaptureSummary", "ERRORS_FILE", "InputError",
+    "MODEL_SHA256", "ModelError", "NEUTRAL_MODES", "build_track", "capture", "capture_one", "collect_inputs",
+    "head_pose", "packaged_model", "verified_model",
 ]

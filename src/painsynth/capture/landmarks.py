@@ -1,50 +1,44 @@
-"""Track a face through a video with MediaPipe Face Landmarker and turn the result into a MotionTrack.
+"""Landmarking: decode a video (PyAV) and run MediaPipe Face Landmarker on every frame.
 
-Steps for one clip:
-1. decode with PyAV (any frame rate; timestamps from the stream; rotation metadata applied), in a
-   background thread that keeps a few frames ready for the landmarker;
-2. MediaPipe Face Landmarker, Tasks API, VIDEO mode, one face: 478 landmarks, 52 ARKit blendshape
-   scores and the facial transformation matrix per frame, and two small grey patches around the eyes
-   (the ``hybrid`` retargeting's image cue, :mod:`painsynth.capture.cue`);
-3. frames without a face are marked invalid and filled by linear interpolation over time from
-   their valid neighbours (nearest valid frame at the edges);
-4. everything is resampled to the track's frame rate (linear over time; ``valid`` from the nearest
-   source frame);
-5. head pose converted to anny's axes, relative to the clip's median pose;
-6. ``direct`` retargeting of the blendshape scores (see :func:`direct_retarget`).
+Per frame: 478 landmarks, 52 ARKit blendshape scores, the facial transformation matrix, and two
+small grey patches around the eyes (the image cue's input, :mod:`painsynth.capture.retarget.cue`).
+Decoding runs in a background thread that keeps a few frames ready for the landmarker. The result,
+a :class:`RawCapture` at the source frame times, is what the track is built from
+(:mod:`painsynth.capture.track`); it can be saved and loaded, so that a batch run can set a
+subject's clips aside until that subject's neutral face is known.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, MotionTrack
+from painsynth.capture.model import verified_model
+from painsynth.fileio import atomic_path
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 from painsynth.video import VideoError
 
 N_LANDMARKS = 478
-# MediaPipe's canonical face / camera space: x image right, y up, z towards the camera.
-# anny's world: z up, the face looks towards -y, +x is the subject's left (image right in the front view).
-# A frontal face maps image right -> +x, up -> +z, towards the camera -> -y:  v_anny = MP_TO_ANNY @ v_mp.
-MP_TO_ANNY = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-CM_TO_M = 0.01  # MediaPipe's face geometry is in centimetres
-# direct retargeting: the per-clip neutral level of each unit is this percentile of its valid frames.
-NEUTRAL_PERCENTILE = 5.0
-# hybrid first: the default, best on the round-trip benchmark (benchmarks/roundtrip.py)
-RETARGET_METHODS = ("hybrid", "fit", "direct")
 PREFETCH_FRAMES = 8  # decoded frames kept ready ahead of the landmarker
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
-
-class CaptureError(ValueError):
-    """A clip cannot be captured (unreadable, empty, truncated, face not found often enough)."""
+# The eye patches (the image cue's input): PATCH x PATCH samples in a frame fixed to the eye corners,
+# which cheek raising does not move.
+PATCH = 24  # samples per side of a patch: ~1.3 px apart at the benchmark's 224 px
+# (inner, outer) eye corner landmarks per side (the subject's Left, Right)
+EYE_CORNERS = ((362, 263), (133, 33))
+# The patch in eye widths: u from the inner corner outwards, v downwards (negative: above the eye line)
+U_RANGE = (-0.9, 1.3)
+V_RANGE = (-1.3, 1.7)  # from the brow (nose wrinkle pulls the inner brow down) to the cheek
+MAX_SPACING = 1.5  # px between samples beyond which the image is first shrunk (no aliasing on big frames)
 
 
 @dataclass
@@ -58,9 +52,30 @@ class RawCapture:
     landmarks: np.ndarray  # [N, 478, 3] normalised image coordinates
     source_fps: float
     image_size: tuple[int, int] = (1, 1)  # (width, height) of the frames; the landmarks' aspect ratio
-    # [N, 2, P, P] grey patches around the eyes (the image cue for cheekSquint / noseSneer, cue.py);
+    # [N, 2, P, P] grey patches around the eyes (the image cue for cheekSquint / noseSneer);
     # kept instead of the frames themselves, which a long high-resolution clip could not afford
     patches: np.ndarray | None = None
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically (uncompressed: it is set aside for minutes, not kept)."""
+        arrays = {"times": self.times, "valid": self.valid, "scores": self.scores, "matrices": self.matrices,
+                  "landmarks": self.landmarks, "source_fps": np.float64(self.source_fps),
+                  "image_size": np.asarray(self.image_size, np.int64)}
+        if self.patches is not None:
+            arrays["patches"] = self.patches
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RawCapture:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        return cls(times=arrays["times"], valid=arrays["valid"], scores=arrays["scores"],
+                   matrices=arrays["matrices"], landmarks=arrays["landmarks"],
+                   source_fps=float(arrays["source_fps"]), image_size=tuple(int(v) for v in arrays["image_size"]),
+                   patches=arrays.get("patches"))
 
 
 # ---------------------------------------------------------------- decoding
@@ -269,12 +284,27 @@ def _detect_raw(landmarker, image, stamp: int):
 
 def run_landmarker(path: str | Path, model: Path) -> RawCapture:
     """MediaPipe's output for every frame of a video."""
-    from painsynth.capture.cue import PATCH, extract_patches
+    return landmark_frames(prefetch(iter_frames(path)), model)
 
+
+def landmark_image(path: str | Path, model: Path | None = None) -> RawCapture:
+    """MediaPipe's output for one still image (a one-frame clip), e.g. a photo of a neutral face."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            frame = np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise VideoError(f"{path}: not a readable image ({exc})") from None
+    return landmark_frames([(0.0, frame)], verified_model(model))
+
+
+def landmark_frames(frames: Iterable[tuple[float, np.ndarray]], model: Path) -> RawCapture:
+    """MediaPipe's output for (time in seconds, RGB frame) pairs."""
     times, valid, scores, matrices, landmarks, patches = [], [], [], [], [], []
     size = (1, 1)
     with FaceTracker(model) as tracker:
-        for time_s, image in prefetch(iter_frames(path)):
+        for time_s, image in frames:
             size = (image.shape[1], image.shape[0])
             found = tracker.track(time_s, image)
             times.append(time_s)
@@ -294,122 +324,68 @@ def run_landmarker(path: str | Path, model: Path) -> RawCapture:
                       source_fps=float(1 / step) if step > 0 else 0.0, image_size=size, patches=np.stack(patches))
 
 
-# ---------------------------------------------------------------- pure conversions
+# ---------------------------------------------------------------- eye patches
 
-def interp_rows(new_times: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Linear interpolation over time of [N, ...] rows onto new_times (held constant past the ends)."""
-    values = np.asarray(values, np.float64)
-    if len(times) == 1:
-        return np.repeat(values, len(new_times), axis=0)
-    right = np.clip(np.searchsorted(times, new_times, side="right"), 1, len(times) - 1)
-    left = right - 1
-    span = times[right] - times[left]
-    weight = np.clip((new_times - times[left]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
-    weight = weight.reshape((-1,) + (1,) * (values.ndim - 1))
-    return values[left] * (1 - weight) + values[right] * weight
-
-
-def fill_invalid(times: np.ndarray, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Invalid frames filled by linear interpolation over time from valid ones (edges: nearest valid)."""
-    values = np.asarray(values, np.float64)
-    if valid.all() or not valid.any():
-        return values.copy()
-    filled = values.copy()
-    filled[~valid] = interp_rows(times[~valid], times[valid], values[valid])
-    return filled
+def _grid(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Sample positions [2, PATCH, PATCH, 2] (pixels) of both patches for one frame's landmarks."""
+    u = np.linspace(*U_RANGE, PATCH)
+    v = np.linspace(*V_RANGE, PATCH)
+    points = []
+    for (inner, outer), sign in zip(EYE_CORNERS, (1.0, -1.0)):
+        a = landmarks[inner, :2] * (width, height)
+        axis = landmarks[outer, :2] * (width, height) - a
+        down = sign * np.array([-axis[1], axis[0]])  # perpendicular, pointing down the face on both sides
+        points.append(a + u[None, :, None] * axis + v[:, None, None] * down)
+    return np.stack(points).astype(np.float32)
 
 
-def output_times(times: np.ndarray, fps: float) -> np.ndarray:
-    """Frame times at ``fps`` spanning the source clip."""
-    count = int(np.floor(times[-1] * fps + 1e-6)) + 1
-    return np.arange(count) / fps
+@functools.lru_cache(maxsize=1)
+def _cv2():
+    import cv2  # OpenCV comes with mediapipe (the capture extra)
+
+    cv2.setNumThreads(1)  # its worker pool would contend with MediaPipe's for tiny remaps (measured)
+    return cv2
 
 
-def head_pose(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(axis-angle rotation [T, 3], translation [T, 3] in metres) in anny's axes, relative to the median pose.
-
-    A frontal face gives zero rotation; a nose turning to the image's right (the subject turning
-    to their left) gives positive rotation about anny's z.
-    """
-    rotations = np.einsum("ij,tjk,lk->til", MP_TO_ANNY, matrices[:, :3, :3], MP_TO_ANNY)
-    absolute = Rotation.from_matrix(rotations)
-    median = Rotation.from_rotvec(np.median(absolute.as_rotvec(), axis=0))
-    relative = (absolute * median.inv()).as_rotvec()  # world-frame delta from the median pose
-    translation = matrices[:, :3, 3] @ MP_TO_ANNY.T * CM_TO_M
-    return relative.astype(np.float32), (translation - np.median(translation, axis=0)).astype(np.float32)
-
-
-def direct_retarget(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """MediaPipe's scores as anny face-unit weights, calibrated to the clip's neutral face.
-
-    Per unit: the neutral level ``b`` is the 5th percentile of the unit's score over the valid
-    frames (MediaPipe scores sit above zero on a relaxed face, and by a person-specific amount);
-    the weight is ``(score - b) / (1 - b)`` clipped to [0, 1], so the neutral face maps to 0 and a
-    full score still maps to 1. Clips in which a unit is active nearly all the time lose that offset.
-    """
-    scores = np.clip(np.asarray(scores, np.float64), 0.0, 1.0)
-    reference = scores[valid] if valid.any() else scores
-    neutral = np.minimum(np.percentile(reference, NEUTRAL_PERCENTILE, axis=0), 0.99)
-    return np.clip((scores - neutral) / (1.0 - neutral), 0.0, 1.0).astype(np.float32)
+def extract_patches(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Grey patches [2, PATCH, PATCH] (float32, 0-255) around both eyes of an RGB uint8 image."""
+    cv2 = _cv2()
+    height, width = image.shape[:2]
+    grid = _grid(np.asarray(landmarks, np.float64), width, height)
+    spacing = np.linalg.norm(grid[0, 0, 1] - grid[0, 0, 0])
+    if spacing > MAX_SPACING:  # shrink the face's bounding box first: area averaging, no aliasing
+        low = np.maximum(np.floor(grid.reshape(-1, 2).min(axis=0)) - 2, 0).astype(int)
+        high = np.minimum(np.ceil(grid.reshape(-1, 2).max(axis=0)) + 3, (width, height)).astype(int)
+        if np.all(high - low > 2):
+            crop = image[low[1]:high[1], low[0]:high[0]]
+            factor = 1.0 / spacing
+            size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+            image = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            grid = (grid - low) * (np.array(size) / (crop.shape[1], crop.shape[0])).astype(np.float32)
+    maps = np.ascontiguousarray(grid.reshape(2 * PATCH, PATCH, 2), np.float32)
+    sampled = cv2.remap(np.ascontiguousarray(image), maps, None, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
+    grey = sampled.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return grey.reshape(2, PATCH, PATCH)
 
 
-def resampled_patches(raw: RawCapture, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(patches [T, 2, P, P], valid [T]) at the track's frame times, as :func:`build_track` resamples."""
-    new_times = output_times(raw.times, fps)
-    nearest = np.abs(raw.times[None, :] - new_times[:, None]).argmin(axis=1)
-    patches = fill_invalid(raw.times, raw.patches, raw.valid)
-    return interp_rows(new_times, raw.times, patches).astype(np.float32), raw.valid[nearest]
+def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | None:
+    """The 478 landmarks [478, 3] (normalised image coordinates) of one image, IMAGE mode, or None."""
+    return detect_images([image], model)[0]
 
 
-def build_track(raw: RawCapture, fps: float = 25.0, min_valid: float = 0.8, *, source_path: str = "",
-                subject: str = "", label: int = -1, method: str = "hybrid") -> MotionTrack:
-    """A captured MotionTrack from MediaPipe's raw output, or CaptureError when the face was found too rarely.
+def detect_images(images, model: Path | None = None) -> list[np.ndarray | None]:
+    """:func:`detect_image` for many images, with one landmarker (building one costs more than a detection)."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
 
-    ``method``: ``direct`` (MediaPipe's scores, :func:`direct_retarget`), ``fit`` (anny's face
-    units solved from the landmarks) or ``hybrid`` (direct, with the units MediaPipe misses on
-    anny from the fit); see :mod:`painsynth.capture.fit`.
-    """
-    if method not in RETARGET_METHODS:
-        raise ValueError(f"unknown retargeting method {method!r} (direct, fit or hybrid)")
-    share = float(raw.valid.mean()) if len(raw.valid) else 0.0
-    if share < min_valid:
-        raise CaptureError(f"{source_path}: face found in {share:.0%} of {len(raw.valid)} frames "
-                           f"(needs {min_valid:.0%})")
-    times, valid = raw.times, raw.valid
-    scores = fill_invalid(times, raw.scores, valid)
-    landmarks = fill_invalid(times, raw.landmarks, valid)
-    rotation, translation = np.zeros((len(times), 3)), np.zeros((len(times), 3))
-    rotation[valid], translation[valid] = head_pose(raw.matrices[valid])
-    rotation = fill_invalid(times, rotation, valid)
-    translation = fill_invalid(times, translation, valid)
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
+                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    found = []
+    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+        for image in images:
+            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
+            found.append(np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
+                         if result.face_landmarks else None)
+    return found
 
-    new_times = output_times(times, fps)
-    nearest = np.abs(times[None, :] - new_times[:, None]).argmin(axis=1)
-    out_valid = valid[nearest]
-    out_scores = np.clip(interp_rows(new_times, times, scores), 0.0, 1.0)
-    out_landmarks = interp_rows(new_times, times, landmarks)
-    blendshapes = direct_retarget(out_scores, out_valid)
-    if method != "direct":
-        from painsynth.capture.fit import fit_retarget, hybrid_retarget
-
-        fitted = fit_retarget(out_landmarks, out_valid, raw.image_size)
-        cue = frames = None
-        if method == "hybrid" and raw.patches is not None:
-            from painsynth.capture.cue import cue_retarget, within_training_views
-
-            cue = cue_retarget(resampled_patches(raw, fps)[0], out_valid)
-            frames = within_training_views(out_landmarks, raw.image_size)
-        blendshapes = fitted if method == "fit" else hybrid_retarget(blendshapes, fitted, cue=cue, cue_frames=frames)
-    return MotionTrack(
-        blendshapes=blendshapes,
-        head_rotation=interp_rows(new_times, times, rotation),
-        head_translation=interp_rows(new_times, times, translation),
-        valid=out_valid,
-        fps=fps,
-        subject=subject,
-        label=label,
-        source="captured",
-        source_path=source_path,
-        landmarks=out_landmarks,
-        extra={"mediapipe_blendshapes": out_scores.astype(np.float32)},
-    )

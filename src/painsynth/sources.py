@@ -1,7 +1,9 @@
-"""What to capture: a video file, a folder of videos, or a CSV of path,label,subject.
+"""Where clips come from: a video file, a folder of videos, or a CSV of path,label,subject[,neutral].
 
-BioVid Part A names (``<subject>-<BL1|PA1..PA4>-<nnn>.mp4``) give the pain level and subject;
-other files get label -1 and the parent folder's name as subject.
+Read by capture, ingest and experiment alike. BioVid Part A names (``<subject>-<BL1|PA1..PA4>-<nnn>.mp4``)
+give the pain level and subject, and mark the baseline (BL1) clips as the subject's neutral material;
+other files get label -1 (unlabelled) and the parent folder's name as subject. A CSV's optional
+``neutral`` column (0 or 1) marks the clips that show the subject at rest.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from painsynth.tracks import LEVEL_NAMES
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 BIOVID_NAME = re.compile(r"^(?P<subject>.+)-(?P<level>BL1|PA1|PA2|PA3|PA4)-(?P<number>\d+)$")
 CSV_COLUMNS = ("path", "label", "subject")
+NEUTRAL_COLUMN = "neutral"  # optional
 
 
 class InputError(ValueError):
@@ -27,6 +30,7 @@ class CaptureInput:
     path: Path
     label: int = -1
     subject: str = ""
+    neutral: bool = False  # shows the subject at rest: material for their neutral face
     error: str = ""  # set when this entry is already known to be bad (e.g. unknown CSV label)
 
     @property
@@ -41,6 +45,21 @@ def parse_name(path: str | Path) -> tuple[int, str]:
     if match:
         return LEVEL_NAMES.index(match["level"]), match["subject"]
     return -1, path.parent.name
+
+
+def parse_neutral(text: str) -> bool:
+    """A CSV ``neutral`` value: 1 (a clip of the subject at rest), 0 or empty."""
+    text = text.strip()
+    if text not in ("", "0", "1"):
+        raise ValueError(f"neutral value {text!r} is not allowed (expected 0 or 1)")
+    return text == "1"
+
+
+def check_label(label: int) -> int:
+    """``label`` if it is a pain level 0-4, ValueError naming it otherwise."""
+    if not 0 <= label <= 4:
+        raise ValueError(f"label {label} is not a pain level (expected 0-4)")
+    return label
 
 
 def parse_label(text: str) -> int:
@@ -62,7 +81,7 @@ def find_videos(folder: Path) -> list[Path]:
 
 
 def read_csv(path: Path) -> list[CaptureInput]:
-    """Rows of a path,label,subject CSV; relative paths are taken from the CSV's folder."""
+    """Rows of a path,label,subject[,neutral] CSV; relative paths are taken from the CSV's folder."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -82,23 +101,39 @@ def read_csv(path: Path) -> list[CaptureInput]:
         subject = row["subject"].strip() or video.parent.name
         try:
             label = parse_label(row["label"])
+            neutral = parse_neutral(row.get(NEUTRAL_COLUMN, ""))
         except ValueError as exc:
             entries.append(CaptureInput(video, -1, subject, error=f"{path} line {line}: {exc}"))
             continue
-        entries.append(CaptureInput(video, label, subject))
+        entries.append(CaptureInput(video, label, subject, neutral))
     return entries
 
 
-def collect_inputs(target: str | Path) -> list[CaptureInput]:
-    """Every clip to capture from a video file, a folder (recursive) or a CSV."""
+def _from_name(video: Path) -> CaptureInput:
+    label, subject = parse_name(video)
+    return CaptureInput(video, label, subject, neutral=BIOVID_NAME.match(video.stem) is not None and label == 0)
+
+
+def collect_inputs(target: str | Path, label: int | None = None) -> list[CaptureInput]:
+    """Every clip to capture from a video file, a folder (recursive) or a CSV; ``label`` (0-4) overrides a
+    single video's label."""
     target = Path(target)
     if not target.exists():
         raise InputError(f"{target}: no such file or folder")
+    if label is not None and (target.is_dir() or target.suffix.lower() == ".csv"):
+        raise InputError(f"{target}: --label sets the label of a single video, not of a folder or CSV "
+                         "(name BioVid clips <subject>-<BL1|PA1..PA4>-<nnn>, or give a CSV a label column)")
+    if label is not None:
+        try:
+            check_label(label)
+        except ValueError as exc:
+            raise InputError(f"--label: {exc}") from None
     if target.is_dir():
         videos = find_videos(target)
         if not videos:
             raise InputError(f"{target}: folder has no videos ({' '.join(VIDEO_SUFFIXES)})")
-        return [CaptureInput(v, *parse_name(v)) for v in videos]
+        return [_from_name(v) for v in videos]
     if target.suffix.lower() == ".csv":
         return read_csv(target)
-    return [CaptureInput(target, *parse_name(target))]
+    entry = _from_name(target)
+    return [entry if label is None else CaptureInput(target, label, entry.subject, neutral=label == 0 and entry.neutral)]

@@ -1,0 +1,497 @@
+"""The capture's built assets: the only capture module that renders anny heads.
+
+Built once on a machine and cached under ``~/.cache/painsynth`` (each file's name carries a hash of
+everything that shapes it):
+
+1. **Correspondence** (:func:`build_correspondence`): anny's neutral face is rendered frontally for a
+   few identities, the landmarker is run on each image, and every landmark is back-projected onto
+   the mesh: the visible vertices (within a few millimetres of the front-most one) that project
+   nearest to the landmark, weighted by inverse pixel distance. Votes of all identities are summed;
+   each landmark keeps its ``NEIGHBOURS`` strongest vertices. The fit's template and basis sit there.
+2. **Measurement model** (:func:`build_calibration`): what the landmarker reports is not anny's
+   geometry. Ten anny identities (one per Monk skin tone, none of them the benchmark's) are rendered
+   from the front and 30 degrees to each side, at neutral, with each of browDown and noseSneer (left,
+   right) on alone at two strengths, and with the head turned a little in yaw and pitch; the
+   landmarker's aligned displacement from each identity's neutral gives MediaPipe's own response to
+   each unit (mean over identities and views), which replaces the geometric basis for those units,
+   and the response to head turns, which the fit may use freely (nuisance columns) so that alignment
+   errors under head motion are not read as expression. cheekSquint hardly moves MediaPipe's
+   landmarks at all (its response is a few millimetres, inconsistent across identities), so it is
+   left to the image cue.
+3. **Image cue** (:func:`build_cue_model`, ~3 min on 2 cores): identities of their own seed (none of
+   the benchmark's), front, 30 and (near eye only, down-weighted) 45 degrees to each side, random
+   sequences of single units, FACS bundles and distractors (eyeSquint, blinks, smiles, brows, jaw,
+   gaze), with small head turns, encoded to H.264 and captured exactly as a video is; a ridge
+   regression from the patch features to the units.
+4. **Population neutral** (:func:`build_population_neutral`): MediaPipe's scores and aligned landmark
+   residual on neutral renders of many identities, the neutral face of nobody in particular, for a
+   person with no neutral material of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tempfile
+from pathlib import Path
+
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+from scipy.spatial import cKDTree
+
+from painsynth.animate import HeadRig
+from painsynth.avatars import sample_avatars
+from painsynth.avatars.build import build_avatar
+from painsynth.capture.landmarks import (
+    EYE_CORNERS,
+    PATCH,
+    U_RANGE,
+    V_RANGE,
+    detect_image,
+    landmark_frames,
+    run_landmarker,
+)
+from painsynth.capture.model import MODEL_SHA256, verified_model
+from painsynth.capture.retarget import Assets, Neutral, method
+from painsynth.capture.retarget.cue import CUE_STEMS, FLOW_BLOCK, FLOW_BLUR, FLOW_LIMIT, SIDES, blurred, features
+from painsynth.capture.retarget.fit import (
+    CALIBRATED_UNITS,
+    DEPTH_WEIGHT,
+    FITTED_UNITS,
+    N_LANDMARKS,
+    RIDGE,
+    SMOOTH_WINDOW,
+    LandmarkFitter,
+)
+from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, TURNED_CUE_UNITS
+from painsynth.capture.observe import observe
+from painsynth.fileio import cached_arrays
+from painsynth.procedural import AU_TO_BLENDSHAPES
+from painsynth.render import Lighting, Renderer, frame_head, make_background, sample_lighting
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
+from painsynth.video import write_video
+
+CACHE = Path.home() / ".cache" / "painsynth"
+
+CORRESPONDENCE_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
+CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
+CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
+NEIGHBOURS = 3  # vertices kept per landmark
+VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
+SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
+
+CALIBRATION_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
+CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
+CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
+CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
+CALIBRATION_STRENGTHS = (0.5, 1.0)  # each unit's response: least-squares slope through the neutral
+CALIBRATION_SIZE = 224  # px, square renders
+POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose nuisance directions
+
+CUE_VERSION = 4  # 4: avatars with face shape, hair, garment and glasses
+CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
+CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
+CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
+# Views in which only the near eye's patch is trained on (subject's side index): at 45 degrees the far
+# eye is foreshortened and its inner half hidden by the nose (its patch read r ~0 on held-out identities)
+NEAR_ONLY_VIEWS = {"left45": 0, "right45": 1}
+# Their rows' weight in the regression, chosen on 12 identities of neither set (sample_avatars(12, seed=3),
+# cue alone, mean of both sides' r): at full weight they cost the frontal reading (cheekSquint / noseSneer
+# r 0.78 / 0.66 -> 0.71 / 0.63); at 0.1, 0.77 / 0.65, while the near eye at 45 degrees reads cheekSquint at
+# r 0.48 (left) / 0.56 (right), against 0.45 / 0.41 untrained (0.54 / 0.60 at full weight)
+NEAR_ONLY_WEIGHT = 0.1
+CUE_FRAMES = 125  # per training clip
+CUE_SIZE = 224  # px, as the benchmark's renders
+CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
+
+POPULATION_VERSION = 1
+POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
+POPULATION_AVATARS = 40
+POPULATION_VIEWS = ("front", "left30", "right30")
+POPULATION_SIZE = 224
+
+
+# ---------------------------------------------------------------- correspondence
+
+def _cache_path() -> Path:
+    key = hashlib.sha256(f"{CORRESPONDENCE_VERSION}-{MODEL_SHA256}-{CORRESPONDENCE_SIZE}-"
+                         f"{CORRESPONDENCE_AVATARS}-{NEIGHBOURS}".encode()).hexdigest()[:16]
+    return CACHE / f"mediapipe_anny_correspondence_{key}.npz"
+
+
+def _back_project(landmarks: np.ndarray, vertices: np.ndarray, camera, size: int) -> list[dict[int, float]]:
+    """Per landmark, {mesh vertex index: weight}: the nearest visible projected vertices."""
+    pixels = camera.project(vertices, size, size)
+    view = camera.view_matrix()
+    depth = -(vertices @ view[:3, :3].T + view[:3, 3])[:, 2]  # distance in front of the camera
+    tree = cKDTree(pixels)
+    votes = []
+    for x, y, _ in landmarks:
+        point = np.array([x * size, y * size])
+        radius = SEARCH_RADIUS
+        near = tree.query_ball_point(point, radius)
+        while len(near) < NEIGHBOURS:
+            radius *= 1.5
+            near = tree.query_ball_point(point, radius)
+        near = np.asarray(sorted(near))
+        visible = near[depth[near] < depth[near].min() + VISIBLE_DEPTH]
+        distance = np.linalg.norm(pixels[visible] - point, axis=1)
+        order = np.argsort(distance, kind="stable")[:NEIGHBOURS]
+        weight = 1.0 / (distance[order] + 0.5)
+        votes.append({int(v): float(w) for v, w in zip(visible[order], weight / weight.sum())})
+    return votes
+
+
+def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.ndarray]:
+    """Render anny's neutral face, run the landmarker, back-project (see the module doc).
+
+    Returns ``vertex_ids`` [478, K] (anny's full vertex indices), ``weights`` [478, K] (rows sum
+    to 1) and ``pixel_error`` [478] (mean distance, px at 448, from landmark to its vertices).
+    """
+
+    rig = rig or HeadRig()
+    size = CORRESPONDENCE_SIZE
+    specs = sample_avatars(max(CORRESPONDENCE_AVATARS) + 1, 0)
+    renderer = Renderer(size, size, batch=1)
+    lighting = Lighting(key_direction=(0.3, -1.0, 0.4), key_color=(0.9, 0.9, 0.9),
+                        fill_direction=(-0.5, -1.0, 0.1), fill_color=(0.35, 0.35, 0.35),
+                        ambient_color=(0.25, 0.25, 0.25), key_kelvin=5500.0)
+    background = make_background("solid", (size, size), np.random.default_rng(0))
+    totals: list[dict[int, float]] = [{} for _ in range(N_LANDMARKS)]
+    errors = np.zeros(N_LANDMARKS)
+    found = 0
+    try:
+        for index in CORRESPONDENCE_AVATARS:
+            spec = specs[index]
+            avatar = build_avatar(spec, rig)
+            identity = avatar.identity
+            renderer.load_avatar(avatar)
+            camera = frame_head(identity.mesh.head_box, "front")
+            vertices = identity.mesh.neutral_vertices
+            image = next(iter(renderer.render_clip(vertices[None], [camera], lighting, [background])))[0]
+            landmarks = detect_image(image, model)
+            if landmarks is None:
+                continue
+            found += 1
+            pixels = camera.project(vertices, size, size)
+            for k, vote in enumerate(_back_project(landmarks, vertices, camera, size)):
+                for v, w in vote.items():
+                    full = int(identity.mesh.vertex_ids[v])
+                    totals[k][full] = totals[k].get(full, 0.0) + w
+                errors[k] += np.mean(np.linalg.norm(pixels[list(vote)] - landmarks[k, :2] * size, axis=1))
+    finally:
+        renderer.release()
+    if not found:
+        raise RuntimeError("the landmarker found no face on anny's neutral renders")
+    ids = np.zeros((N_LANDMARKS, NEIGHBOURS), np.int64)
+    weights = np.zeros((N_LANDMARKS, NEIGHBOURS))
+    for k, total in enumerate(totals):
+        best = sorted(total.items(), key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]
+        while len(best) < NEIGHBOURS:
+            best.append((best[0][0], 0.0))
+        ids[k] = [v for v, _ in best]
+        weights[k] = np.array([w for _, w in best]) / sum(w for _, w in best)
+    return {"vertex_ids": ids, "weights": weights, "pixel_error": errors / found}
+
+
+@functools.lru_cache(maxsize=1)
+def correspondence() -> dict[str, np.ndarray]:
+    """The MediaPipe-to-anny correspondence, from the on-disk cache or built (and cached) once."""
+    return cached_arrays(_cache_path(), ("vertex_ids", "weights", "pixel_error"), build_correspondence)
+
+
+# ---------------------------------------------------------------- measurement model
+
+def _calibration_path() -> Path:
+    key = hashlib.sha256(f"{CALIBRATION_VERSION}-{MODEL_SHA256}-{_cache_path().stem}-{CALIBRATED_UNITS}-"
+                         f"{CALIBRATION_SEED}-{CALIBRATION_AVATARS}-{CALIBRATION_VIEWS}-{CALIBRATION_STRENGTHS}-"
+                         f"{CALIBRATION_SIZE}-{POSE_STEP}".encode()).hexdigest()[:16]
+    return CACHE / f"mediapipe_anny_calibration_{key}.npz"
+
+
+def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,
+                      avatars: tuple[int, ...] = CALIBRATION_AVATARS, views: tuple[str, ...] = CALIBRATION_VIEWS,
+                      strengths: tuple[float, ...] = CALIBRATION_STRENGTHS) -> dict[str, np.ndarray]:
+    """MediaPipe's response to anny's units: the empirical measurement model of the fit.
+
+    Identities ``sample_avatars(.., CALIBRATION_SEED)[avatars]`` are rendered (random studio
+    lighting, solid background) from each view at neutral, with each of ``CALIBRATED_UNITS`` on
+    alone at each strength, and with the head turned by +-``POSE_STEP`` in yaw and in pitch; the
+    landmarker runs on every image (IMAGE mode) and its landmarks are aligned to the fitter's
+    template exactly as a captured frame is (:meth:`LandmarkFitter.residuals`). Per identity and
+    view, a unit's response is the least-squares slope of the aligned displacement from that
+    identity's neutral over the strengths; the model is the mean over identities and views.
+
+    Returns ``units`` [len(CALIBRATED_UNITS), 478, 3] (template metres per unit weight),
+    ``pose`` [2, 478, 3] (yaw, pitch: aligned displacement per radian, nuisance directions the fit
+    may use freely) and ``spread`` [len(CALIBRATED_UNITS)] (mean relative deviation of a single
+    identity and view's response from the mean: how consistent MediaPipe is).
+    """
+
+    rig = rig or HeadRig()
+    fitter = fitter or LandmarkFitter(_average_identity(), correspondence())
+    size = CALIBRATION_SIZE
+    specs = sample_avatars(max(avatars) + 1, CALIBRATION_SEED)
+    n_units, n_strengths = len(CALIBRATED_UNITS), len(strengths)
+    shapes = np.zeros((1 + n_units * n_strengths + 4, len(ARKIT_BLENDSHAPES)), np.float32)
+    rotations = np.zeros((len(shapes), 3), np.float32)
+    for u, unit in enumerate(CALIBRATED_UNITS):
+        shapes[1 + u * n_strengths: 1 + (u + 1) * n_strengths, BLENDSHAPE_INDEX[unit]] = strengths
+    poses = len(shapes) - 4
+    rotations[poses:] = [(0, 0, POSE_STEP), (0, 0, -POSE_STEP), (POSE_STEP, 0, 0), (-POSE_STEP, 0, 0)]  # yaw, pitch
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
+                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    renderer = Renderer(size, size)
+    responses, pose = [], []
+    try:
+        with vision.FaceLandmarker.create_from_options(options) as landmarker:
+            for index in avatars:
+                spec = specs[index]
+                avatar = build_avatar(spec, rig)
+                identity = avatar.identity
+                renderer.load_avatar(avatar)
+                vertices = identity.animate(shapes, rotations, np.zeros_like(rotations))
+                cameras = [frame_head(identity.mesh.head_box, view) for view in views]
+                backgrounds = [make_background("solid", (size, size), rng) for _ in views]
+                landmarks = np.full((len(views), len(shapes), N_LANDMARKS, 3), np.nan)
+                for k, images in enumerate(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds)):
+                    for v, image in enumerate(images):
+                        found = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                                           data=np.ascontiguousarray(image)))
+                        if found.face_landmarks:
+                            landmarks[v, k] = [(p.x, p.y, p.z) for p in found.face_landmarks[0]]
+                for v in range(len(views)):
+                    if np.isnan(landmarks[v, :, 0, 0]).any():
+                        continue  # a face missed in one image: this identity and view are left out
+                    residual = fitter.residuals(landmarks[v], (size, size))[0]
+                    moved = residual - residual[0]
+                    per_unit = moved[1:poses].reshape(n_units, n_strengths, N_LANDMARKS, 3)
+                    responses.append(np.einsum("s,uslc->ulc", np.asarray(strengths), per_unit) /
+                                     np.dot(strengths, strengths))
+                    pose.append([(moved[poses] - moved[poses + 1]) / (2 * POSE_STEP),
+                                 (moved[poses + 2] - moved[poses + 3]) / (2 * POSE_STEP)])
+    finally:
+        renderer.release()
+    if not responses:
+        raise RuntimeError("the landmarker found no face on anny's calibration renders")
+    responses = np.stack(responses)  # [identities x views, U, 478, 3]
+    units = responses.mean(axis=0)
+    spread = (np.linalg.norm((responses - units).reshape(len(responses), n_units, -1), axis=2).mean(axis=0) /
+              np.linalg.norm(units.reshape(n_units, -1), axis=1))
+    return {"units": units, "pose": np.mean(pose, axis=0), "spread": spread}
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> dict[str, np.ndarray]:
+    """The measurement model (:func:`build_calibration`), from the on-disk cache or built (and cached) once."""
+    return cached_arrays(_calibration_path(), ("units", "pose", "spread"),
+                         build_calibration)
+
+
+
+# ---------------------------------------------------------------- image cue
+
+def _bundle(rng: np.random.Generator) -> dict[str, float]:
+    """One random expression (unit -> weight at the apex): a unit alone, a FACS bundle, or distractors."""
+    kind = rng.random()
+    sides = [("Left", "Right"), ("Left",), ("Right",)][rng.choice(3, p=[0.6, 0.2, 0.2])]
+    if kind < 0.4:  # the cue's own units and their look-alikes, alone
+        stem = str(rng.choice(["cheekSquint", "noseSneer", "cheekSquint", "noseSneer", "eyeSquint", "browDown",
+                           "mouthSmile", "mouthUpperUp", "eyeBlink", "eyeWide", "browOuterUp", "mouthFrown"]))
+        return {stem + side: 1.0 for side in sides}
+    if kind < 0.75:  # a FACS bundle (as the procedural motion makes them)
+        au = str(rng.choice(list(AU_TO_BLENDSHAPES)))
+        return {name: w for name, w in AU_TO_BLENDSHAPES[au].items()
+                if not name.endswith(("Left", "Right")) or name.endswith(sides)}
+    others = ["browInnerUp", "jawOpen", "eyeLookDownLeft", "eyeLookDownRight", "eyeLookUpLeft", "eyeLookUpRight",
+              "eyeLookInLeft", "eyeLookOutRight", "eyeLookOutLeft", "eyeLookInRight", "mouthPucker", "cheekPuff"]
+    return {str(rng.choice(others)): 1.0}
+
+
+def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+    """(blendshapes [T, 52], head rotation [T, 3]): a third of the time neutral, otherwise random
+    expressions (one or two at once, :func:`_bundle`) rising and falling, with a slow small head turn."""
+    shapes = np.zeros((frames, len(ARKIT_BLENDSHAPES)), np.float32)
+    start = 0
+    while start < frames:
+        length = int(rng.integers(8, 16))
+        bump = np.sin(np.linspace(0, np.pi, length)) ** 2
+        if rng.random() > 0.33:
+            for _ in range(1 + int(rng.random() < 0.35)):
+                amplitude = rng.uniform(0.3, 1.0)
+                for name, weight in _bundle(rng).items():
+                    end = min(frames, start + length)
+                    shapes[start:end, BLENDSHAPE_INDEX[name]] += amplitude * weight * bump[:end - start]
+        start += length
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    t = np.arange(frames)[:, None] / frames
+    rotation = 0.07 * np.sin(2 * np.pi * t * rng.uniform(0.5, 1.5, 3) + phase)
+    return np.clip(shapes, 0, 1), rotation.astype(np.float32)
+
+
+def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEWS, frames: int = CUE_FRAMES,
+                   model_path: Path | None = None, rig=None) -> list[dict]:
+    """Captured training clips: per identity and view, ``patches`` [T, 2, P, P], ``valid`` [T],
+    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index) and ``near`` (the only side to train on, or None)."""
+
+    rig = rig or HeadRig()
+    model_path = verified_model(model_path)
+    rng = np.random.default_rng(CUE_SEED)
+    extra = np.random.default_rng([CUE_SEED, 1])
+    renderer = Renderer(CUE_SIZE, CUE_SIZE)
+    clips = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for index, spec in enumerate(sample_avatars(avatars, CUE_SEED)):
+                avatar = build_avatar(spec, rig)
+                identity = avatar.identity
+                renderer.load_avatar(avatar)
+                shapes, rotation = training_motion(rng, frames)
+                vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
+                cameras = [frame_head(identity.mesh.head_box, view) for view in views]
+                # the near-only views' backgrounds from a generator of their own: the other views' clips
+                # stay those the cue was trained on before they were added
+                backgrounds = [make_background("solid", (CUE_SIZE, CUE_SIZE),
+                                               extra if view in NEAR_ONLY_VIEWS else rng) for view in views]
+                rendered = list(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds))
+                targets = np.stack([[shapes[:, BLENDSHAPE_INDEX[stem + side]] for stem in CUE_STEMS]
+                                    for side in SIDES]).transpose(2, 0, 1)
+                for v in range(len(views)):
+                    path = write_video(Path(folder) / "clip.mp4", np.stack([f[v] for f in rendered]), 25.0)
+                    raw = run_landmarker(path, model_path)
+                    seen = observe(raw, 25.0)
+                    patches, valid = seen.patches, seen.valid
+                    n = min(len(patches), len(targets))
+                    clips.append({"patches": patches[:n], "valid": valid[:n], "targets": targets[:n],
+                                  "identity": index, "near": NEAR_ONLY_VIEWS.get(views[v])})
+    finally:
+        renderer.release()
+    return clips
+
+
+def fit_cue(clips: list[dict], ridge: float = CUE_RIDGE) -> dict[str, np.ndarray]:
+    """The ridge regression from patch features to unit weights, trained the way it is applied:
+    features against each clip's neutral frames (known in training), both sides pooled (only the near
+    side in ``NEAR_ONLY_VIEWS``' clips, weighted ``NEAR_ONLY_WEIGHT``), valid frames."""
+    xs, ys = [], []
+    for clip in clips:
+        calm = np.flatnonzero(clip["targets"].sum(axis=(1, 2)) == 0)
+        smooth = blurred(clip["patches"])
+        seen = features(smooth, smooth[calm if len(calm) else slice(None)].mean(axis=0))
+        keep = np.asarray(clip["valid"], bool)
+        sides = slice(None) if clip.get("near") is None else [clip["near"]]
+        scale = 1.0 if clip.get("near") is None else np.sqrt(NEAR_ONLY_WEIGHT)  # a row weight
+        xs.append(scale * seen[keep][:, sides].reshape(-1, seen.shape[-1]))
+        ys.append(scale * clip["targets"][keep][:, sides].reshape(-1, len(CUE_STEMS)))
+    x, y = np.concatenate(xs).astype(np.float64), np.concatenate(ys).astype(np.float64)
+    penalty = ridge * (x ** 2).sum() / len(x)  # per dimension: scale-free
+    weights = np.linalg.solve(x.T @ x + penalty * np.eye(x.shape[1]), x.T @ y)
+    # the ridge shrinks the output; a gain per unit restores the weights' scale (the hybrid mixes
+    # the cue with the fit's weights, and the PSPI adds them up)
+    predicted = x @ weights
+    weights *= (predicted * y).sum(axis=0) / np.maximum((predicted ** 2).sum(axis=0), 1e-12)
+    return {"weights": weights.astype(np.float32)}
+
+
+def build_cue_model(model_path: Path | None = None, rig=None) -> dict[str, np.ndarray]:
+    """Render, capture and fit (see the module doc); ``weights`` [F, len(CUE_STEMS)], F = per-block shifts
+    (:func:`painsynth.capture.retarget.cue.features`) + per-sample intensity changes."""
+    return fit_cue(training_clips(model_path=model_path, rig=rig))
+
+
+def _cue_path() -> Path:
+    key = hashlib.sha256(f"{CUE_VERSION}-{MODEL_SHA256}-{PATCH}-{EYE_CORNERS}-{U_RANGE}-{V_RANGE}-{CUE_STEMS}-"
+                         f"{CUE_SEED}-{CUE_AVATARS}-{CUE_VIEWS}-{CUE_FRAMES}-{CUE_SIZE}-{CUE_RIDGE}-"
+                         f"{FLOW_BLOCK}-{FLOW_BLUR}-{FLOW_LIMIT}-{sorted(NEAR_ONLY_VIEWS.items())}-"
+                         f"{NEAR_ONLY_WEIGHT}".encode()).hexdigest()[:16]
+    return CACHE / f"anny_image_cue_{key}.npz"
+
+
+@functools.lru_cache(maxsize=1)
+def cue_model() -> dict[str, np.ndarray]:
+    """The learned regression (:func:`build_cue_model`), from the on-disk cache or built (and cached) once."""
+    return cached_arrays(_cue_path(), ("weights",), build_cue_model)
+
+
+# ---------------------------------------------------------------- population neutral
+
+def _population_path() -> Path:
+    key = hashlib.sha256(f"{POPULATION_VERSION}-{MODEL_SHA256}-{_cache_path().stem}-{POPULATION_SEED}-"
+                         f"{POPULATION_AVATARS}-{POPULATION_VIEWS}-{POPULATION_SIZE}".encode()).hexdigest()[:16]
+    return CACHE / f"population_neutral_{key}.npz"
+
+
+def build_population_neutral(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,
+                             avatars: int = POPULATION_AVATARS) -> dict[str, np.ndarray]:
+    """MediaPipe on neutral renders of ``avatars`` identities (``POPULATION_VIEWS``, random studio light):
+    ``scores`` [52] (median per unit) and ``residual`` [478, 3] (mean aligned residual, template metres)."""
+    rig = rig or HeadRig()
+    fitter = fitter or LandmarkFitter(_average_identity(), correspondence())
+    model = verified_model(model)
+    size = POPULATION_SIZE
+    rng = np.random.default_rng(POPULATION_SEED)
+    renderer = Renderer(size, size)
+    scores, residuals = [], []
+    try:
+        for spec in sample_avatars(avatars, POPULATION_SEED):
+            avatar = build_avatar(spec, rig)
+            renderer.load_avatar(avatar)
+            mesh = avatar.identity.mesh
+            cameras = [frame_head(mesh.head_box, view) for view in POPULATION_VIEWS]
+            backgrounds = [make_background("solid", (size, size), rng) for _ in cameras]
+            images = next(iter(renderer.render_clip(mesh.neutral_vertices[None], cameras, sample_lighting(rng),
+                                                    backgrounds)))
+            for image in images:
+                raw = landmark_frames([(0.0, image)], model)
+                if raw.valid[0]:
+                    scores.append(raw.scores[0])
+                    residuals.append(fitter.residuals(raw.landmarks, (size, size))[0][0])
+    finally:
+        renderer.release()
+    if not scores:
+        raise RuntimeError("the landmarker found no face on the population's neutral renders")
+    return {"scores": np.median(scores, axis=0), "residual": np.mean(residuals, axis=0)}
+
+
+@functools.lru_cache(maxsize=1)
+def population_neutral() -> Neutral:
+    """The neutral face of nobody in particular (:func:`build_population_neutral`), cached. The image cue
+    has no population patch (skin and light differ from person to person): it reads the clip's own."""
+    arrays = cached_arrays(_population_path(), ("scores", "residual"), build_population_neutral)
+    return Neutral("population", scores=arrays["scores"].astype(np.float32), residual=arrays["residual"])
+
+
+# ---------------------------------------------------------------- what the methods use
+
+@functools.lru_cache(maxsize=1)
+def _average_identity():
+    return HeadRig().identity({})
+
+
+@functools.lru_cache(maxsize=1)
+def default_fitter() -> LandmarkFitter:
+    """The fit's default: the average anny, with MediaPipe's measured response (:func:`calibration`)."""
+    return LandmarkFitter(_average_identity(), correspondence(), calibration=calibration())
+
+
+def retarget_assets(name: str) -> Assets:
+    """What method ``name`` uses, built (or read from the cache) once per process."""
+    chosen = method(name)
+    return Assets(fitter=default_fitter() if chosen.uses_fit else None,
+                  cue_model=cue_model() if chosen.uses_cue else None)
+
+
+def retarget_key(name: str) -> str:
+    """Names everything that shapes method ``name``'s output (the assets' versions and the rules), so
+    caches of captured features can tell when a change here has made them stale."""
+    chosen = method(name)
+    parts = [name]
+    if chosen.uses_fit:
+        parts += [f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}",
+                  ".".join(FITTED_UNITS), ".".join(FIT_UNITS)]
+    if chosen.uses_cue:
+        parts += [f"i{CUE_VERSION}", "-".join(f"{unit}.{rule}" for unit, rule in CUE_RULES.items()),
+                  "t" + ".".join(TURNED_CUE_UNITS)]
+    return "-".join(parts)
