@@ -275,7 +275,7 @@ def test_a_crash_while_saving_leaves_no_partial_track(clip, tmp_path, monkeypatc
     out = tmp_path / "out"
     assert list(out.glob("*.npz")) == [] and not any(".partial" in p.name for p in out.rglob("*"))
     # the finished steps are kept: the landmarking set aside and the subject's neutral face
-    assert len(list((out / ".landmarks").glob("*.npz"))) == 1 and len(list((out / "neutrals").glob("*.npz"))) == 1
+    assert len(list((out / ".landmarks").glob("*.npz"))) == 1 and len(list((out / "neutrals").glob("*.neutral.npz"))) == 1
     monkeypatch.undo()
     again = capture(clip["path"], out)
     assert again.tracked == 1 and again.frames == 0  # resumed from the landmarking set aside

@@ -138,19 +138,24 @@ def test_an_avatar_reused_across_motions_renders_as_if_fresh(tmp_path):
                                       read_video(tmp_path / "fresh" / b["path"])[0])
 
 
-def test_unusable_motion_tracks_are_logged_and_the_rest_replayed(tmp_path):
+def test_unusable_motion_tracks_are_logged_and_unlabelled_motion_replayed(tmp_path):
     motions = tmp_path / "motions"
     make_track(4, seed=2, n_frames=12, performer="subject-c").save(motions / "good.npz")
     unlabelled = make_track(1, seed=3, n_frames=12)
-    unlabelled.label = -1
+    unlabelled.label = -1  # motion filmed without a pain level: replayed all the same
     unlabelled.save(motions / "unlabelled.npz")
+    mislabelled = make_track(1, seed=4, n_frames=12)
+    mislabelled.label = 9
+    mislabelled.save(motions / "mislabelled.npz")
     (motions / "corrupt.npz").write_bytes(b"not a track")
     out = tmp_path / "out"
     summary = generate(make_config(out=out, motions=motions, **{**SMALL, "views": ["front"]}))
-    assert (summary.written, summary.failed) == (1, 2)
+    assert (summary.written, summary.failed) == (2, 2)
     logged = (out / "errors.jsonl").read_text()
-    assert "corrupt.npz: not a readable motion track" in logged and "no pain label 0-4 (label -1)" in logged
-    assert [r["motion_id"] for r in read_manifest(out).to_pylist()] == ["good"]
+    assert "corrupt.npz: not a readable motion track" in logged
+    assert "mislabelled.npz: motion track label 9 is neither a pain level 0-4 nor -1 (unlabelled)" in logged
+    rows = {r["motion_id"]: r for r in read_manifest(out).to_pylist()}
+    assert sorted(rows) == ["good", "unlabelled"] and rows["unlabelled"]["label"] == -1
 
 
 def test_a_motions_folder_without_usable_tracks_stops_before_writing(tmp_path):

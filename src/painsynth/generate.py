@@ -25,7 +25,7 @@ from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
 from painsynth.dataset import MANIFEST_NAME, write_manifest
 from painsynth.fileio import atomic_path, remove_partials, sha256_of
-from painsynth.tracks import LEVEL_NAMES, MotionTrack, TrackError
+from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
 
 ROWS_DIR = ".rows"
 ERROR_LOG = "errors.jsonl"
@@ -119,6 +119,8 @@ def find_motion_tracks(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]
         raise GenerateError(f"{folder}: motions folder does not exist")
     usable, problems = [], []
     for source in sorted(folder.rglob(f"*{TRACK_SUFFIX}")):
+        if source.name.endswith(NEUTRAL_SUFFIX):
+            continue  # a captured subject's neutral face, kept beside the tracks
         try:
             label = MotionTrack.load(source).label
         except TrackError as exc:

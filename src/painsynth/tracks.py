@@ -32,6 +32,9 @@ BLENDSHAPE_INDEX = {name: i for i, name in enumerate(ARKIT_BLENDSHAPES)}
 # BioVid Part A class names by pain level.
 LEVEL_NAMES = ("BL1", "PA1", "PA2", "PA3", "PA4")
 
+# A captured subject's neutral face, kept beside their tracks (capture's neutrals/ folder): not a track.
+NEUTRAL_SUFFIX = ".neutral.npz"
+
 _META_KEYS = ("source_path", "subject", "label", "source", "method", "neutral")
 
 

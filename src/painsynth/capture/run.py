@@ -6,7 +6,7 @@ The neutral face each clip is read against (``neutral``, :data:`NEUTRAL_MODES` o
   a CSV's ``neutral`` rows); without any, all their clips pooled (their least active frames); a
   subject with a single clip and no baseline gets the population's, with a warning naming them.
   Their clips are landmarked first (set aside under ``out/.landmarks``), their neutral is built and
-  kept (``out/neutrals/<subject>.npz``), then their clips are retargeted.
+  kept (``out/neutrals/<subject>.neutral.npz``), then their clips are retargeted.
 - ``population``: the neutral face of nobody in particular (:func:`calibration.population_neutral`).
 - ``clip``: each clip's own least active frames (erases an expression held all clip; for comparison).
 - a path: a video or photo of the person at rest, for every clip.
@@ -38,7 +38,7 @@ from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.track import CaptureError, build_track
 from painsynth.fileio import remove_partials
 from painsynth.sources import CaptureInput, InputError, collect_inputs
-from painsynth.tracks import MotionTrack, TrackError
+from painsynth.tracks import NEUTRAL_SUFFIX, MotionTrack, TrackError
 from painsynth.video import VideoError
 
 ERRORS_FILE = "errors.jsonl"
@@ -293,7 +293,7 @@ def _shared_neutral(summary: CaptureSummary, model: Path, settings: CaptureSetti
 
 
 def _subject_file(out: Path, subject: str) -> Path:
-    return out / NEUTRALS_FOLDER / (re.sub(r"[^A-Za-z0-9._-]+", "_", subject or "unknown") + ".npz")
+    return out / NEUTRALS_FOLDER / (re.sub(r"[^A-Za-z0-9._-]+", "_", subject or "unknown") + NEUTRAL_SUFFIX)
 
 
 def _subject_neutral(subject: str, entries: list[CaptureInput], summary: CaptureSummary,
