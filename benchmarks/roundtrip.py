@@ -1,23 +1,32 @@
 """Capture fidelity: render motion with known face units, capture it back, compare.
 
-Procedural clips (``make_track`` at levels 3-4) and a clip in which each PSPI action unit
-(AU4, AU6, AU7, AU9, AU10, AU43) ramps up and down alone in turn are played on a few identities
-(both genders, several skin tones and ages), rendered at 224x224 from the front, left30 and
-left45 views, encoded to H.264, captured with MediaPipe and retargeted three ways:
+Clips played on a few identities (both genders, several skin tones and ages), rendered at 224x224
+from the front, left30 and left45 views, encoded to H.264, captured with MediaPipe and retargeted by
+every method of ``painsynth.capture.retarget.METHODS``:
 
-- ``direct``: MediaPipe's blendshape scores, calibrated per clip;
-- ``fit``: anny's face units solved from the 478 landmarks (``painsynth.capture.fit``);
-- ``hybrid`` (the capture default): direct, with browDown, cheekSquint, eyeSquint, noseSneer and
-  mouthUpperUp from the fit, and cheekSquint (alone) and noseSneer (geometric mean with the fit)
-  from the image cue (``painsynth.capture.cue``): each eye's own patch up to ~35 degrees of turn, the
-  near eye's for both sides' cheekSquint beyond (noseSneer then stays with the fit), none past ~60.
+- a single-unit clip: each PSPI action unit (AU4, AU6, AU7, AU9, AU10, AU43) ramps up and down alone;
+- procedural clips (``make_track`` at levels 3-4), which start neutral;
+- the same procedural clips cut so that their episode starts before frame 0 ("onset cut");
+- a held-apex clip: brows down 0.8, squint and cheek raise 0.7, nose wrinkle and upper lip 0.6 from
+  the first frame to the last, with a blink.
 
-Printed (Markdown): per view and method, Pearson r and MAE (AU intensity 0-5) of the PSPI units
-recovered by inverting the AU->blendshape main weights (AU4 = 5 * mean(browDown L, R), ...), on
-the single-unit clips; and Pearson r / MAE of per-frame PSPI on the procedural clips.
+Each identity also gets a short neutral clip in the same studio (its baseline), and every clip is
+read against two neutral faces: ``clip`` (its own least active frames) and ``subject`` (the baseline's,
+as ``capture --neutral subject`` does with BioVid's BL1 clips).
 
-    .venv/bin/python benchmarks/roundtrip.py                 # about 3-4 min on 2 cores
-    .venv/bin/python benchmarks/roundtrip.py --identities 2 --frames 40   # quicker
+Two sets of identities and conditions:
+- ``tuned``: ``sample_avatars(.., seed=0)``, solid backgrounds, no camera jitter: the set the
+  retargeting's choices were made on;
+- ``held-out``: ``sample_avatars(.., seed=7)``, camera jitter 1, gradient and noise backgrounds,
+  other lighting: no choice was made on it.
+
+Printed (Markdown), per set, view, method and neutral: Pearson r of the PSPI units on the single-unit
+clip (recovered by inverting the AU->blendshape main weights, AU4 = 5 * mean(browDown L, R), ...),
+per-frame PSPI r on the procedural clips, the share of the held apex's summed pain units recovered,
+and the onset-cut clips' recovered PSPI level relative to the same frames of the uncut clips.
+
+    .venv/bin/python benchmarks/roundtrip.py                          # both sets, ~15 min on 2 cores
+    .venv/bin/python benchmarks/roundtrip.py --sets tuned --identities 2 --frames 40   # quicker
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from painsynth.procedural import AU_NAMES, AU_TO_BLENDSHAPES, AU43_CLOSED_FROM, MAX_AU_INTENSITY, make_track
+from painsynth.procedural import AU_TO_BLENDSHAPES, AU43_CLOSED_FROM, MAX_AU_INTENSITY, make_track
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 PSPI_UNITS = {"AU4": "browDown", "AU6": "cheekSquint", "AU7": "eyeSquint", "AU9": "noseSneer",
@@ -78,35 +87,144 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def render(rig, renderer, spec, blendshapes, rotation, views, rng) -> dict[str, np.ndarray]:
+HELD = {"browDown": 0.8, "eyeSquint": 0.7, "cheekSquint": 0.7, "noseSneer": 0.6, "mouthUpperUp": 0.6}
+HELD_UNITS = [BLENDSHAPE_INDEX[stem + side] for stem in HELD for side in ("Left", "Right")]
+NEUTRALS = ("clip", "subject")
+SETS = {"tuned": {"seed": 0, "jitter": 0.0, "backgrounds": ("solid",), "light": 0},
+        "held-out": {"seed": 7, "jitter": 1.0, "backgrounds": ("gradient", "noise"), "light": 7}}
+
+
+def held_apex_track(frames: int) -> np.ndarray:
+    shapes = np.zeros((frames, len(ARKIT_BLENDSHAPES)), np.float32)
+    for stem, level in HELD.items():
+        shapes[:, [BLENDSHAPE_INDEX[stem + "Left"], BLENDSHAPE_INDEX[stem + "Right"]]] = level
+    blink = [BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeBlinkRight"]]
+    shapes[frames // 3: frames // 3 + 3, blink] = [[0.5], [1.0], [0.5]]
+    return shapes
+
+
+def render(rig, renderer, spec, clips, views, conditions, rng) -> list[dict[str, np.ndarray]]:
+    """Per clip of (blendshapes, rotation): {view: frames}, all in one studio (light, cameras, background)."""
     from painsynth.avatars.build import build_avatar
     from painsynth.render import frame_head, make_background, sample_lighting
 
     avatar = build_avatar(spec, rig)
     identity = avatar.identity
     renderer.load_avatar(avatar)
-    vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))
-    cameras = [frame_head(identity.mesh.head_box, v) for v in views]
-    backgrounds = [make_background("solid", (SIZE, SIZE), rng) for _ in views]
-    frames = list(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds))
-    return {v: np.stack([f[i] for f in frames]) for i, v in enumerate(views)}
+    cameras = [frame_head(identity.mesh.head_box, v, conditions["jitter"], rng) for v in views]
+    backgrounds = [make_background(str(rng.choice(conditions["backgrounds"])), (SIZE, SIZE), rng) for _ in views]
+    lighting = sample_lighting(rng)
+    out = []
+    for blendshapes, rotation in clips:
+        vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))
+        frames = list(renderer.render_clip(vertices, cameras, lighting, backgrounds))
+        out.append({v: np.stack([f[i] for f in frames]) for i, v in enumerate(views)})
+    return out
 
 
-def capture_methods(frames: np.ndarray, folder: Path, model) -> dict[str, np.ndarray]:
-    from painsynth.capture.cue import cue_retarget, within_training_views
-    from painsynth.capture.fit import fit_retarget, hybrid_retarget
-    from painsynth.capture.tracker import build_track, resampled_patches, run_landmarker
+def observed(frames: np.ndarray, folder: Path, model):
+    from painsynth.capture.landmarks import run_landmarker
+    from painsynth.capture.observe import observe
+    from painsynth.capture.track import check_valid
     from painsynth.video import write_video
 
-    path = write_video(folder / "clip.mp4", frames, FPS)
-    raw = run_landmarker(path, model)
-    track = build_track(raw, fps=FPS, min_valid=0.5, method="direct")
-    fitted = fit_retarget(track.landmarks, track.valid, (frames.shape[2], frames.shape[1]))
-    # the image cue, as build_track's hybrid uses it
-    cue = cue_retarget(resampled_patches(raw, FPS)[0], track.valid)
-    readable = within_training_views(track.landmarks, (frames.shape[2], frames.shape[1]))
-    hybrid = hybrid_retarget(track.blendshapes, fitted, cue=cue, cue_frames=readable)
-    return {"direct": track.blendshapes, "fit": fitted, "hybrid": hybrid}
+    raw = run_landmarker(write_video(folder / "clip.mp4", frames, FPS), model)
+    check_valid(raw, 0.5)
+    return observe(raw, FPS)
+
+
+def capture_methods(seen, neutrals) -> dict[tuple[str, str], np.ndarray]:
+    """{(method, neutral): weights [T, 52]} of one observed clip."""
+    from painsynth.capture.calibration import retarget_assets
+    from painsynth.capture.retarget import METHODS, retarget
+
+    return {(method, name): retarget(method, seen, retarget_assets(method), neutral)
+            for method in METHODS for name, neutral in neutrals[method].items()}
+
+
+def run_set(name: str, args, rig, renderer, model) -> dict:
+    from painsynth.avatars import sample_avatars
+    from painsynth.capture.calibration import retarget_assets
+    from painsynth.capture.retarget import CLIP_NEUTRAL, METHODS
+    from painsynth.capture.retarget.neutral import neutral_from
+    from painsynth.capture.track import CaptureError
+
+    conditions = SETS[name]
+    views = args.views.split(",")
+    # avatars 0, 3, 6 of the set's seed: both genders, young and old, light to dark skin (printed below)
+    specs = [sample_avatars(3 * args.identities, conditions["seed"])[3 * i] for i in range(args.identities)]
+    rng = np.random.default_rng(conditions["light"])
+    single_shapes, single_au = single_unit_track()
+    procedural = [make_track(level, seed, n_frames=args.frames) for level, seed in ((3, 1), (4, 2), (4, 3))]
+    cut = args.frames // 3  # the onset-cut clips start this many frames into their episode
+    keys = [(m, n) for m in METHODS for n in NEUTRALS]
+    result = {"single": {}, "pain": {}, "held": {}, "onset": {}, "lost": [], "specs": specs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            print(f"[{name}] identity {spec.avatar_id}: {spec.gender}, {spec.age_years:.0f} y, "
+                  f"Monk tone {spec.monk_tone}", flush=True)
+            clips = [(np.zeros((args.frames, 52), np.float32), np.zeros((args.frames, 3), np.float32)),
+                     (single_shapes, np.zeros((len(single_shapes), 3), np.float32)),
+                     (held_apex_track(args.frames), np.zeros((args.frames, 3), np.float32))]
+            clips += [(t.blendshapes, t.head_rotation) for t in procedural]
+            clips += [(t.blendshapes[cut:], t.head_rotation[cut:]) for t in procedural]
+            rendered = render(rig, renderer, spec, clips, views, conditions, rng)
+            for view in views:
+                try:
+                    seen = [observed(r[view], Path(tmp), model) for r in rendered]
+                except CaptureError as exc:  # counted and printed: a lost face is a result too
+                    result["lost"].append(f"{spec.avatar_id} {view}: {str(exc).split(': ', 1)[-1]}")
+                    continue
+                baseline = seen[0]
+                neutrals = {m: {"clip": CLIP_NEUTRAL,
+                                "subject": neutral_from([baseline], retarget_assets(m), "baseline", dedicated=True)}
+                            for m in METHODS}
+                got = [capture_methods(s, neutrals) for s in seen[1:]]
+                single_got, held_got = got[0], got[1]
+                whole, onset = got[2:2 + len(procedural)], got[2 + len(procedural):]
+                for key in keys:
+                    n = min(len(single_got[key]), len(single_au))
+                    cell = result["single"].setdefault((view, key), ([], []))
+                    cell[0].append(single_au[:n]), cell[1].append(au_from_blendshapes(single_got[key][:n]))
+                    result["held"].setdefault((view, key), []).append(
+                        held_got[key][:, HELD_UNITS].sum(axis=1).mean() / (2 * sum(HELD.values())))
+                    for track, full, part in zip(procedural, whole, onset):
+                        n = min(len(full[key]), len(track.pspi))
+                        cell = result["pain"].setdefault((view, key), ([], []))
+                        cell[0].append(track.pspi[:n]), cell[1].append(pspi(au_from_blendshapes(full[key][:n])))
+                        m = min(len(part[key]), n - cut)
+                        level_cut = pspi(au_from_blendshapes(part[key][:m])).mean()
+                        level_full = pspi(au_from_blendshapes(full[key][cut:cut + m])).mean()
+                        result["onset"].setdefault((view, key), []).append((level_cut, level_full))
+    return result
+
+
+def report(name: str, result: dict, args) -> None:
+    from painsynth.capture.retarget import METHODS
+
+    views = args.views.split(",")
+    print(f"\n## {name} set ({len(result['specs'])} identities: "
+          + ", ".join(f"{s.gender} {s.age_years:.0f} y Monk {s.monk_tone}" for s in result["specs"]) + ")\n")
+    print("| view | method | neutral | PSPI r | PSPI MAE | " + " | ".join(f"{u} r" for u in PSPI_UNITS)
+          + " | held apex recovered | onset cut / uncut |")
+    print("|---|---|---|---|---|" + "---|" * len(PSPI_UNITS) + "---|---|")
+    for view in views:
+        for method in METHODS:
+            for neutral in NEUTRALS:
+                key = (view, (method, neutral))
+                if key not in result["pain"]:
+                    continue
+                truth, estimate = (np.concatenate(x) for x in result["pain"][key])
+                s_truth, s_est = (np.concatenate(x) for x in result["single"][key])
+                units = [f"{pearson(s_truth[:, k], s_est[:, k]):.2f}" for k in range(len(PSPI_UNITS))]
+                pairs = np.array(result["onset"][key])
+                ratio = pairs[:, 0].sum() / max(pairs[:, 1].sum(), 1e-9)
+                print(f"| {view} | {method} | {neutral} | {pearson(truth, estimate):.3f} | "
+                      f"{np.abs(truth - estimate).mean():.2f} | " + " | ".join(units)
+                      + f" | {np.mean(result['held'][key]):.0%} | {ratio:.2f} |")
+    print(f"\nClips left out (face found in under half the frames): {len(result['lost'])}")
+    for line in result["lost"]:
+        print(f"- {line}")
 
 
 def main() -> None:
@@ -114,89 +232,24 @@ def main() -> None:
     parser.add_argument("--identities", type=int, default=3)
     parser.add_argument("--frames", type=int, default=50, help="frames per procedural clip")
     parser.add_argument("--views", default=",".join(VIEWS))
+    parser.add_argument("--sets", default="tuned,held-out")
     args = parser.parse_args()
     start = time.perf_counter()
 
     from painsynth.animate import HeadRig
-    from painsynth.avatars import sample_avatars
-    from painsynth.capture.fit import correspondence, default_fitter
+    from painsynth.capture.calibration import retarget_assets
     from painsynth.capture.model import verified_model
-    from painsynth.capture.tracker import CaptureError
     from painsynth.render import Renderer
 
-    views = args.views.split(",")
     model = verified_model()
     rig = HeadRig()
-    correspondence(), default_fitter()
-    # avatars 0, 3, 6 of seed 0: both genders, young and old, light to dark skin (printed below)
-    specs = [sample_avatars(3 * args.identities, 0)[3 * i] for i in range(args.identities)]
+    retarget_assets("hybrid")
     renderer = Renderer(SIZE, SIZE)
-    rng = np.random.default_rng(0)
-    single_shapes, single_au = single_unit_track()
-    procedural = [make_track(level, seed, n_frames=args.frames) for level, seed in ((3, 1), (4, 2), (4, 3))]
-    au_columns = [AU_NAMES.index(name) for name in PSPI_UNITS]
-
-    # results[view][method] -> lists of (truth, estimate) arrays
-    single = {v: {m: ([], []) for m in METHODS} for v in views}
-    pain = {v: {m: ([], []) for m in METHODS} for v in views}
-    by_identity = {}  # (avatar, view) -> (truth AU, fitted AU) of the single-unit clip
-    lost = []  # clips in which MediaPipe found the face in under half the frames
-    with tempfile.TemporaryDirectory() as tmp:
-        for spec in specs:
-            print(f"identity {spec.avatar_id}: {spec.gender}, {spec.age_years:.0f} y, Monk tone {spec.monk_tone}",
-                  flush=True)
-            clips = [(single_shapes, np.zeros((len(single_shapes), 3), np.float32), single_au, None)]
-            clips += [(t.blendshapes, t.head_rotation, t.au[:, au_columns], t.pspi) for t in procedural]
-            for shapes, rotation, truth_au, truth_pspi in clips:
-                rendered = render(rig, renderer, spec, shapes, rotation, views, rng)
-                for view in views:
-                    try:
-                        got = capture_methods(rendered[view], Path(tmp), model)
-                    except CaptureError as exc:  # counted and printed: a lost face is a result too
-                        lost.append(f"{spec.avatar_id} {view}: {str(exc).split(': ', 1)[-1]}")
-                        continue
-                    for method, blendshapes in got.items():
-                        n = min(len(blendshapes), len(truth_au))
-                        estimate = au_from_blendshapes(blendshapes[:n])
-                        if truth_pspi is None:
-                            if method == "hybrid":
-                                by_identity[spec.avatar_id, view] = (truth_au[:n], estimate)
-                            single[view][method][0].append(truth_au[:n])
-                            single[view][method][1].append(estimate)
-                        else:
-                            pain[view][method][0].append(truth_pspi[:n])
-                            pain[view][method][1].append(pspi(estimate))
-    renderer.release()
-
-    print(f"\n## Single-unit clips: Pearson r / MAE (AU intensity 0-5) per PSPI unit, "
-          f"{len(specs)} identities\n")
-    print("| view | method | " + " | ".join(PSPI_UNITS) + " |")
-    print("|---|---|" + "---|" * len(PSPI_UNITS))
-    for view in views:
-        for method in METHODS:
-            truth, estimate = (np.concatenate(x) for x in single[view][method])
-            cells = [f"{pearson(truth[:, k], estimate[:, k]):.2f} / {np.abs(truth[:, k] - estimate[:, k]).mean():.2f}"
-                     for k in range(len(PSPI_UNITS))]
-            print(f"| {view} | {method} | " + " | ".join(cells) + " |")
-    print(f"\n## Procedural clips (levels 3-4, {args.frames} frames, {len(procedural)} motions x "
-          f"{len(specs)} identities): per-frame PSPI\n")
-    print("| view | method | PSPI r | PSPI MAE | PSPI r (single-unit clip) |")
-    print("|---|---|---|---|---|")
-    for view in views:
-        for method in METHODS:
-            truth, estimate = (np.concatenate(x) for x in pain[view][method])
-            s_truth, s_est = (np.concatenate(x) for x in single[view][method])
-            print(f"| {view} | {method} | {pearson(truth, estimate):.3f} | {np.abs(truth - estimate).mean():.2f} | "
-                  f"{pearson(pspi(s_truth), pspi(s_est)):.3f} |")
-    print("\n## Single-unit clips, hybrid, Pearson r per identity\n")
-    print("| identity | view | " + " | ".join(PSPI_UNITS) + " |")
-    print("|---|---|" + "---|" * len(PSPI_UNITS))
-    for (avatar, view), (truth, estimate) in by_identity.items():
-        cells = [f"{pearson(truth[:, k], estimate[:, k]):.2f}" for k in range(len(PSPI_UNITS))]
-        print(f"| {avatar} | {view} | " + " | ".join(cells) + " |")
-    print(f"\nClips left out (face found in under half the frames): {len(lost)}")
-    for line in lost:
-        print(f"- {line}")
+    try:
+        for name in args.sets.split(","):
+            report(name, run_set(name, args, rig, renderer, model), args)
+    finally:
+        renderer.release()
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 
