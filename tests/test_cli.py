@@ -95,7 +95,7 @@ def test_preview_writes_a_contact_sheet(tmp_path):
 def test_capture_rejects_an_unknown_retargeting_method(tmp_path):
     result = runner.invoke(app, ["capture", str(tmp_path), "--out", str(tmp_path / "m"), "--method", "magic"])
     assert result.exit_code == 2
-    assert "unknown --method 'magic'; allowed: hybrid, fit, direct" in result.output
+    assert "unknown retargeting method 'magic' (one of hybrid, fit, cue, direct)" in result.output
     assert not (tmp_path / "m").exists()
 
 

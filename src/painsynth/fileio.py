@@ -55,7 +55,7 @@ def cached_arrays(path: Path, keys: Sequence[str], build: Callable[[], dict]) ->
 
     if path.is_file():
         try:
-            with np.load(path) as data:
+            with np.load(path, allow_pickle=False) as data:
                 return {k: data[k] for k in keys}
         except (OSError, KeyError, ValueError):
             pass

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from painsynth.avatars.tables import MONK_TONES
 from painsynth.fileio import atomic_path, temp_name
 
 REPORT_NAME = "report.html"
@@ -176,7 +177,7 @@ def _section_contact_sheet(data: _Dataset) -> str:
 def _section_previews(data: _Dataset) -> str:
     view_order = {v: i for i, v in enumerate(_ordered_views(data))}
     figures = []
-    for level in sorted({r["label"] for r in data.rows})[:5]:
+    for level in sorted({r["label"] for r in data.rows}):
         rows = sorted((r for r in data.rows if r["label"] == level),
                       key=lambda r: (view_order.get(r.get("view"), 99), -_num(r.get("pspi_max")), r["clip_id"]))
         gif = None
@@ -472,8 +473,6 @@ def _bars(ax, labels, values, title, colours=None, edge=None):
 
 
 def _demographics_figure(people, gender, bands, dominant, tones) -> str:
-    from painsynth.avatars.tables import MONK_TONES
-
     fig = _figure(12, 6.2)
     axes = fig.subplots(2, 3)
     genders = sorted(gender)
@@ -753,6 +752,8 @@ def _age_band(age: float) -> str:
 def _level_name(level: int) -> str:
     from painsynth.tracks import LEVEL_NAMES
 
+    if level == -1:
+        return "unlabelled"  # motion replayed without a pain level
     return LEVEL_NAMES[level] if 0 <= level < len(LEVEL_NAMES) else str(level)
 
 

@@ -10,30 +10,27 @@ and ``phenotype`` (sampling), ``reference`` (where each texel lies on a referenc
 ``texture`` (painting the maps).
 """
 
-from painsynth.avatars.bank import BankChoices, sample_avatars
-from painsynth.avatars.spec import AvatarSpec, load_bank, save_bank
-from painsynth.avatars.tables import (
-    ADULT_AGE_BANDS,
-    ANCESTRIES,
-    CHILD_AGE_BANDS,
-    EYE_COLORS,
-    FACIAL_HAIR,
-    GARMENT_PATTERNS,
-    GARMENTS,
-    GENDERS,
-    GLASSES,
-    GLASSES_SHARE,
-    HAIR_COLORS,
-    HAIR_FAMILIES,
-    HAIRLINES,
-    MONK_TONES,
-    PHENOTYPE_LABELS,
-)
-from painsynth.avatars.texture import appearance_maps
+from importlib import import_module
 
-__all__ = [
+_TABLES = (
     "ADULT_AGE_BANDS", "ANCESTRIES", "CHILD_AGE_BANDS", "EYE_COLORS", "FACIAL_HAIR", "GARMENTS",
     "GARMENT_PATTERNS", "GENDERS", "GLASSES", "GLASSES_SHARE", "HAIRLINES", "HAIR_COLORS",
-    "HAIR_FAMILIES", "MONK_TONES", "PHENOTYPE_LABELS", "AvatarSpec", "BankChoices", "appearance_maps",
-    "load_bank", "sample_avatars", "save_bank",
-]
+    "HAIR_FAMILIES", "MONK_TONES", "PHENOTYPE_LABELS",
+)
+# Each name's module, imported on first use: reading a table (``painsynth.avatars.tables``, which the
+# config, the report and the diversity measure do) must not load the bank's heavy imports (torch, anny).
+_HOMES = {
+    "BankChoices": "bank", "sample_avatars": "bank", "AvatarSpec": "spec", "load_bank": "spec",
+    "save_bank": "spec", "appearance_maps": "texture", **dict.fromkeys(_TABLES, "tables"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_HOMES)

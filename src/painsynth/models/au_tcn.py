@@ -2,8 +2,8 @@
 
 Input [B, T, F]: per frame the 52 ARKit blendshapes, head rotation and translation (6) and a few
 landmark-derived distances (see :func:`painsynth.train.track_features`). The features are standardised with a
-mean and std stored in the model (fitted on the training set by the trainer, so a checkpoint carries
-them), then residual dilated Conv1d blocks, mean + max pooling over time and a linear head give
+mean and std stored in the model (fitted on the training set by the trainer through ``set_normalisation``,
+so a checkpoint carries them), then residual dilated Conv1d blocks, mean + max pooling over time and a linear head give
 logits [B, num_classes]. About 40 k parameters at the defaults: thousands of clips train in
 seconds per epoch on 2 CPU cores.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from painsynth.models import register_model
+from painsynth.models import FEATURES, ModelSpec, register_model
 
 
 class TemporalBlock(nn.Module):
@@ -30,10 +30,8 @@ class TemporalBlock(nn.Module):
         return x + self.drop(self.act(self.norm(self.conv(x))))
 
 
-@register_model("au-tcn")
+@register_model("au-tcn", ModelSpec(input=FEATURES, normalised=True))
 class AUTCN(nn.Module):
-    input_kind = "features"
-
     def __init__(self, in_features: int = 65, num_classes: int = 2, hidden: int = 64, layers: int = 3,
                  kernel: int = 3, dropout: float = 0.2):
         super().__init__()

@@ -6,13 +6,13 @@ checkpoint (``weights=PATH``). Each frame becomes a 1280-d embedding (global ave
 sequence [B, 1280, T] goes through residual dilated Conv1d blocks, mean + max pooling over time and a
 linear layer: logits [B, num_classes].
 
-Inputs (``input_kind = "frames"``):
+Inputs (registered as a frame model):
 
 * frames [B, T, 3, H, W] float in [0, 1] (RGB; resized to ``image_size`` and ImageNet-normalised
   inside the model), or
 * embeddings [B, T, 1280] from :meth:`FrameTemporal.encode_frames` -- with the default frozen
-  encoder these are what training on CPU should use: encode every clip once (and cache it, see
-  :func:`cached_embeddings`), then only the small temporal head trains.
+  encoder these are what training on CPU should use: the trainer encodes every clip once and caches
+  the embeddings under the name :func:`embedding_key` gives, then only the small temporal head trains.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from painsynth.fileio import atomic_path
-from painsynth.models import register_model
+from painsynth.models import FRAMES, ModelSpec, register_model
 from painsynth.models.au_tcn import TemporalBlock
 from painsynth.models.mobilenet_v2 import EMBEDDING_DIM, IMAGENET_MEAN, IMAGENET_STD, mobilenet_v2
 from painsynth.models.weights import MOBILENET_V2_SHA256, sha256_of
@@ -38,9 +37,19 @@ def encoder_tag(pretrained: bool = True, weights: str | Path | None = None) -> s
     return MOBILENET_V2_SHA256 if pretrained else "random-init"
 
 
-@register_model("frame-temporal")
+def embedding_key(pretrained: bool = True, weights: str | Path | None = None, freeze_encoder: bool = True,
+                  image_size: int = 112, **_) -> str | None:
+    """What names the frame embeddings a model built with these arguments computes (encoder weights and
+    input size), when they can be computed once per clip and cached -- a frozen encoder with fixed
+    weights -- else None (the model must see the frames)."""
+    tag = encoder_tag(pretrained, weights)
+    if not freeze_encoder or tag == "random-init":
+        return None
+    return f"mobilenet_v2-{tag[:16]}-{image_size}px"
+
+
+@register_model("frame-temporal", ModelSpec(input=FRAMES, embedding_key=embedding_key, normalised=True))
 class FrameTemporal(nn.Module):
-    input_kind = "frames"
     embedding_dim = EMBEDDING_DIM
 
     def __init__(self, num_classes: int = 2, pretrained: bool = True, weights: str | Path | None = None,
@@ -57,7 +66,6 @@ class FrameTemporal(nn.Module):
         self.image_size = image_size
         self.freeze_encoder = freeze_encoder
         self.encoder = mobilenet_v2(pretrained=pretrained, weights=weights).features  # [N,3,H,W] -> [N,1280,h,w]
-        self.encoder_tag = encoder_tag(pretrained, weights)
         if freeze_encoder:
             self.encoder.requires_grad_(False)
             self.encoder.eval()
@@ -71,17 +79,6 @@ class FrameTemporal(nn.Module):
         self.stem = nn.Sequential(nn.Conv1d(EMBEDDING_DIM, hidden, 1), nn.GroupNorm(1, hidden), nn.GELU())
         self.blocks = nn.Sequential(*[TemporalBlock(hidden, kernel, 2 ** i, dropout) for i in range(layers)])
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
-
-    @staticmethod
-    def embedding_key(pretrained: bool = True, weights: str | Path | None = None, freeze_encoder: bool = True,
-                      image_size: int = 112, **_) -> str | None:
-        """What names the frame embeddings a model built with these arguments computes (encoder weights and
-        input size), when they can be computed once per clip and cached -- a frozen encoder with fixed
-        weights -- else None (the model must see the frames). Trainers key their embedding caches on it."""
-        tag = encoder_tag(pretrained, weights)
-        if not freeze_encoder or tag == "random-init":
-            return None
-        return f"mobilenet_v2-{tag[:16]}-{image_size}px"
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-dimension mean and std [1280] of the training set's embeddings."""
@@ -141,24 +138,3 @@ class FrameTemporal(nn.Module):
         h = self.blocks(self.stem(emb.transpose(1, 2)))  # [B, hidden, T]
         return self.head(torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1))
 
-
-def cached_embeddings(model: FrameTemporal, cache_file: str | Path, frames_fn, key: str) -> np.ndarray:
-    """Per-frame embeddings [T, 1280] of one clip, read from ``cache_file`` (``.npz``) when it was made
-    for the same ``key`` (e.g. the clip's sha256), encoder weights and input size, else computed from
-    ``frames_fn()`` (uint8 [T, H, W, 3]) and written there atomically."""
-    if model.encoder_tag == "random-init":
-        raise ValueError("embeddings of a randomly initialised encoder cannot be cached (another model instance "
-                         "has other weights); use pretrained=True or weights=PATH")
-    cache_file = Path(cache_file)
-    tag = f"{key}|mobilenet_v2:{model.encoder_tag}|{model.image_size}"
-    if cache_file.is_file():
-        try:
-            with np.load(cache_file) as data:
-                if str(data["key"]) == tag:
-                    return data["embeddings"].astype(np.float32)
-        except (OSError, KeyError, ValueError, EOFError):
-            pass
-    emb = model.encode_frames(frames_fn()).numpy().astype(np.float32)
-    with atomic_path(cache_file) as tmp:
-        np.savez(tmp, embeddings=emb, key=np.array(tag))
-    return emb

@@ -6,10 +6,11 @@ Written here because painsynth does not depend on torchvision: same module names
 ``r2plus1d_18-91a641e6.pth``) loads with ``weights=PATH``; a head of another size (400 classes into a
 2-class model) is left at its fresh initialisation. Random init by default.
 
-Input (``input_kind = "clip"``): [B, 3, T, H, W] float, RGB normalised with :data:`KINETICS_MEAN` /
-:data:`KINETICS_STD` (torchvision's recipe: 112×112 crops of 16 frames); :meth:`R2Plus1D18.from_frames`
-makes it from frames [B, T, 3, H, W] in [0, 1] (resized to ``image_size``), which is what the trainer decodes. About 31 M parameters and
-~40 GFLOPs per 16×112² clip: a GPU model; on CPU only smoke-tested on tiny inputs.
+Input: [B, 3, T, H, W] float, RGB normalised with :data:`KINETICS_MEAN` / :data:`KINETICS_STD`
+(torchvision's recipe: 112×112 crops of 16 frames). Registered as a frame model with ``from_frames``: the
+trainer decodes frames [B, T, 3, H, W] in [0, 1] and :meth:`R2Plus1D18.from_frames` makes the clip
+(resized to ``image_size``). About 31 M parameters and ~40 GFLOPs per 16×112² clip: a GPU model; on
+CPU only smoke-tested on tiny inputs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from painsynth.models import register_model
+from painsynth.models import FRAMES, ModelSpec, register_model
 from painsynth.models.weights import load_into, read_state_dict
 
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
@@ -65,10 +66,8 @@ class R2Plus1dStem(nn.Sequential):
         )
 
 
-@register_model("r2plus1d-18")
+@register_model("r2plus1d-18", ModelSpec(input=FRAMES, from_frames=True))
 class R2Plus1D18(nn.Module):
-    input_kind = "clip"
-
     def __init__(self, num_classes: int = 2, weights: str | Path | None = None, zero_init_residual: bool = False,
                  image_size: int = 112):
         super().__init__()

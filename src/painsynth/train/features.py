@@ -1,0 +1,119 @@
+"""Captured face features of a clip ([T, 65] per frame) and their cache: the only part of training that runs capture.
+
+Every clip's video is run through :mod:`painsynth.capture` -- the path real videos take, so synthetic
+clips are featurised from their rendered pixels exactly as real clips are -- with capture's default
+retargeting, each clip read against its own neutral frames (a clip is featurised alone, without its
+subject's other clips). The features are cached under ``<dataset>/features/<clip_id>.npz``, reused while
+the manifest's sha256 of the video and the capture's retargeting (:func:`feature_cache_key`) match.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from painsynth.fileio import atomic_path
+from painsynth.train.errors import ClipSkipped, TrainError
+from painsynth.train.inputs import EMBEDDINGS, InputSpec
+
+FEATURES_DIR = "features"
+FEATURE_VERSION = 2
+
+# Landmark-derived distances (MediaPipe Face Mesh indices), in units of the inter-ocular distance
+# (outer eye corners 33 and 263): eye openings, brow-to-eye, mouth opening and width, nose-to-lip.
+OUTER_EYE_CORNERS = (33, 263)
+LANDMARK_DISTANCES = (
+    ("eye_open_right", 159, 145), ("eye_open_left", 386, 374),
+    ("brow_eye_right", 105, 159), ("brow_eye_left", 334, 386),
+    ("mouth_open", 13, 14), ("mouth_width", 61, 291), ("nose_lip", 1, 13),
+)
+N_FEATURES = 52 + 6 + len(LANDMARK_DISTANCES)
+
+
+def track_features(track, width: int = 1, height: int = 1) -> np.ndarray:
+    """[T, N_FEATURES] float32: blendshapes, head rotation and translation, landmark distances (0 without landmarks)."""
+    parts = [track.blendshapes, track.head_rotation, track.head_translation]
+    distances = np.zeros((track.n_frames, len(LANDMARK_DISTANCES)), np.float32)
+    if track.landmarks is not None:
+        points = track.landmarks[:, :, :2] * np.array([width, height], np.float32)  # pixels: square units
+        scale = np.linalg.norm(points[:, OUTER_EYE_CORNERS[0]] - points[:, OUTER_EYE_CORNERS[1]], axis=1)
+        scale = np.maximum(scale, 1e-6)
+        for column, (_, a, b) in enumerate(LANDMARK_DISTANCES):
+            distances[:, column] = np.linalg.norm(points[:, a] - points[:, b], axis=1) / scale
+    parts.append(distances)
+    return np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
+
+
+def cache_path(root: Path, clip_id: str, spec: InputSpec | None = None) -> Path:
+    """Where a clip's cached features (or, for an embeddings spec, its encoder's embeddings) are kept."""
+    name = f"{clip_id.replace('/', '__').replace(chr(92), '__')}.npz"
+    if spec is not None and spec.kind == EMBEDDINGS:
+        return root / FEATURES_DIR / spec.encoder / name
+    return root / FEATURES_DIR / name
+
+
+def feature_cache_key() -> str:
+    """What a cached features file must have been made with to be reused: this module's feature layout,
+    the per-clip neutral and capture's retargeting."""
+    from painsynth.capture import CaptureSettings
+    from painsynth.capture.calibration import retarget_key
+
+    return f"{FEATURE_VERSION}-clip-neutral-{retarget_key(CaptureSettings().method)}"
+
+
+def load_cached_features(path: Path, sha256: str) -> np.ndarray | None:
+    """The cached features at ``path`` when they were made from this video by this capture, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["sha256"]) != sha256 or str(data["version"]) != feature_cache_key():
+                return None
+            features = data["features"].astype(np.float32)
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+    return features if features.ndim == 2 and features.shape[1] == N_FEATURES and len(features) else None
+
+
+def featurise_clip(root: Path, row: dict, model_path: Path) -> np.ndarray:
+    """Capture one clip of a dataset folder and cache its features; raise on a clip that cannot be captured."""
+    from painsynth.capture import CaptureInput, CaptureSettings, capture_one
+
+    entry = CaptureInput(path=root / row["path"], label=int(row["label"]), subject=row["split_group"])
+    track, _ = capture_one(entry, model_path, CaptureSettings(fps=float(row["fps"])))  # the clip's own neutral
+    features = track_features(track, row["width"], row["height"])
+    with atomic_path(cache_path(root, row["clip_id"])) as tmp:
+        np.savez(tmp, features=features, valid=track.valid, sha256=np.array(row["sha256"]),
+                 version=np.array(feature_cache_key()))
+    return features
+
+
+class CapturedFeatures:
+    """Loads the captured features [T, N_FEATURES] of one dataset folder's clips (manifest rows): the
+    cached file when it still matches, else a capture of the video. The landmarker model is verified on
+    the first capture; a clip that cannot be captured raises ClipSkipped."""
+
+    def __init__(self, root: Path, capture_model: str | Path | None = None):
+        self.root, self.capture_model, self._model_path = root, capture_model, None
+
+    def __call__(self, row: dict) -> np.ndarray:
+        from painsynth.capture import CaptureError
+        from painsynth.tracks import TrackError
+        from painsynth.video import VideoError
+
+        features = load_cached_features(cache_path(self.root, row["clip_id"]), row["sha256"])
+        if features is not None:
+            return features
+        try:
+            return featurise_clip(self.root, row, self._verified_model())
+        except (CaptureError, VideoError, TrackError, OSError) as exc:
+            raise ClipSkipped(str(exc)) from None
+
+    def _verified_model(self) -> Path:
+        from painsynth.capture import ModelError, verified_model
+
+        if self._model_path is None:
+            try:
+                self._model_path = verified_model(self.capture_model)
+            except ModelError as exc:
+                raise TrainError(str(exc)) from None
+        return self._model_path
