@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from painsynth.capture import capture, verified_model
-from painsynth.capture.tracker import run_landmarker
+from painsynth.capture.landmarks import run_landmarker
 from painsynth.config import make_config
 from painsynth.generate import generate
 
