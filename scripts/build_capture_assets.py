@@ -1,0 +1,49 @@
+"""Build the capture's assets from anny renders and write them into the package (``capture/assets/``).
+
+The correspondence, the measurement model, the image cue and the population neutral
+(:mod:`painsynth.capture.calibration`) ship with painsynth so that a first capture starts at once.
+Run this after changing anything that shapes them (the avatars' look, the renderer, their settings):
+it builds each one afresh (about 5 min on 2 cores), removes shipped files whose settings no longer
+stand, and prints how far each new file is from the one it replaces.
+
+    .venv/bin/python scripts/build_capture_assets.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from painsynth.capture import calibration as cal
+from painsynth.fileio import atomic_path
+
+ASSETS = (  # (cache file, the builder, what it holds)
+    (cal._cache_path, cal.build_correspondence, ("vertex_ids", "weights", "pixel_error")),
+    (cal._calibration_path, cal.build_calibration, ("units", "pose", "spread")),
+    (cal._cue_path, cal.build_cue_model, ("weights",)),
+    (cal._population_path, cal.build_population_neutral, ("scores", "residual")),
+)
+
+
+def main() -> None:
+    cal.PACKAGED.mkdir(exist_ok=True)
+    wanted = set()
+    for path_of, build, keys in ASSETS:
+        name = path_of().name
+        wanted.add(name)
+        print(f"building {name} ...", flush=True)
+        arrays = build()
+        target = cal.PACKAGED / name
+        if target.is_file():
+            with np.load(target, allow_pickle=False) as old:
+                change = max(float(np.abs(arrays[k] - old[k]).max()) for k in keys)
+            print(f"  largest change from the shipped copy: {change:.3g}")
+        with atomic_path(target) as partial:
+            np.savez(partial, **{k: arrays[k] for k in keys})
+    for stale in cal.PACKAGED.glob("*.npz"):
+        if stale.name not in wanted:
+            print(f"removing {stale.name} (built with other settings)")
+            stale.unlink()
+
+
+if __name__ == "__main__":
+    main()
