@@ -20,6 +20,7 @@ from painsynth.tracks import MotionTrack
 from painsynth.video import read_frames
 
 MANIFEST_NAME = "manifest.parquet"
+DATASET_JSON = "dataset.json"  # how the folder was made (generate: seed, settings, versions)
 SOURCES = ("captured", "procedural", "real")
 N_LEVELS = 5  # pain levels 0-4 (BioVid BL1, PA1..PA4)
 UNLABELLED = -1  # motion replayed without a pain level (captured from unlabelled videos)

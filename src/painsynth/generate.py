@@ -23,13 +23,12 @@ import numpy as np
 
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
-from painsynth.dataset import MANIFEST_NAME, write_manifest
+from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest
 from painsynth.fileio import atomic_path, remove_partials, sha256_of
 from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
 
 ROWS_DIR = ".rows"
 ERROR_LOG = "errors.jsonl"
-DATASET_JSON = "dataset.json"
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
 AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars

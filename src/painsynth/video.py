@@ -159,6 +159,14 @@ def probe_video(path: str | Path) -> dict:
     return info
 
 
+def count_frames(path: str | Path) -> int:
+    """How many frames decode from the whole video (VideoError when it is unreadable, corrupt or truncated)."""
+    path = Path(path)
+    _, count, _, declared = _decode(path, keep=lambda index: False, stop=None)
+    _check_not_short(path, count, declared)
+    return count
+
+
 def _open(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path))
