@@ -8,7 +8,9 @@ every method of ``painsynth.capture.retarget.METHODS``:
 - procedural clips (``make_track`` at levels 3-4), which start neutral;
 - the same procedural clips cut so that their episode starts before frame 0 ("onset cut");
 - a held-apex clip: brows down 0.8, squint and cheek raise 0.7, nose wrinkle and upper lip 0.6 from
-  the first frame to the last, with a blink.
+  the first frame to the last, with a blink; and a rising-apex clip, the same units rising from neutral
+  over the first third and then held (the share recovered on its held part says how much of the held
+  clip's shortfall is the neutral's and how much the retargeting's gain).
 
 Each identity also gets a short neutral clip in the same studio (its baseline), and every clip is
 read against two neutral faces: ``clip`` (its own least active frames) and ``subject`` (the baseline's,
@@ -94,10 +96,13 @@ SETS = {"tuned": {"seed": 0, "jitter": 0.0, "backgrounds": ("solid",), "light": 
         "held-out": {"seed": 7, "jitter": 1.0, "backgrounds": ("gradient", "noise"), "light": 7}}
 
 
-def held_apex_track(frames: int) -> np.ndarray:
+def held_apex_track(frames: int, rising: bool = False) -> np.ndarray:
+    """The pain units at ``HELD`` from the first frame to the last (``rising``: from neutral over the first
+    third, then held), with a blink."""
     shapes = np.zeros((frames, len(ARKIT_BLENDSHAPES)), np.float32)
+    envelope = np.clip(np.arange(frames) / (frames // 3), 0, 1)[:, None] if rising else 1.0
     for stem, level in HELD.items():
-        shapes[:, [BLENDSHAPE_INDEX[stem + "Left"], BLENDSHAPE_INDEX[stem + "Right"]]] = level
+        shapes[:, [BLENDSHAPE_INDEX[stem + "Left"], BLENDSHAPE_INDEX[stem + "Right"]]] = level * envelope
     blink = [BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeBlinkRight"]]
     shapes[frames // 3: frames // 3 + 3, blink] = [[0.5], [1.0], [0.5]]
     return shapes
@@ -158,14 +163,15 @@ def run_set(name: str, args, rig, renderer, model) -> dict:
     procedural = [make_track(level, seed, n_frames=args.frames) for level, seed in ((3, 1), (4, 2), (4, 3))]
     cut = args.frames // 3  # the onset-cut clips start this many frames into their episode
     keys = [(m, n) for m in METHODS for n in NEUTRALS]
-    result = {"single": {}, "pain": {}, "held": {}, "onset": {}, "lost": [], "specs": specs}
+    result = {"single": {}, "pain": {}, "held": {}, "rising": {}, "onset": {}, "lost": [], "specs": specs}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs:
             print(f"[{name}] identity {spec.avatar_id}: {spec.gender}, {spec.age_years:.0f} y, "
                   f"Monk tone {spec.monk_tone}", flush=True)
             clips = [(np.zeros((args.frames, 52), np.float32), np.zeros((args.frames, 3), np.float32)),
                      (single_shapes, np.zeros((len(single_shapes), 3), np.float32)),
-                     (held_apex_track(args.frames), np.zeros((args.frames, 3), np.float32))]
+                     (held_apex_track(args.frames), np.zeros((args.frames, 3), np.float32)),
+                     (held_apex_track(args.frames, rising=True), np.zeros((args.frames, 3), np.float32))]
             clips += [(t.blendshapes, t.head_rotation) for t in procedural]
             clips += [(t.blendshapes[cut:], t.head_rotation[cut:]) for t in procedural]
             rendered = render(rig, renderer, spec, clips, views, conditions, rng)
@@ -180,14 +186,17 @@ def run_set(name: str, args, rig, renderer, model) -> dict:
                                 "subject": neutral_from([baseline], retarget_assets(m), "baseline", dedicated=True)}
                             for m in METHODS}
                 got = [capture_methods(s, neutrals) for s in seen[1:]]
-                single_got, held_got = got[0], got[1]
-                whole, onset = got[2:2 + len(procedural)], got[2 + len(procedural):]
+                single_got, held_got, rising_got = got[0], got[1], got[2]
+                whole, onset = got[3:3 + len(procedural)], got[3 + len(procedural):]
                 for key in keys:
                     n = min(len(single_got[key]), len(single_au))
                     cell = result["single"].setdefault((view, key), ([], []))
                     cell[0].append(single_au[:n]), cell[1].append(au_from_blendshapes(single_got[key][:n]))
                     result["held"].setdefault((view, key), []).append(
                         held_got[key][:, HELD_UNITS].sum(axis=1).mean() / (2 * sum(HELD.values())))
+                    apex = slice(args.frames // 3 + 2, None)  # the held part of the rising clip
+                    result["rising"].setdefault((view, key), []).append(
+                        rising_got[key][apex, HELD_UNITS].sum(axis=1).mean() / (2 * sum(HELD.values())))
                     for track, full, part in zip(procedural, whole, onset):
                         n = min(len(full[key]), len(track.pspi))
                         cell = result["pain"].setdefault((view, key), ([], []))
@@ -206,8 +215,8 @@ def report(name: str, result: dict, args) -> None:
     print(f"\n## {name} set ({len(result['specs'])} identities: "
           + ", ".join(f"{s.gender} {s.age_years:.0f} y Monk {s.monk_tone}" for s in result["specs"]) + ")\n")
     print("| view | method | neutral | PSPI r | PSPI MAE | " + " | ".join(f"{u} r" for u in PSPI_UNITS)
-          + " | held apex recovered | onset cut / uncut |")
-    print("|---|---|---|---|---|" + "---|" * len(PSPI_UNITS) + "---|---|")
+          + " | held apex recovered | rising apex recovered | onset cut / uncut |")
+    print("|---|---|---|---|---|" + "---|" * len(PSPI_UNITS) + "---|---|---|")
     for view in views:
         for method in METHODS:
             for neutral in NEUTRALS:
@@ -221,7 +230,7 @@ def report(name: str, result: dict, args) -> None:
                 ratio = pairs[:, 0].sum() / max(pairs[:, 1].sum(), 1e-9)
                 print(f"| {view} | {method} | {neutral} | {pearson(truth, estimate):.3f} | "
                       f"{np.abs(truth - estimate).mean():.2f} | " + " | ".join(units)
-                      + f" | {np.mean(result['held'][key]):.0%} | {ratio:.2f} |")
+                      + f" | {np.mean(result['held'][key]):.0%} | {np.mean(result['rising'][key]):.0%} | {ratio:.2f} |")
     print(f"\nClips left out (face found in under half the frames): {len(result['lost'])}")
     for line in result["lost"]:
         print(f"- {line}")
