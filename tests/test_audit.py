@@ -187,3 +187,25 @@ def test_cli_audit(standin, tmp_path):
     res = runner.invoke(app, ["audit", "--synthetic", str(standin["synthetic"]), "--source", str(standin["source"]),
                               "--out", str(tmp_path / "cli2"), "--models", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and "models folder does not exist" in res.output
+
+
+def test_cli_audit_refuses_a_model_file_with_a_wrong_checksum(standin, tmp_path):
+    from typer.testing import CliRunner
+
+    from painsynth.cli import app
+
+    recognition, shape = "dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat"
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / shape).symlink_to(models_folder() / shape)
+    corrupt = bytearray((models_folder() / recognition).read_bytes())
+    corrupt[len(corrupt) // 2] ^= 0xFF  # the right size, one bit off
+    (models / recognition).write_bytes(bytes(corrupt))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["audit", "--synthetic", str(standin["synthetic"]), "--source", str(standin["source"]),
+                                   "--out", str(out), "--models", str(models)])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    expected = MODEL_FILES[recognition][1]
+    assert f"{models / recognition}: model file SHA-256 {sha256_of(models / recognition)} is not the expected " \
+           f"{expected}" in res.output
+    assert not out.exists()

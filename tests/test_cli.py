@@ -114,3 +114,111 @@ def test_preview_refuses_a_bad_glasses_share_and_writes_nothing(tmp_path):
     result = runner.invoke(app, ["preview", "--out", str(out), "--avatars", "1", "--glasses-share", "2"])
     assert result.exit_code == 2 and "glasses_share must be a number from 0 to 1" in result.output
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- bad option values of any command, one line
+
+@pytest.mark.parametrize("args, shown", [
+    (["generate", "--clips", "2.5"], ["'--clips'", "'2.5'", "valid integer"]),
+    (["generate", "--jitter", "some"], ["'--jitter'", "'some'", "valid number"]),
+    (["preview", "--avatars", "many"], ["'--avatars'", "'many'", "valid integer"]),
+    (["train", "--data", "d", "--epochs", "x"], ["'--epochs'", "'x'", "valid integer"]),
+    (["train", "--data", "d", "--lr", "fast"], ["'--lr'", "'fast'", "valid number"]),
+    (["train", "--data", "d", "--capture-method", "magic"],
+     ["'--capture-method'", "'magic' is not one of 'hybrid', 'fit', 'cue', 'direct'"]),
+    (["experiment", "--synthetic", "s", "--real", "r", "--folds", "two"], ["'--folds'", "'two'", "valid integer"]),
+    (["evaluate", "run", "--data", "d", "--bootstrap", "1.5"], ["'--bootstrap'", "'1.5'", "valid integer"]),
+    (["capture", "clip.mp4", "--fps", "fast"], ["'--fps'", "'fast'", "valid number"]),
+    (["audit", "--synthetic", "s", "--source", "r", "--threshold", "near"], ["'--threshold'", "'near'", "valid number"]),
+    (["train"], ["Missing option '--data'"]),
+    (["generate", "--clip", "2"], ["No such option: --clip", "--clips"]),
+    (["render"], ["No such command 'render'"]),
+])
+def test_a_bad_option_value_of_any_command_gets_one_line_naming_it(tmp_path, monkeypatch, args, shown):
+    monkeypatch.chdir(tmp_path)  # relative names in args: nothing may appear here
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.strip().startswith("error: ") and all(text in result.output for text in shown), result.output
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", ["train", "experiment"])
+def test_a_missing_dataset_path_gets_one_line_naming_it(tmp_path, command):
+    nowhere = tmp_path / "nowhere"
+    args = ["--data", str(nowhere)] if command == "train" else ["--synthetic", str(nowhere), "--real", str(nowhere)]
+    result = runner.invoke(app, [command, *args, "--out", str(tmp_path / "out"), "--device", "cpu"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"{nowhere}: no such manifest" in result.output and not (tmp_path / "out").exists()
+
+
+def test_the_capture_method_choices_are_captures_method_table():
+    from painsynth.capture import CaptureSettings
+    from painsynth.capture.retarget import METHODS
+    from painsynth.cli import CAPTURE_METHODS
+    from painsynth.train import DEFAULT_CAPTURE_METHOD, TrainConfig
+
+    assert CAPTURE_METHODS == tuple(METHODS)
+    assert CAPTURE_METHODS[0] == DEFAULT_CAPTURE_METHOD == CaptureSettings().method == TrainConfig().capture_method
+
+
+# ---------------------------------------------------------------- capture at the command line
+
+def test_capture_of_a_csv_missing_columns_names_them_and_logs_them(tmp_path):
+    import json
+
+    listing = tmp_path / "clips.csv"
+    listing.write_text("file,label\na.mp4,1\n")
+    out = tmp_path / "motions"
+    result = runner.invoke(app, ["capture", str(listing), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    message = f"{listing}: CSV lacks column(s) path, subject (needs path,label,subject, has file,label)"
+    assert f"failed: {message}" in result.output
+    logged = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert [(entry["kind"], entry["error"]) for entry in logged] == [("error", message)]
+    assert sorted(p.name for p in out.iterdir()) == ["errors.jsonl"]
+
+
+def test_capture_into_an_unwritable_output_folder_gets_one_line(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "motions"
+    result = runner.invoke(app, ["capture", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert f"{out}: output folder is not writable" in result.output
+    assert blocker.read_text() == "a file, not a folder"
+
+
+# ---------------------------------------------------------------- native libraries' chatter
+
+NATIVE_CHATTER = ("Logging before InitGoogle()", "Sets FaceBlendshapesGraph acceleration", "inference_feedback_manager",
+                  "Created TensorFlow Lite XNNPACK delegate", "Warp CUDA warning")
+
+
+def _painsynth(*args, cwd):
+    """The installed command in a fresh process, so that what native code writes to fd 2 is seen."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "PAINSYNTH_VERBOSE"}
+    command = [str(Path(sys.executable).with_name("painsynth")), *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_native_libraries_are_quiet_unless_verbose(tmp_path):
+    """generate runs anny (warp), capture runs MediaPipe and, for its default method, anny; each in two
+    worker processes, which start fresh."""
+    made = _painsynth("generate", "--out", "syn", "--clips", "2", "--frames", "8", "--size", "128",
+                      "--workers", "2", cwd=tmp_path)
+    captured = _painsynth("capture", "syn/videos", "--out", "motions", "--workers", "2", cwd=tmp_path)
+    assert len(list((tmp_path / "motions").glob("*.npz"))) == 2
+    for result in (made, captured):
+        assert not [line for line in NATIVE_CHATTER if line in result.stderr + result.stdout], result.stderr
+    verbose = _painsynth("--verbose", "capture", "syn/videos", "--out", "motions-direct", "--method", "direct",
+                         "--workers", "2", cwd=tmp_path)
+    assert "Sets FaceBlendshapesGraph acceleration to xnnpack by default" in verbose.stderr

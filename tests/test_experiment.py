@@ -36,17 +36,18 @@ def fake_features(groups, labels, seed=0, prefix="real"):
     return T.ClipFeatures(features, np.array(labels), list(groups), [f"{prefix}/{g}-{i}" for i, g in enumerate(groups)])
 
 
-def fake_dataset(root, groups, labels, source, seed=0):
-    """A dataset folder with cached features (trains without any video)."""
+def fake_dataset(root, groups, labels, source, seed=0, method=T.DEFAULT_CAPTURE_METHOD):
+    """A dataset folder with features cached as capture ``method`` makes them (trains without any video)."""
     clips = fake_features(groups, labels, seed)
     rows = []
     for i, (group, level) in enumerate(zip(groups, labels)):
         sha = f"{seed:032x}{i:032x}"
         rows.append({"clip_id": f"c{i:03d}", "path": f"videos/c{i:03d}.mp4", "split_group": group, "source": source,
                          "label": level, "fps": 25.0, "n_frames": 10, "width": 64, "height": 64, "sha256": sha})
-        (root / "features").mkdir(parents=True, exist_ok=True)
-        np.savez(root / "features" / f"c{i:03d}.npz", features=clips.features[i] + 2.0 * (level > 0),
-                 valid=np.ones(10, bool), sha256=np.array(sha), version=np.array(T.feature_cache_key()))
+        cached = T.cache_path(root, f"c{i:03d}", T.InputSpec(capture_method=method))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cached, features=clips.features[i] + 2.0 * (level > 0),
+                 valid=np.ones(10, bool), sha256=np.array(sha), version=np.array(T.feature_cache_key(method)))
     write_manifest(rows, root / "manifest.parquet")
     return root
 
@@ -176,7 +177,7 @@ def test_tiny_experiment_end_to_end_and_resume(rendered, tmp_path):
                                        "synthetic+real": synthetic + 2 * int(row["real_subjects"])}[row["setting"]]
     # no leak: synthetic perf-0000 (the motion of real subject perf-0000) trains only where perf-0000 is not tested
     assert {row["split_group"] for row in manifest_rows(syn)} == {"perf-0000", "perf-0001", "perf-0002"}
-    assert len(list((real / "features").glob("*.npz"))) == 8  # the real videos were captured
+    assert len(list((real / "features" / "capture-hybrid").glob("*.npz"))) == 8  # the real videos were captured
     records = [json.loads(cell.read_text()) for cell in (out / "cells").glob("*.json")]
     assert len(records) == 6
     for record in records:
@@ -295,6 +296,33 @@ def test_a_rerun_after_capture_changed_is_refused(fake_pair, tmp_path, monkeypat
     result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0"))
     assert result.exit_code == 2 and "holds an experiment with input=" in result.output, result.output
     assert (out / "results.csv").read_bytes() == before
+
+
+def test_the_capture_method_is_recorded_and_a_rerun_with_another_is_refused(tmp_path):
+    subjects = [f"r{i}" for i in range(4)]
+    groups, labels = two_per_subject(subjects)
+    real = fake_dataset(tmp_path / "real", groups, labels, "real", method="direct")
+    syn = fake_dataset(tmp_path / "syn", groups, labels, "captured", seed=1, method="direct")
+    out = tmp_path / "exp"
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0", "--capture-method", "direct"))
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "experiment.json").read_text())["settings"]
+    assert settings["capture_method"] == "direct" and settings["input"] == T.feature_cache_key("direct")
+    before = (out / "results.csv").read_bytes()
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0"))
+    assert result.exit_code == 2 and "holds an experiment with capture_method='direct', not 'hybrid'" in result.output
+    assert (out / "results.csv").read_bytes() == before
+
+
+def test_an_unwritable_output_folder_is_refused_before_anything_runs(fake_pair, tmp_path):
+    syn, real = fake_pair
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "exp"
+    result = runner.invoke(app, _args(syn, real, out, "--real-subjects", "0"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"{out}: output folder is not writable ({blocker} is a file)" in result.output
+    assert blocker.read_text() == "a file, not a folder"
 
 
 def test_a_failed_cell_is_retried_on_a_rerun(fake_pair, tmp_path):

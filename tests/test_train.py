@@ -1,6 +1,8 @@
 import csv
 import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +11,7 @@ from typer.testing import CliRunner
 
 from painsynth import train as T
 from painsynth.cli import app
-from painsynth.dataset import write_manifest
-from painsynth.train import features as train_features
+from painsynth.dataset import manifest_rows, write_manifest
 
 runner = CliRunner()
 FAST = dict(epochs=2, batch_size=16, frames=8, device="cpu", model_kwargs={"hidden": 16, "layers": 2})
@@ -34,8 +35,9 @@ def fake_dataset(root, labels, groups, frames=20, seed=0):
     for i, (level, group) in enumerate(zip(labels, groups)):
         rows.append(dict(clip_id=f"c{i:03d}", path=f"videos/c{i:03d}.mp4", split_group=group, source="procedural",
                          label=level, fps=25.0, n_frames=frames, width=128, height=128, sha256=f"{i:064x}"))
-        (root / "features").mkdir(parents=True, exist_ok=True)
-        np.savez(root / "features" / f"c{i:03d}.npz", features=clips.features[i], valid=np.ones(frames, bool),
+        cached = T.cache_path(root, f"c{i:03d}")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cached, features=clips.features[i], valid=np.ones(frames, bool),
                  sha256=np.array(f"{i:064x}"), version=np.array(T.feature_cache_key()))
     write_manifest(rows, root / "manifest.parquet")
     return root
@@ -257,23 +259,15 @@ def test_fit_trains_only_on_clips_with_a_pain_level(tmp_path):
 
 # ---------------------------------------------------------------- feature cache
 
-def test_feature_cache_is_reused_and_redone_when_the_video_changes(tmp_path, monkeypatch):
+def test_cached_features_are_read_without_their_videos(tmp_path):
     labels, groups = balanced(2, 3)
-    root = fake_dataset(tmp_path / "d", labels, groups)
-    monkeypatch.setattr(train_features, "featurise_clip", lambda *a: pytest.fail("cached features were not reused"))
-    progress = []
-    clips = T.clip_features(root, on_progress=lambda d, t: progress.append((d, t)))
-    assert clips.clip_ids == [f"c{i:03d}" for i in range(6)] and clips.labels.tolist() == labels
-    assert clips.split_groups == groups and clips.features[0].shape == (20, T.N_FEATURES)
-    assert progress[-1] == (6, 6)
-    # the manifest now names another video: the cache no longer matches and the clip is captured again
-    np.savez(root / "features" / "c000.npz", features=clips.features[0], valid=np.ones(20, bool),
-             sha256=np.array("f" * 64), version=np.array(T.feature_cache_key()))
-    redone = []
-    monkeypatch.setattr(train_features, "featurise_clip",
-                        lambda root, row, model: redone.append(row["clip_id"]) or clips.features[0])
-    T.clip_features(root)
-    assert redone == ["c000"]
+    root = fake_dataset(tmp_path / "d", labels, groups)  # no video at all: only the cache can give features
+    progress, errors = [], []
+    clips = T.clip_features(root, on_progress=lambda d, t: progress.append((d, t)), errors=errors)
+    assert not errors and clips.clip_ids == [f"c{i:03d}" for i in range(6)] and clips.labels.tolist() == labels
+    assert clips.split_groups == groups and progress[-1] == (6, 6)
+    assert np.array_equal(clips.features[0], fake_clips(labels, groups).features[0])
+    assert clips.input == T.InputSpec("features", capture_method="hybrid") == T.InputSpec()
 
 
 def test_importing_the_trainer_loads_no_capture():
@@ -323,7 +317,7 @@ def test_train_then_evaluate_end_to_end(tiny_dataset, tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tiny_dataset), "--out", str(run), "--epochs", "2",
                                  "--batch-size", "4", "--frames", "8", "--device", "cpu", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    assert len(list((tiny_dataset / "features").glob("*.npz"))) == 6  # captured from the rendered pixels
+    assert len(list((tiny_dataset / "features" / "capture-hybrid").glob("*.npz"))) == 6  # captured from the pixels
     assert [int(r["epoch"]) for r in _rows(run)] == [1, 2]
     assert (run / T.BEST).is_file() and (run / T.LAST).is_file()
     result = runner.invoke(app, ["evaluate", str(run), "--data", str(tiny_dataset), "--bootstrap", "50"])
@@ -332,6 +326,93 @@ def test_train_then_evaluate_end_to_end(tiny_dataset, tmp_path):
     assert {"auroc", "f1", "accuracy", "balanced_accuracy", "n_clips", "task", "ci95", "confusion_matrix"} <= set(metrics)
     assert metrics["task"] == "binary" and metrics["n_clips"] == 6 and metrics["class_counts"] == [3, 3]
     assert 0.0 <= metrics["auroc"] <= 1.0
+
+
+def _videos_only(dataset, dest):
+    """A copy of a dataset folder without its cached features."""
+    return Path(shutil.copytree(dataset, dest, ignore=shutil.ignore_patterns("features")))
+
+
+def _cache_stamps(root, method):
+    folder = T.cache_path(root, "any", T.input_spec("au-tcn", capture_method=method)).parent
+    return {path.name: path.stat().st_mtime_ns for path in folder.glob("*.npz")}
+
+
+def test_a_video_replaced_under_the_same_manifest_is_captured_again(tiny_dataset, tmp_path):
+    from painsynth.fileio import sha256_of
+
+    root = _videos_only(tiny_dataset, tmp_path / "d")
+    manifest = (root / "manifest.parquet").read_bytes()
+    first = T.clip_features(root, capture_method="direct")
+    stamps = _cache_stamps(root, "direct")
+    again = T.clip_features(root, capture_method="direct")
+    assert _cache_stamps(root, "direct") == stamps and len(stamps) == 6  # unchanged videos: read from the cache
+    assert all(np.array_equal(a, b) for a, b in zip(first.features, again.features))
+
+    rows = {row["clip_id"]: row for row in manifest_rows(root)}
+    replaced, other = first.clip_ids[:2]
+    video = root / rows[replaced]["path"]
+    shutil.copyfile(root / rows[other]["path"], video)  # other bytes under the same name; the manifest is not touched
+    after = T.clip_features(root, capture_method="direct")
+    assert (root / "manifest.parquet").read_bytes() == manifest
+    cached = T.cache_path(root, replaced, after.input)
+    changed = {name for name, stamp in _cache_stamps(root, "direct").items() if stamps[name] != stamp}
+    assert changed == {cached.name}  # only the replaced clip was captured again
+    assert not np.allclose(after.features[0], first.features[0])
+    assert np.allclose(after.features[0], first.features[1])  # it now shows the other clip
+    with np.load(cached) as saved:
+        assert str(saved["sha256"]) == sha256_of(video) != rows[replaced]["sha256"]
+
+
+def test_each_capture_method_featurises_and_caches_on_its_own(tiny_dataset, tmp_path):
+    root = _videos_only(tiny_dataset, tmp_path / "d")
+    direct = T.clip_features(root, capture_method="direct")
+    fit = T.clip_features(root, capture_method="fit")
+    assert (direct.input.capture_method, fit.input.capture_method) == ("direct", "fit")
+    assert not np.allclose(direct.features[1][:, :52], fit.features[1][:, :52])  # the face units: methods differ
+    assert sorted(p.name for p in (root / "features").iterdir()) == ["capture-direct", "capture-fit"]
+    stamps = {method: _cache_stamps(root, method) for method in ("direct", "fit")}
+    assert len(stamps["direct"]) == len(stamps["fit"]) == 6
+    again = T.clip_features(root, capture_method="direct")  # the fit run beside it left direct's cache valid
+    assert {method: _cache_stamps(root, method) for method in ("direct", "fit")} == stamps
+    assert all(np.array_equal(a, b) for a, b in zip(direct.features, again.features))
+
+
+def test_train_records_its_capture_method_and_evaluate_featurises_with_it(tiny_dataset, tmp_path):
+    root = _videos_only(tiny_dataset, tmp_path / "d")
+    run = tmp_path / "run"
+    args = ["--data", str(root), "--out", str(run), "--batch-size", "4", "--frames", "8", "--device", "cpu"]
+    result = runner.invoke(app, ["train", *args, "--epochs", "1", "--capture-method", "direct"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / T.CONFIG_JSON).read_text())["capture_method"] == "direct"
+    assert torch.load(run / T.BEST, weights_only=True)["input"]["capture_method"] == "direct"
+    result = runner.invoke(app, ["evaluate", str(run), "--data", str(root), "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "features").iterdir()) == ["capture-direct"]  # the run's, not the default
+    with pytest.raises(T.TrainError, match=r"takes captured face features \(direct\), the data holds captured "
+                                           r"face features \(hybrid\)"):
+        T.evaluate(run, data=fake_clips(*balanced(2, 3)), bootstrap=0)
+    result = runner.invoke(app, ["train", *args, "--epochs", "2"])
+    _one_line_failure(result, "cannot resume with capture_method='hybrid', the run used 'direct'")
+
+
+def test_capture_method_is_checked_with_the_other_settings():
+    with pytest.raises(T.TrainError, match="unknown capture method 'magic'; available: hybrid, fit, cue, direct"):
+        T.TrainConfig(capture_method="magic").check()
+    with pytest.raises(T.TrainError, match="capture-method applies to models of captured features; model "
+                                           r"'r2plus1d-18' takes video frames \(112x112\)"):
+        T.TrainConfig(model="r2plus1d-18", capture_method="fit").check()
+    T.TrainConfig(capture_method="cue").check()
+
+
+def test_an_unwritable_output_folder_is_refused_before_featurising(tiny_dataset, tmp_path):
+    root = _videos_only(tiny_dataset, tmp_path / "d")
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "run"
+    result = runner.invoke(app, ["train", "--data", str(root), "--out", str(out), "--device", "cpu"])
+    _one_line_failure(result, f"{out}: output folder is not writable ({blocker} is a file)")
+    assert blocker.read_text() == "a file, not a folder" and not (root / "features").exists()
 
 
 def _one_line_failure(result, message):
@@ -355,7 +436,7 @@ def test_bad_inputs_get_one_clear_line_and_write_nothing(tmp_path):
     write_manifest([], empty / "manifest.parquet")
     cases.append((["--data", str(empty)], "dataset has no clips"))
     missing = fake_dataset(tmp_path / "missing", labels, groups)
-    for cached in (missing / "features").glob("*.npz"):
+    for cached in (missing / "features").rglob("*.npz"):
         cached.unlink()
     cases.append((["--data", str(missing)], "20 of 20 clips in the manifest have no video file"))
     single = fake_dataset(tmp_path / "single", [0] * 20, groups)
@@ -553,7 +634,7 @@ def test_frame_temporal_trains_on_cached_embeddings_then_evaluates(video_dataset
     with np.load(cache / "c000.npz") as saved:
         assert saved["embeddings"].shape == (12, 1280) and video_dataset.name not in str(saved["key"])
     best = torch.load(tmp_path / "a" / T.BEST, weights_only=True)
-    assert best["input"] == {"kind": "embeddings", "image_size": 64, "encoder": spec.encoder}
+    assert best["input"] == {"kind": "embeddings", "image_size": 64, "encoder": spec.encoder, "capture_method": None}
     assert best["model_kwargs"]["in_features"] == 1280 and best["model_kwargs"]["image_size"] == 64
     assert not torch.equal(best["model"]["embedding_std"], torch.ones(1280))  # normalised on the training set
 
@@ -572,12 +653,13 @@ def test_frame_temporal_trains_on_cached_embeddings_then_evaluates(video_dataset
 
     # data of another kind is refused in one line, both ways
     with pytest.raises(T.TrainError, match=r"the model takes frame embeddings \(mobilenet_v2-.*-64px\), "
-                                           r"the data holds captured face features$"):
+                                           r"the data holds captured face features \(hybrid\)$"):
         T.evaluate(tmp_path / "a", data=fake_clips(*balanced(2, 3)), bootstrap=0)
     embeddings = T.load_datasets([video_dataset], model="frame-temporal", model_kwargs={"image_size": 64})
     assert embeddings.input == spec and _mtimes(cache) == first
     T.fit(fake_clips(*balanced()), tmp_path / "au", T.TrainConfig(**{**FAST, "epochs": 1}))
-    with pytest.raises(T.TrainError, match="the model takes captured face features, the data holds frame embeddings"):
+    with pytest.raises(T.TrainError,
+                       match=r"the model takes captured face features \(hybrid\), the data holds frame embeddings"):
         T.evaluate(tmp_path / "au", data=embeddings, bootstrap=0)
     with pytest.raises(T.TrainError, match="model 'au-tcn': the model takes captured face features"):
         T.fit(embeddings, tmp_path / "au2", T.TrainConfig(**{**FAST, "epochs": 1}))
@@ -598,14 +680,35 @@ def test_r2plus1d_trains_on_decoded_frames_then_evaluates(video_dataset, tmp_pat
         if (video_dataset / "features").exists() else []
     assert after == before  # frames are decoded in memory, nothing is cached on disk
     best = torch.load(run / T.BEST, weights_only=True)
-    assert best["input"] == {"kind": "frames", "image_size": 32, "encoder": None}
+    assert best["input"] == {"kind": "frames", "image_size": 32, "encoder": None, "capture_method": None}
     assert "in_features" not in best["model_kwargs"] and [int(r["epoch"]) for r in _rows(run)] == [1]
     result = runner.invoke(app, ["evaluate", str(run), "--data", str(video_dataset), "--bootstrap", "0"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((run / T.METRICS_JSON).read_text())
     assert metrics["model"] == "r2plus1d-18" and metrics["n_clips"] == 6 and len(metrics["confusion_matrix"]) == 2
-    with pytest.raises(T.TrainError, match=r"the model takes video frames \(32x32\), the data holds captured face features"):
+    with pytest.raises(T.TrainError,
+                       match=r"the model takes video frames \(32x32\), the data holds captured face features \(hybrid\)"):
         T.evaluate(run, data=fake_clips(*balanced(2, 3)), bootstrap=0)
+
+
+def test_frame_temporal_fine_tunes_its_encoder_on_decoded_frames(video_dataset, tmp_path):
+    from painsynth.models.mobilenet_v2 import mobilenet_v2
+
+    run = tmp_path / "ft"
+    result = runner.invoke(app, ["train", "--data", str(video_dataset), "--model", "frame-temporal", "--train-encoder",
+                                 "--image-size", "32", "--epochs", "1", "--batch-size", "4", "--frames", "4",
+                                 "--device", "cpu", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "decoding clips" in result.output
+    best = torch.load(run / T.BEST, weights_only=True)
+    assert best["input"] == {"kind": "frames", "image_size": 32, "encoder": None, "capture_method": None}
+    assert best["model_kwargs"]["freeze_encoder"] is False
+    imagenet = mobilenet_v2(pretrained=True).features.state_dict()
+    trained = {name.removeprefix("encoder."): value for name, value in best["model"].items()
+               if name.startswith("encoder.")}
+    assert trained.keys() == imagenet.keys()
+    moved = [name for name, value in imagenet.items() if value.ndim == 4 and not torch.equal(value, trained[name])]
+    assert moved  # convolution kernels left ImageNet's values: the encoder itself was trained
 
 
 def test_frame_model_options_on_a_feature_model_get_one_line(tmp_path):

@@ -28,10 +28,15 @@ FACE_MODIFIER_GROUPS = ("head", "forehead", "eyebrows", "eyes", "nose", "mouth",
 
 
 def import_anny():
-    """The anny package, imported with the start-up banner of warp (its skinning kernels) silenced."""
+    """The anny package, imported with the start-up output of warp (its skinning kernels) silenced: the
+    banner by warp's log level, the native CUDA-driver warning by :mod:`painsynth.quiet`."""
     import warp
 
+    from painsynth.quiet import native_chatter_filtered
+
     warp.config.log_level = warp.LOG_WARNING
+    with native_chatter_filtered():
+        warp.init()  # anny's modules call it again on import: then it does nothing
     import anny
 
     return anny

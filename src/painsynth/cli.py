@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)  # one unwrapped line, whatever the terminal width
+    raise typer.Exit(2)
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    """A usage error (a bad option value, a missing option, an unknown command) as one line: click's own
+    message names the option, the value and what is allowed; its usage block and panel are left out."""
+    try:
+        yield
+    except typer.TyperException as exc:  # click's exceptions derive from it; Exit and Abort do not
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help, as asked for by giving no arguments
+            raise
+        typer.echo(f"error: {_usage_message(exc)}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """Click's message on one line, with the rejected value: typer checks values with pydantic, whose
+    message says what is allowed but not what was given (that is in the validation error it raised from)."""
+    message = " ".join(exc.format_message().split()).replace(": Value error, ", ": ")
+    errors = getattr(exc.__cause__, "errors", None)
+    rejected = errors()[0].get("input") if callable(errors) and errors() else None
+    if rejected is None or repr(rejected) in message or not message.startswith("Invalid value for "):
+        return message
+    option, _, reason = message.partition(": ")
+    return f"{option}: {rejected!r} ({reason[:1].lower()}{reason[1:]})"
+
+
+class OneLineErrors(TyperGroup):
+    """The app's command group: usage errors of the app's own options and of every command's are one line."""
+
+    def make_context(self, *args, **kwargs):
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Synthetic face videos for pain recognition: procedural FACS pain motion on diverse "
     "synthetic anny heads, rendered multi-view to H.264 with a Parquet manifest.",
     no_args_is_help=True,
@@ -20,9 +67,22 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)  # one unwrapped line, whatever the terminal width
-    raise typer.Exit(2)
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", help="Show the native libraries' log lines (MediaPipe, TensorFlow Lite, warp), kept quiet by default."),
+) -> None:
+    # the app's options, before the command; the app's help is Typer(help=...) above
+    if verbose:
+        from painsynth.quiet import set_verbose
+
+        set_verbose()
+
+
+# painsynth.capture.retarget.METHODS, default first; kept here so --help imports no capture (a test keeps them equal)
+CAPTURE_METHODS = ("hybrid", "fit", "cue", "direct")
+CaptureMethod = Literal[CAPTURE_METHODS]
+CAPTURE_METHOD_HELP = ("au-tcn: capture's retargeting that turns each clip's video into features (as capture "
+                       "--method; each clip read against its own calmest frames). Cached per method.")
 
 
 @app.command()
@@ -226,6 +286,10 @@ def capture(
         settings.check()
     except ValueError as exc:
         _fail(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{out}: output folder is not writable ({exc.strerror or exc})")
     with ProgressBar("capturing clips") as report:
         summary = run_capture(source, out, model=model, settings=settings, on_progress=report,
                               workers=workers or default_workers(), label=label)
@@ -295,6 +359,7 @@ def train(
     image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
     train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
+    capture_method: CaptureMethod = typer.Option(CAPTURE_METHODS[0], "--capture-method", help=CAPTURE_METHOD_HELP),
 ) -> None:
     """Train a pain recognition model; validation is subject-disjoint (split_group) and picks the checkpoint by AUROC.
 
@@ -310,16 +375,17 @@ def train(
     model_kwargs = _frame_model_kwargs(image_size, weights, train_encoder)
     config = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
                          device=device, frames=frames, sampling=sampling, patience=patience, val_fraction=val_fraction,
-                         model_kwargs=model_kwargs)
+                         model_kwargs=model_kwargs, capture_method=capture_method)
     errors: list[str] = []
     try:
         config.check()
-        check_resume(out, config)
-        spec = input_spec(model, model_kwargs)
+        check_resume(out, config)  # and that OUT can be written, before any featurising
+        spec = input_spec(model, model_kwargs, capture_method)
         for line in check_datasets(data, task, spec):  # clips without a pain level, left out
             typer.echo(line, err=True)
         with ProgressBar(spec.progress_label) as report:
-            clips = load_datasets(data, on_progress=report, errors=errors, model=model, model_kwargs=model_kwargs)
+            clips = load_datasets(data, on_progress=report, errors=errors, model=model, model_kwargs=model_kwargs,
+                                  capture_method=capture_method)
         for line in errors:
             typer.echo(f"skipped: {line}", err=True)
         with ProgressBar("training epochs") as report:
@@ -477,6 +543,7 @@ def experiment(
     image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
     train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
+    capture_method: CaptureMethod = typer.Option(CAPTURE_METHODS[0], "--capture-method", help=CAPTURE_METHOD_HELP),
 ) -> None:
     """Real-only vs synthetic-only vs synthetic+real against the number of real training subjects, subject-disjoint folds.
 
@@ -488,7 +555,8 @@ def experiment(
 
     training = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
                            frames=frames, patience=patience, device=device,
-                           model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder))
+                           model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder),
+                           capture_method=capture_method)
     config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, folds=folds, seeds=seeds,
                               train=training)
     errors: list[str] = []

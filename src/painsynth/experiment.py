@@ -19,8 +19,9 @@ checked after the fact.
 Outputs in ``out``: ``experiment.json`` (settings and folds; a re-run must match them), ``cells/<cell>.json``
 (one per trained cell; a re-run skips cells that have one), ``runs/<cell>/`` (the training runs; an
 interrupted one resumes from its ``last.pt``), ``results.csv``, ``results.md`` and ``results.png``.
-Features are :func:`painsynth.train.clip_features`, cached per clip in each dataset folder. Clips without
-a pain level (label -1, unlabelled motion) are left out of both datasets; the summary says how many.
+Features are :func:`painsynth.train.clip_features` (captured by ``train.capture_method``), cached per clip and
+method in each dataset folder. Clips without a pain level (label -1, unlabelled motion) are left out of both
+datasets; the summary says how many.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from painsynth.train import (
     TrainConfig,
     TrainError,
     check_datasets,
+    check_writable,
     clip_features,
     evaluate,
     feature_cache_key,
@@ -120,9 +122,9 @@ class ExperimentConfig:
         training = {k: v for k, v in asdict(self.train).items() if k not in ("seed", "device")}
         keep = {**training, "folds": self.folds, "split_seed": self.split_seed,
                 "synthetic": str(Path(self.synthetic).resolve()), "real": str(Path(self.real).resolve())}
-        spec = input_spec(self.train.model, self.train.model_kwargs)
+        spec = input_spec(self.train.model, self.train.model_kwargs, self.train.capture_method)
         # what the clips became: finished cells trained on other features (e.g. before capture changed) would not compare
-        keep["input"] = feature_cache_key() if spec.kind == FEATURES else asdict(spec)
+        keep["input"] = feature_cache_key(spec.capture_method) if spec.kind == FEATURES else asdict(spec)
         return keep
 
 
@@ -356,9 +358,11 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ExperimentError(f"workers must be an integer >= 1, got {workers!r}")
     identity = config.identity()
+    check_writable(out)
     saved = _check_resume(out, identity)
-    model_input = {"model": config.train.model, "model_kwargs": config.train.model_kwargs}
-    spec = input_spec(**model_input)  # features, embeddings or frames
+    model_input = {"model": config.train.model, "model_kwargs": config.train.model_kwargs,
+                   "capture_method": config.train.capture_method}
+    spec = input_spec(**model_input)  # features (by a capture method), embeddings or frames
     # a missing, empty, unlabelled or single-class dataset fails before featurising
     left_out = [line for folder in (config.real, config.synthetic)
                 for line in check_datasets([folder], config.train.task, spec)]

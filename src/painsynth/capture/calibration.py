@@ -50,6 +50,7 @@ from painsynth.capture.landmarks import (
     PATCH,
     U_RANGE,
     V_RANGE,
+    create_landmarker,
     detect_image,
     landmark_frames,
     run_landmarker,
@@ -265,7 +266,7 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     renderer = Renderer(size, size)
     responses, pose = [], []
     try:
-        with vision.FaceLandmarker.create_from_options(options) as landmarker:
+        with create_landmarker(options) as landmarker:
             for index in avatars:
                 spec = specs[index]
                 avatar = build_avatar(spec, rig)
@@ -353,7 +354,8 @@ def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple
 def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEWS, frames: int = CUE_FRAMES,
                    model_path: Path | None = None, rig=None) -> list[dict]:
     """Captured training clips: per identity and view, ``patches`` [T, 2, P, P], ``valid`` [T],
-    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index) and ``near`` (the only side to train on, or None)."""
+    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index), ``near`` (the only side to train on, or None),
+    and the whole truth and observation: ``shapes`` [T, 52], ``landmarks`` [T, 478, 3], ``scores`` [T, 52]."""
 
     rig = rig or HeadRig()
     model_path = verified_model(model_path)
@@ -384,7 +386,8 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
                     patches, valid = seen.patches, seen.valid
                     n = min(len(patches), len(targets))
                     clips.append({"patches": patches[:n], "valid": valid[:n], "targets": targets[:n],
-                                  "identity": index, "near": NEAR_ONLY_VIEWS.get(views[v])})
+                                  "identity": index, "near": NEAR_ONLY_VIEWS.get(views[v]), "shapes": shapes[:n],
+                                  "landmarks": seen.landmarks[:n], "scores": seen.scores[:n]})
     finally:
         renderer.release()
     return clips

@@ -23,6 +23,7 @@ import numpy as np
 
 from painsynth.capture.model import verified_model
 from painsynth.fileio import atomic_path
+from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 from painsynth.video import VideoError
 
@@ -185,6 +186,15 @@ def _put(buffer: queue.Queue, item, stop: threading.Event) -> bool:
 
 # ---------------------------------------------------------------- MediaPipe
 
+def create_landmarker(options):
+    """MediaPipe's Face Landmarker for ``options``, its native start-up log lines filtered out
+    (:mod:`painsynth.quiet`; ``painsynth --verbose`` shows them)."""
+    from mediapipe.tasks.python import vision
+
+    with native_chatter_filtered():
+        return vision.FaceLandmarker.create_from_options(options)
+
+
 class FaceTracker:
     """MediaPipe Face Landmarker in VIDEO mode; one instance per clip (timestamps restart at 0).
 
@@ -203,7 +213,7 @@ class FaceTracker:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._landmarker = create_landmarker(options)
         self._raw = raw_results and _raw_api(self._landmarker)
         self._last_ms = -1
 
@@ -382,7 +392,7 @@ def detect_images(images, model: Path | None = None) -> list[np.ndarray | None]:
     options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
     found = []
-    with vision.FaceLandmarker.create_from_options(options) as landmarker:
+    with create_landmarker(options) as landmarker:
         for image in images:
             result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
             found.append(np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)

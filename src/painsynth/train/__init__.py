@@ -23,6 +23,7 @@ from painsynth.train.checkpoints import (
     LAST,
     METRICS_JSON,
     check_resume,
+    check_writable,
     load_run,
     read_checkpoint,
     run_data_args,
@@ -32,9 +33,10 @@ from painsynth.train.config import OPTIMIZERS, TrainConfig, resolve_device
 from painsynth.train.datasets import ClipFeatures, check_datasets, clip_features, dataset_rows, load_datasets
 from painsynth.train.errors import ClipSkipped, TrainError
 from painsynth.train.evaluation import evaluate
-from painsynth.train.features import N_FEATURES, feature_cache_key, track_features
+from painsynth.train.features import N_FEATURES, cache_path, feature_cache_key, track_features
 from painsynth.train.frames import FrameCache, FrameClip, resize_frames
 from painsynth.train.inputs import (
+    DEFAULT_CAPTURE_METHOD,
     EMBEDDINGS,
     FEATURES,
     FRAMES,
@@ -49,11 +51,12 @@ from painsynth.train.metrics import BOOTSTRAP_METRICS, bootstrap_ci, classificat
 from painsynth.train.tasks import MIN_VALIDATION_GROUPS, TASKS, check_task, group_split, has_pain_level, task_targets
 
 __all__ = [
-    "BEST", "BOOTSTRAP_METRICS", "CONFIG_JSON", "EMBEDDINGS", "EPOCHS_CSV", "FEATURES", "FRAMES", "LAST",
-    "METRICS_JSON", "MIN_VALIDATION_GROUPS", "N_FEATURES", "OPTIMIZERS", "SAMPLINGS", "TASKS", "ClipFeatures",
-    "ClipSkipped", "FrameCache", "FrameClip", "InputSpec", "TrainConfig", "TrainError", "TrainResult",
-    "bootstrap_ci", "check_datasets", "check_model_kwargs", "check_resume", "check_task", "classification_metrics",
-    "clip_features", "dataset_rows", "evaluate", "feature_cache_key", "fit", "group_split", "has_pain_level",
-    "input_spec", "load_datasets", "load_run", "predict", "read_checkpoint", "resize_frames", "resolve_device",
-    "run_data_args", "run_input", "sample_frames", "task_targets", "track_features", "train",
+    "BEST", "BOOTSTRAP_METRICS", "CONFIG_JSON", "DEFAULT_CAPTURE_METHOD", "EMBEDDINGS", "EPOCHS_CSV", "FEATURES",
+    "FRAMES", "LAST", "METRICS_JSON", "MIN_VALIDATION_GROUPS", "N_FEATURES", "OPTIMIZERS", "SAMPLINGS", "TASKS",
+    "ClipFeatures", "ClipSkipped", "FrameCache", "FrameClip", "InputSpec", "TrainConfig", "TrainError", "TrainResult",
+    "bootstrap_ci", "cache_path", "check_datasets", "check_model_kwargs", "check_resume", "check_task",
+    "check_writable", "classification_metrics", "clip_features", "dataset_rows", "evaluate", "feature_cache_key",
+    "fit", "group_split", "has_pain_level", "input_spec", "load_datasets", "load_run", "predict", "read_checkpoint",
+    "resize_frames", "resolve_device", "run_data_args", "run_input", "sample_frames", "task_targets",
+    "track_features", "train",
 ]

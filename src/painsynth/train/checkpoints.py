@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import pickle
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +27,8 @@ from painsynth.train.errors import TrainError
 from painsynth.train.inputs import InputSpec, create_model
 
 BEST, LAST, EPOCHS_CSV, CONFIG_JSON, METRICS_JSON = "best.pt", "last.pt", "epochs.csv", "config.json", "metrics.json"
-RESUME_KEYS = ("task", "seed", "frames", "sampling", "val_fraction", "optimizer", "model_kwargs")  # must match to resume
+RESUME_KEYS = ("task", "seed", "frames", "sampling", "val_fraction", "optimizer", "model_kwargs",
+               "capture_method")  # must match to resume
 
 
 def save_checkpoint(checkpoint: dict, path: Path) -> None:
@@ -50,8 +52,20 @@ def read_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
+def check_writable(out: str | Path) -> None:
+    """TrainError unless ``out`` is a folder that can be written, or created (it is not created here)."""
+    out = Path(out)
+    existing = next(folder for folder in (out, *out.absolute().parents) if folder.exists())
+    if not existing.is_dir():
+        raise TrainError(f"{out}: output folder is not writable ({existing} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainError(f"{out}: output folder is not writable (permission denied on {existing})")
+
+
 def check_resume(out: str | Path, config: TrainConfig) -> dict | None:
-    """The checkpoint a run in ``out`` would resume from, or None; TrainError when it cannot resume with ``config``."""
+    """The checkpoint a run in ``out`` would resume from, or None; TrainError when ``out`` cannot take a run
+    (:func:`check_writable`) or holds one that cannot resume with ``config``."""
+    check_writable(out)
     last = Path(out) / LAST
     if not last.is_file():
         if (Path(out) / BEST).exists():
@@ -109,4 +123,5 @@ def run_input(checkpoint: dict) -> InputSpec:
 def run_data_args(checkpoint: dict) -> dict:
     """Keyword arguments of :func:`~painsynth.train.datasets.load_datasets` that prepare test clips the way
     a run's training clips were."""
-    return {"model": checkpoint["model_name"], "model_kwargs": dict(checkpoint.get("config", {}).get("model_kwargs", {}))}
+    return {"model": checkpoint["model_name"], "model_kwargs": dict(checkpoint.get("config", {}).get("model_kwargs", {})),
+            "capture_method": run_input(checkpoint).capture_method}

@@ -9,7 +9,8 @@ import torch
 
 from painsynth import models
 from painsynth.train.errors import TrainError
-from painsynth.train.inputs import SAMPLINGS, check_model_kwargs, input_spec
+from painsynth.train.features import check_capture_method
+from painsynth.train.inputs import DEFAULT_CAPTURE_METHOD, FEATURES, SAMPLINGS, InputSpec, check_model_kwargs, input_spec
 from painsynth.train.tasks import check_task
 
 OPTIMIZERS = ("adamw", "sgd")  # sgd: momentum 0.9, Nesterov
@@ -32,13 +33,14 @@ class TrainConfig:
     val_fraction: float = 0.2
     patience: int = 10  # epochs without a better validation AUROC before stopping
     model_kwargs: dict = field(default_factory=dict)
+    capture_method: str = DEFAULT_CAPTURE_METHOD  # capture's retargeting that makes a feature model's inputs
 
     def check(self) -> None:
         """TrainError (one line) on any setting that cannot run; model options given as paths become strings."""
         models.get_model_class(self.model)  # UnknownModelError
         self.model_kwargs = _plain_options(self.model_kwargs)
         check_model_kwargs(self.model, self.model_kwargs)
-        input_spec(self.model, self.model_kwargs)  # e.g. a weights file that is not there
+        self._check_capture_method(input_spec(self.model, self.model_kwargs))  # input_spec: e.g. a missing weights file
         check_task(self.task)
         if self.optimizer not in OPTIMIZERS:
             raise TrainError(f"unknown optimizer {self.optimizer!r}; available: {', '.join(OPTIMIZERS)}")
@@ -53,6 +55,13 @@ class TrainConfig:
         if not 0 < self.val_fraction < 1:
             raise TrainError(f"val-fraction must be between 0 and 1, got {self.val_fraction}")
         resolve_device(self.device)
+
+    def _check_capture_method(self, spec: InputSpec) -> None:
+        if spec.kind == FEATURES:
+            check_capture_method(self.capture_method)
+        elif self.capture_method != DEFAULT_CAPTURE_METHOD:  # a frame model never runs capture
+            raise TrainError(f"capture-method applies to models of captured features; model {self.model!r} "
+                             f"takes {spec.describe()}")
 
 
 def _plain_options(model_kwargs: dict) -> dict:

@@ -7,6 +7,10 @@
 - ``frames`` (``r2plus1d-18``, ``frame-temporal`` with ``freeze_encoder=False``): a :class:`FrameClip`
   per clip that decodes its video on access at the model's ``image_size``.
 
+The features and embeddings caches are keyed by the sha256 of the video as it is on disk
+(:func:`current_sha256`), not by the manifest's record of it, so a video replaced under an unchanged
+manifest is featurised again.
+
 Every kind is a per-clip sequence indexed by frame, so sampling, batching and the training loop are the
 same. Clips without a pain level (label -1: motion a user filmed without pain levels) are left out:
 :func:`check_datasets` says how many, and refuses when no labelled clip is left.
@@ -21,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from painsynth.dataset import N_LEVELS, ManifestError, manifest_rows
+from painsynth.models.weights import sha256_of
 from painsynth.train.errors import ClipSkipped, TrainError
 from painsynth.train.features import CapturedFeatures, cache_path
 from painsynth.train.frames import FrameCache, FrameClip, cached_embeddings
@@ -90,24 +95,35 @@ def check_datasets(dataset_dirs: Sequence[str | Path], task: str | None = None,
     return notes
 
 
+def current_sha256(root: Path, row: dict) -> str:
+    """The sha256 of a clip's video as it is now (hashed once per file version and process); the manifest's
+    record when the video is absent (a dataset may carry cached inputs without its videos). ClipSkipped
+    when the video cannot be read."""
+    video = root / row["path"]
+    try:
+        return sha256_of(video) if video.is_file() else str(row["sha256"])
+    except OSError as exc:
+        raise ClipSkipped(f"{video}: {exc.strerror or exc}") from None
+
+
 def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], None] | None = None,
                   errors: list[str] | None = None, capture_model: str | Path | None = None,
                   model: str = "au-tcn", model_kwargs: dict | None = None,
-                  frame_cache: FrameCache | None = None) -> ClipFeatures:
+                  frame_cache: FrameCache | None = None, capture_method: str | None = None) -> ClipFeatures:
     """Per-clip inputs of a dataset folder's labelled clips for ``model`` (built with ``model_kwargs``; see
-    :func:`~painsynth.train.inputs.input_spec`): captured features, frozen-encoder embeddings (both from
-    their caches when they match) or lazily decoded frames (:class:`FrameClip`).
+    :func:`~painsynth.train.inputs.input_spec`): features captured by ``capture_method``, frozen-encoder
+    embeddings (both from their caches when they match) or lazily decoded frames (:class:`FrameClip`).
 
     A clip whose face is not found often enough (or whose video is unreadable) is left out and its
     message appended to ``errors``; TrainError when the folder has no usable clips.
     """
     root = Path(dataset_dir)
-    spec = input_spec(model, model_kwargs)
+    spec = input_spec(model, model_kwargs, capture_method)
     rows = labelled(dataset_rows(root, spec))
     if not rows:
         raise _nothing_labelled([root])
     if spec.kind == FEATURES:
-        load = CapturedFeatures(root, capture_model)
+        load = CapturedFeatures(root, spec.capture_method, capture_model)
     elif spec.kind == EMBEDDINGS:
         load = _embeddings_loader(root, spec, model, model_kwargs or {})
     else:
@@ -165,7 +181,7 @@ def _collect(root: Path, rows: list[dict], spec: InputSpec, load: Callable[[dict
         if on_progress:
             on_progress(done, len(rows))
         try:
-            clip = load(row)
+            clip = load({**row, "sha256": current_sha256(root, row)})
         except ClipSkipped as exc:
             if errors is not None:
                 errors.append(str(exc))
@@ -183,11 +199,13 @@ def _collect(root: Path, rows: list[dict], spec: InputSpec, load: Callable[[dict
 
 
 def load_datasets(dataset_dirs: Sequence[str | Path], on_progress: Callable[[int, int], None] | None = None,
-                  errors: list[str] | None = None, model: str = "au-tcn", model_kwargs: dict | None = None) -> ClipFeatures:
-    """clip_features of several folders for ``model``, concatenated (progress over all their labelled clips)."""
+                  errors: list[str] | None = None, model: str = "au-tcn", model_kwargs: dict | None = None,
+                  capture_method: str | None = None) -> ClipFeatures:
+    """clip_features of several folders for ``model`` (features by ``capture_method``), concatenated
+    (progress over all their labelled clips)."""
     if not dataset_dirs:
         raise TrainError("no dataset given (--data DIR)")
-    spec = input_spec(model, model_kwargs)
+    spec = input_spec(model, model_kwargs, capture_method)
     # a bad folder fails before featurising any
     totals = [len(labelled(dataset_rows(d, spec))) for d in dataset_dirs]
     merged = ClipFeatures([], [], [], [], spec)
@@ -198,7 +216,8 @@ def load_datasets(dataset_dirs: Sequence[str | Path], on_progress: Callable[[int
             continue  # wholly unlabelled: check_datasets has said so
         offset = sum(totals[:i])
         report = (lambda done, _total, offset=offset: on_progress(offset + done, sum(totals))) if on_progress else None
-        part = clip_features(folder, report, errors, model=model, model_kwargs=model_kwargs, frame_cache=frame_cache)
+        part = clip_features(folder, report, errors, model=model, model_kwargs=model_kwargs, frame_cache=frame_cache,
+                             capture_method=capture_method)
         merged.features.extend(part.features)
         labels.extend(part.labels.tolist())
         merged.split_groups.extend(part.split_groups)

@@ -1,10 +1,12 @@
 """Captured face features of a clip ([T, 65] per frame) and their cache: the only part of training that runs capture.
 
 Every clip's video is run through :mod:`painsynth.capture` -- the path real videos take, so synthetic
-clips are featurised from their rendered pixels exactly as real clips are -- with capture's default
-retargeting, each clip read against its own neutral frames (a clip is featurised alone, without its
-subject's other clips). The features are cached under ``<dataset>/features/<clip_id>.npz``, reused while
-the manifest's sha256 of the video and the capture's retargeting (:func:`feature_cache_key`) match.
+clips are featurised from their rendered pixels exactly as real clips are -- with one of capture's
+retargeting methods (``capture_method``, default :data:`~painsynth.train.inputs.DEFAULT_CAPTURE_METHOD`),
+each clip read against its own calmest frames (``neutral="clip"``: a clip is featurised alone, without its
+subject's other clips). The features are cached per method under
+``<dataset>/features/capture-<method>/<clip_id>.npz``, reused while the video's content (its sha256,
+:func:`painsynth.train.datasets.current_sha256`) and the method's retargeting (:func:`feature_cache_key`) match.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from painsynth.fileio import atomic_path
 from painsynth.train.errors import ClipSkipped, TrainError
-from painsynth.train.inputs import EMBEDDINGS, InputSpec
+from painsynth.train.inputs import DEFAULT_CAPTURE_METHOD, EMBEDDINGS, InputSpec
 
 FEATURES_DIR = "features"
 FEATURE_VERSION = 2
@@ -46,27 +48,34 @@ def track_features(track, width: int = 1, height: int = 1) -> np.ndarray:
 
 
 def cache_path(root: Path, clip_id: str, spec: InputSpec | None = None) -> Path:
-    """Where a clip's cached features (or, for an embeddings spec, its encoder's embeddings) are kept."""
+    """Where a clip's cached features (by ``spec``'s capture method) or embeddings (by its encoder) are kept."""
+    spec = spec or InputSpec()
     name = f"{clip_id.replace('/', '__').replace(chr(92), '__')}.npz"
-    if spec is not None and spec.kind == EMBEDDINGS:
-        return root / FEATURES_DIR / spec.encoder / name
-    return root / FEATURES_DIR / name
+    folder = spec.encoder if spec.kind == EMBEDDINGS else f"capture-{spec.capture_method}"
+    return root / FEATURES_DIR / folder / name
 
 
-def feature_cache_key() -> str:
+def check_capture_method(method: str) -> None:
+    """TrainError unless ``method`` is one of capture's retargeting methods."""
+    from painsynth.capture.retarget import METHODS
+
+    if method not in METHODS:
+        raise TrainError(f"unknown capture method {method!r}; available: {', '.join(METHODS)}")
+
+
+def feature_cache_key(method: str = DEFAULT_CAPTURE_METHOD) -> str:
     """What a cached features file must have been made with to be reused: this module's feature layout,
-    the per-clip neutral and capture's retargeting."""
-    from painsynth.capture import CaptureSettings
+    the per-clip neutral and capture's retargeting ``method`` (its assets' versions and rules)."""
     from painsynth.capture.calibration import retarget_key
 
-    return f"{FEATURE_VERSION}-clip-neutral-{retarget_key(CaptureSettings().method)}"
+    return f"{FEATURE_VERSION}-clip-neutral-{retarget_key(method)}"
 
 
-def load_cached_features(path: Path, sha256: str) -> np.ndarray | None:
+def load_cached_features(path: Path, sha256: str, method: str = DEFAULT_CAPTURE_METHOD) -> np.ndarray | None:
     """The cached features at ``path`` when they were made from this video by this capture, else None."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            if str(data["sha256"]) != sha256 or str(data["version"]) != feature_cache_key():
+            if str(data["sha256"]) != sha256 or str(data["version"]) != feature_cache_key(method):
                 return None
             features = data["features"].astype(np.float32)
     except (OSError, KeyError, ValueError, EOFError):
@@ -74,37 +83,40 @@ def load_cached_features(path: Path, sha256: str) -> np.ndarray | None:
     return features if features.ndim == 2 and features.shape[1] == N_FEATURES and len(features) else None
 
 
-def featurise_clip(root: Path, row: dict, model_path: Path) -> np.ndarray:
-    """Capture one clip of a dataset folder and cache its features; raise on a clip that cannot be captured."""
+def featurise_clip(root: Path, row: dict, model_path: Path, method: str = DEFAULT_CAPTURE_METHOD) -> np.ndarray:
+    """Capture one clip of a dataset folder by ``method`` and cache its features; raise on a clip that cannot be captured."""
     from painsynth.capture import CaptureInput, CaptureSettings, capture_one
 
     entry = CaptureInput(path=root / row["path"], label=int(row["label"]), subject=row["split_group"])
-    track, _ = capture_one(entry, model_path, CaptureSettings(fps=float(row["fps"])))  # the clip's own neutral
+    settings = CaptureSettings(fps=float(row["fps"]), method=method, neutral="clip")
+    track, _ = capture_one(entry, model_path, settings)
     features = track_features(track, row["width"], row["height"])
-    with atomic_path(cache_path(root, row["clip_id"])) as tmp:
+    with atomic_path(cache_path(root, row["clip_id"], InputSpec(capture_method=method))) as tmp:
         np.savez(tmp, features=features, valid=track.valid, sha256=np.array(row["sha256"]),
-                 version=np.array(feature_cache_key()))
+                 version=np.array(feature_cache_key(method)))
     return features
 
 
 class CapturedFeatures:
-    """Loads the captured features [T, N_FEATURES] of one dataset folder's clips (manifest rows): the
-    cached file when it still matches, else a capture of the video. The landmarker model is verified on
-    the first capture; a clip that cannot be captured raises ClipSkipped."""
+    """Loads the features [T, N_FEATURES] captured by ``method`` of one dataset folder's clips (manifest rows,
+    whose ``sha256`` is the video's current content): the cached file when it still matches, else a capture
+    of the video. The landmarker model is verified on the first capture; a clip that cannot be captured
+    raises ClipSkipped."""
 
-    def __init__(self, root: Path, capture_model: str | Path | None = None):
-        self.root, self.capture_model, self._model_path = root, capture_model, None
+    def __init__(self, root: Path, method: str = DEFAULT_CAPTURE_METHOD, capture_model: str | Path | None = None):
+        self.root, self.method, self.capture_model, self._model_path = root, method, capture_model, None
 
     def __call__(self, row: dict) -> np.ndarray:
         from painsynth.capture import CaptureError
         from painsynth.tracks import TrackError
         from painsynth.video import VideoError
 
-        features = load_cached_features(cache_path(self.root, row["clip_id"]), row["sha256"])
+        cached = cache_path(self.root, row["clip_id"], InputSpec(capture_method=self.method))
+        features = load_cached_features(cached, row["sha256"], self.method)
         if features is not None:
             return features
         try:
-            return featurise_clip(self.root, row, self._verified_model())
+            return featurise_clip(self.root, row, self._verified_model(), self.method)
         except (CaptureError, VideoError, TrackError, OSError) as exc:
             raise ClipSkipped(str(exc)) from None
 

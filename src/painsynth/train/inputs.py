@@ -14,26 +14,33 @@ from painsynth.train.errors import TrainError
 
 FEATURES, EMBEDDINGS, FRAMES = "features", "embeddings", "frames"  # what a clip becomes for a model
 DEFAULT_IMAGE_SIZE = 112
+# capture's default retargeting (CaptureSettings.method), named here so that the trainer imports no capture
+DEFAULT_CAPTURE_METHOD = "hybrid"
 SAMPLINGS = ("uniform", "window")
 TRAINER_ARGUMENTS = ("num_classes", "in_features")  # set by the trainer from the task and the data
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What a model is trained on: ``features`` (captured, [T, 65]), ``embeddings`` (frozen-encoder frame
-    embeddings [T, D], made by ``encoder`` at ``image_size``) or ``frames`` (video frames decoded at
-    ``image_size``)."""
+    """What a model is trained on: ``features`` (captured, [T, 65], by capture's retargeting ``capture_method``),
+    ``embeddings`` (frozen-encoder frame embeddings [T, D], made by ``encoder`` at ``image_size``) or ``frames``
+    (video frames decoded at ``image_size``)."""
 
     kind: str = FEATURES
     image_size: int | None = None
     encoder: str | None = None
+    capture_method: str | None = None  # features only: None there means the default (runs before it was recorded)
+
+    def __post_init__(self):
+        method = (self.capture_method or DEFAULT_CAPTURE_METHOD) if self.kind == FEATURES else None
+        object.__setattr__(self, "capture_method", method)
 
     def describe(self) -> str:
         if self.kind == EMBEDDINGS:
             return f"frame embeddings ({self.encoder})"
         if self.kind == FRAMES:
             return f"video frames ({self.image_size}x{self.image_size})"
-        return "captured face features"
+        return f"captured face features ({self.capture_method})"
 
     @property
     def progress_label(self) -> str:
@@ -62,13 +69,14 @@ def check_model_kwargs(model: str, model_kwargs: dict | None) -> None:
             raise TrainError(f"model {model!r} takes no option {name.replace('_', '-')}; its options: {options}")
 
 
-def input_spec(model: str, model_kwargs: dict | None = None) -> InputSpec:
-    """What ``model`` built with ``model_kwargs`` consumes, from its registry entry: captured features; or,
-    for a frame model, cached embeddings when its ``embedding_key`` names them for these arguments (a
-    frozen encoder with fixed weights), else frames decoded at its ``image_size``."""
+def input_spec(model: str, model_kwargs: dict | None = None, capture_method: str | None = None) -> InputSpec:
+    """What ``model`` built with ``model_kwargs`` consumes, from its registry entry: features captured by
+    ``capture_method`` (default :data:`DEFAULT_CAPTURE_METHOD`); or, for a frame model, cached embeddings when
+    its ``embedding_key`` names them for these arguments (a frozen encoder with fixed weights), else frames
+    decoded at its ``image_size``."""
     spec = models.model_spec(model)
     if spec.input == models.FEATURES:
-        return InputSpec()
+        return InputSpec(capture_method=capture_method)
     kwargs = {**_constructor_defaults(model), **(model_kwargs or {})}
     size = int(kwargs.get("image_size") or DEFAULT_IMAGE_SIZE)
     try:

@@ -144,7 +144,7 @@ class _Setup:
 
 
 def _set_up(data: ClipFeatures, config: TrainConfig) -> _Setup:
-    spec = input_spec(config.model, config.model_kwargs)
+    spec = input_spec(config.model, config.model_kwargs, config.capture_method)
     check_input(spec, data.input, f"model {config.model!r}")
     check_classes(data.labels, config.task)
     keep, targets = task_targets(data.labels, config.task)
@@ -285,8 +285,10 @@ def train(dataset_dirs: Sequence[str | Path], out: str | Path, config: TrainConf
     config = config or TrainConfig()
     config.check()
     check_resume(out, config)  # a foreign checkpoint or a bad dataset fails before any featurising
-    left_out = check_datasets(dataset_dirs, config.task, input_spec(config.model, config.model_kwargs))
+    spec = input_spec(config.model, config.model_kwargs, config.capture_method)
+    left_out = check_datasets(dataset_dirs, config.task, spec)
     if notes is not None:
         notes.extend(left_out)
-    data = load_datasets(dataset_dirs, errors=errors, model=config.model, model_kwargs=config.model_kwargs)
+    data = load_datasets(dataset_dirs, errors=errors, model=config.model, model_kwargs=config.model_kwargs,
+                         capture_method=config.capture_method)
     return fit(data, out, config, on_progress)
