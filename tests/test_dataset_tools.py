@@ -70,3 +70,18 @@ def test_merge_refuses_incompatible_folders_and_a_used_output(folders, tmp_path)
     with pytest.raises(DatasetToolError, match="already exists and is not empty"):
         merge([folders / "a", folders / "b"], tmp_path / "used")
     assert [p.name for p in (tmp_path / "used").iterdir()] == ["note.txt"]
+
+
+def test_the_dataset_commands(folders, tmp_path):
+    from typer.testing import CliRunner
+
+    from painsynth.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["dataset", "verify", str(folders / "a")])
+    assert result.exit_code == 0 and "2 clips checked, 0 bad file(s)" in result.output
+    result = runner.invoke(app, ["dataset", "merge", str(folders / "a"), str(folders / "b"), "--out", str(tmp_path / "ab")])
+    assert result.exit_code == 0 and "4 clips merged" in result.output
+    result = runner.invoke(app, ["dataset", "merge", str(folders / "a"), str(folders / "big"), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "cannot join" in result.output
+    assert not (tmp_path / "x").exists()

@@ -576,3 +576,46 @@ def experiment(
                     f"{summary.seconds:.1f} s")
     typer.echo((Path(out) / "results.md").read_text())
     typer.echo(f"results: {Path(out) / 'results.csv'}, {Path(out) / 'results.md'}, {Path(out) / 'results.png'}")
+
+
+dataset_app = typer.Typer(cls=OneLineErrors, no_args_is_help=True,
+                          help="Whole dataset folders: check every file, merge folders.")
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("verify")
+def dataset_verify(
+    folder: Path = typer.Argument(..., help="Dataset folder (with manifest.parquet)."),
+    workers: Optional[int] = typer.Option(None, help="Files checked at once. (default: half the cores)"),
+) -> None:
+    """Check that every clip's video exists, matches the manifest's SHA-256 and decodes to its frame count,
+    and that every motion track loads. Lists the bad files; exit status 1 if there are any."""
+    from painsynth.config import default_workers
+    from painsynth.dataset_tools import DatasetToolError, verify
+
+    try:
+        with ProgressBar("verifying clips") as report:
+            result = verify(folder, workers=workers or default_workers(), on_progress=report)
+    except DatasetToolError as exc:
+        _fail(str(exc))
+    for file, reason in result.bad:
+        typer.echo(f"bad: {file}: {reason}", err=True)
+    Console().print(f"{result.clips} clips checked, {len(result.bad)} bad file(s) in {result.folder}")
+    if result.bad:
+        raise typer.Exit(1)
+
+
+@dataset_app.command("merge")
+def dataset_merge(
+    folders: list[Path] = typer.Argument(..., help="Two or more dataset folders."),
+    out: Path = typer.Option(..., "--out", "-o", help="New folder for the merged dataset (must not exist or be empty)."),
+) -> None:
+    """Merge dataset folders made at one frame size and rate into a new folder: clip ids gain their folder's
+    name, split groups are kept (one subject's clips stay one group), files are hard-linked where possible."""
+    from painsynth.dataset_tools import DatasetToolError, merge
+
+    try:
+        clips = merge(folders, out)
+    except DatasetToolError as exc:
+        _fail(str(exc))
+    Console().print(f"{clips} clips merged into {out}")
