@@ -168,7 +168,7 @@ def test_model_files_missing_or_wrong(tmp_path):
     with pytest.raises(AuditError, match="dlib_face_recognition_resnet_model_v1.dat: model file missing"):
         model_paths(tmp_path)
     (tmp_path / "dlib_face_recognition_resnet_model_v1.dat").write_bytes(b"not a model")
-    with pytest.raises(AuditError, match="dlib_face_recognition_resnet_model_v1.dat: model file has 11 bytes"):
+    with pytest.raises(AuditError, match="dlib_face_recognition_resnet_model_v1.dat: model file 11 bytes, expected"):
         model_paths(tmp_path)
     with pytest.raises(AuditError, match="models folder does not exist"):
         model_paths(tmp_path / "nowhere")
@@ -206,6 +206,6 @@ def test_cli_audit_refuses_a_model_file_with_a_wrong_checksum(standin, tmp_path)
                                    "--out", str(out), "--models", str(models)])
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
     expected = MODEL_FILES[recognition][1]
-    assert f"{models / recognition}: model file SHA-256 {sha256_of(models / recognition)} is not the expected " \
-           f"{expected}" in res.output
+    assert f"{models / recognition}: model file SHA-256 {sha256_of(models / recognition)} does not match the " \
+           f"expected {expected}" in res.output
     assert not out.exists()

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from painsynth import models
+from painsynth.fileio import sha256_of
 from painsynth.models import FEATURES, FRAMES, ModelSpec, UnknownModelError
 from painsynth.train import N_FEATURES
 from painsynth.train.inputs import model_input
@@ -153,7 +154,7 @@ from painsynth.models.r2plus1d import KINETICS_MEAN, KINETICS_STD, R2Plus1D18  #
 def test_packaged_imagenet_checkpoint_is_verified_and_loads_strictly():
     path = model_weights.mobilenet_v2_imagenet_path()
     assert path.name == "mobilenet_v2-b0353104.pth" and path.stat().st_size == model_weights.MOBILENET_V2_BYTES
-    assert model_weights.sha256_of(path) == model_weights.MOBILENET_V2_SHA256
+    assert sha256_of(path) == model_weights.MOBILENET_V2_SHA256
     state = torch.load(path, map_location="cpu", weights_only=True)
     net = MobileNetV2()
     assert set(state) == set(net.state_dict()) and "classifier.1.weight" in state and "features.0.0.weight" in state
@@ -266,4 +267,4 @@ def test_frame_temporal_names_its_cacheable_embeddings(tmp_path):
     assert embedding_key(pretrained=False) is None  # random weights: another instance differs
     torch.save(MobileNetV2().state_dict(), tmp_path / "mine.pth")
     mine = embedding_key(weights=tmp_path / "mine.pth")
-    assert mine == f"mobilenet_v2-{model_weights.sha256_of(tmp_path / 'mine.pth')[:16]}-112px" and mine != key
+    assert mine == f"mobilenet_v2-{sha256_of(tmp_path / 'mine.pth')[:16]}-112px" and mine != key

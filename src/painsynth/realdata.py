@@ -28,10 +28,9 @@ from painsynth.dataset import (
     read_manifest,
     write_manifest,
 )
-from painsynth.fileio import atomic_path, sha256_of
+from painsynth.fileio import ERRORS_FILE, atomic_path, error_record, sha256_of
 from painsynth.video import VideoError, probe_video
 
-ERRORS_FILE = "errors.jsonl"
 
 
 class IngestError(ValueError):
@@ -143,7 +142,7 @@ def ingest(source: str | Path, out: str | Path,
             except OSError as exc:
                 message = f"{entry.path}: {exc.strerror or exc}"
         summary.errors.append(message)
-        log.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "file": str(entry.path), "error": message})
+        log.append(error_record(file=str(entry.path), error=message))
     if on_progress:
         on_progress(len(entries), len(entries))
     if not summary.rows:

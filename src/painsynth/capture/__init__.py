@@ -7,7 +7,6 @@ the built assets (:mod:`.calibration`, the only module that renders) and the bat
 
 from painsynth.capture.model import MODEL_SHA256, ModelError, packaged_model, verified_model
 from painsynth.capture.run import (
-    ERRORS_FILE,
     NEUTRAL_MODES,
     CaptureSettings,
     CaptureSummary,
@@ -15,6 +14,7 @@ from painsynth.capture.run import (
     capture_one,
 )
 from painsynth.capture.track import CaptureError, build_track, head_pose
+from painsynth.fileio import ERRORS_FILE
 from painsynth.sources import CaptureInput, InputError, collect_inputs
 
 __all__ = [

@@ -354,8 +354,7 @@ def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple
 def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEWS, frames: int = CUE_FRAMES,
                    model_path: Path | None = None, rig=None) -> list[dict]:
     """Captured training clips: per identity and view, ``patches`` [T, 2, P, P], ``valid`` [T],
-    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index), ``near`` (the only side to train on, or None),
-    and the whole truth and observation: ``shapes`` [T, 52], ``landmarks`` [T, 478, 3], ``scores`` [T, 52]."""
+    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index) and ``near`` (the only side to train on, or None)."""
 
     rig = rig or HeadRig()
     model_path = verified_model(model_path)
@@ -386,8 +385,7 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
                     patches, valid = seen.patches, seen.valid
                     n = min(len(patches), len(targets))
                     clips.append({"patches": patches[:n], "valid": valid[:n], "targets": targets[:n],
-                                  "identity": index, "near": NEAR_ONLY_VIEWS.get(views[v]), "shapes": shapes[:n],
-                                  "landmarks": seen.landmarks[:n], "scores": seen.scores[:n]})
+                                  "identity": index, "near": NEAR_ONLY_VIEWS.get(views[v])})
     finally:
         renderer.release()
     return clips

@@ -17,8 +17,6 @@ MODEL_FILE = "models/face_landmarker.task"
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 MODEL_BYTES = 3_758_596
 
-# (resolved path, mtime_ns, size) -> sha256, so a file is hashed once per process until it changes.
-_hash_cache: dict[tuple[str, int, int], str] = {}
 
 
 class ModelError(ValueError):
@@ -40,16 +38,11 @@ def packaged_model() -> Path:
 def verified_model(path: str | Path | None = None) -> Path:
     """The model at ``path`` (default: the packaged one) after checking its SHA-256."""
     path = Path(path) if path is not None else packaged_model()
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: face landmarker model not found") from None
+    if not path.exists():
+        raise ModelError(f"{path}: face landmarker model not found")
     if not path.is_file():
         raise ModelError(f"{path}: face landmarker model is not a file")
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    digest = _hash_cache.get(key)
-    if digest is None:
-        digest = _hash_cache[key] = sha256_of(path)
+    digest = sha256_of(path)
     if digest != MODEL_SHA256:
         raise ModelError(f"{path}: face landmarker model has SHA-256 {digest[:16]}…, expected "
                          f"{MODEL_SHA256[:16]}… (MediaPipe face_landmarker.task, {MODEL_BYTES} bytes)")

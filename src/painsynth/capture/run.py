@@ -18,7 +18,6 @@ so the tracks and the error log do not depend on the worker count.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -36,12 +35,11 @@ from painsynth.capture.observe import observe
 from painsynth.capture.retarget import CLIP_NEUTRAL, Neutral, method as retarget_method
 from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.track import CaptureError, build_track
-from painsynth.fileio import remove_partials
+from painsynth.fileio import log_error, remove_partials
 from painsynth.sources import CaptureInput, InputError, collect_inputs
 from painsynth.tracks import NEUTRAL_SUFFIX, MotionTrack, TrackError
 from painsynth.video import VideoError
 
-ERRORS_FILE = "errors.jsonl"
 LANDMARKS_FOLDER = ".landmarks"  # clips set aside until their subject's neutral is known
 NEUTRALS_FOLDER = "neutrals"
 NEUTRAL_MODES = ("subject", "population", "clip")
@@ -84,9 +82,7 @@ class CaptureSummary:
 
 
 def _log(summary: CaptureSummary, kind: str, file: str | Path, message: str) -> None:
-    with open(summary.out / ERRORS_FILE, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "kind": kind, "file": str(file),
-                            "error": message}) + "\n")
+    log_error(summary.out, kind=kind, file=str(file), error=message)
 
 
 def _record_error(summary: CaptureSummary, file: str | Path, message: str) -> None:

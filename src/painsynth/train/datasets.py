@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from painsynth.dataset import N_LEVELS, ManifestError, manifest_rows
-from painsynth.models.weights import sha256_of
+from painsynth.fileio import sha256_of
 from painsynth.train.errors import ClipSkipped, TrainError
 from painsynth.train.features import CapturedFeatures, cache_path
 from painsynth.train.frames import FrameCache, FrameClip, cached_embeddings
