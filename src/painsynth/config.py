@@ -49,6 +49,7 @@ class GenerateConfig:
     glasses_share: float = GLASSES_SHARE  # share of identities wearing glasses, 0-1
     motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
     workers: int = field(default_factory=default_workers)
+    ray: str | None = None  # a Ray cluster's address (auto, local, ray://host:port); None: this machine's pool
     msaa: int = 0
     crf: int = 18
 
@@ -67,7 +68,7 @@ class GenerateConfig:
     def settings_that_shape_data(self) -> dict:
         """What must match for a re-run to resume a dataset instead of mixing two."""
         data = self.to_dict()
-        for key in ("out", "workers"):
+        for key in ("out", "workers", "ray"):
             data.pop(key)
         return data
 
@@ -117,6 +118,8 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     _positive_int("frames", config.frames, MIN_FRAMES)
     _positive_int("clips_per_performer", config.clips_per_performer)
     _positive_int("workers", config.workers)
+    if config.ray is not None and (not isinstance(config.ray, str) or not config.ray.strip()):
+        raise ConfigError(f"ray must be a Ray address (auto, local or ray://HOST:PORT), got {config.ray!r}")
     if not isinstance(config.avatar_per_subject, bool):
         raise ConfigError(f"avatar_per_subject must be true or false, got {config.avatar_per_subject!r}")
     if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1 <= config.fps <= 240:

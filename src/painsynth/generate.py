@@ -12,11 +12,9 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ import numpy as np
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
 from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest
+from painsynth.executors import connect_ray, executor
 from painsynth.fileio import atomic_path, log_error, remove_partials, sha256_of
 from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
 
@@ -369,23 +368,16 @@ def _record_error(out: Path, unit: Performance, exc: BaseException) -> str:
     return f"{unit.unit_id}: {reason}"
 
 
+def _render_unit(work: tuple[Performance, GenerateConfig]) -> list[dict]:
+    """A work unit as executors run it (one argument, picklable): render one performance."""
+    return render_performance(*work)
+
+
 def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tuple[Performance, list | BaseException]]:
-    if config.workers == 1 or len(units) <= 1:
-        for unit in units:
-            try:
-                yield unit, render_performance(unit, config)
-            except Exception as exc:  # recorded and reported; the run goes on with the next unit
-                yield unit, exc
-        return
-    workers = min(config.workers, len(units))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(True,)) as pool:
-        futures = {pool.submit(render_performance, unit, config): unit for unit in units}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:
-                yield futures[future], exc
+    """(unit, its manifest rows or the exception it raised) as units finish, wherever ``config`` says."""
+    runner = executor(config.ray, config.workers, initializer=_init_worker, initargs=(True,))
+    for (unit, _), result in runner.map(_render_unit, [(unit, config) for unit in units]):
+        yield unit, result
 
 
 def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
@@ -394,6 +386,8 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
     from painsynth.render.scene import background_images, check_background_images
 
     started = time.perf_counter()
+    if config.ray:
+        connect_ray(config.ray)  # a cluster that does not answer stops the run before anything is written
     if config.background_folder is not None:
         check_background_images(background_images(config.background_folder))
     motion_sources, motion_problems = find_motion_tracks(config.motions) if config.motions else (None, [])

@@ -35,6 +35,7 @@ from painsynth.capture.observe import observe
 from painsynth.capture.retarget import CLIP_NEUTRAL, Neutral, method as retarget_method
 from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.track import CaptureError, build_track
+from painsynth.executors import connect_ray, executor
 from painsynth.fileio import log_error, remove_partials
 from painsynth.sources import CaptureInput, InputError, collect_inputs
 from painsynth.tracks import NEUTRAL_SUFFIX, MotionTrack, TrackError
@@ -223,14 +224,32 @@ def _run_pool(jobs: list[CaptureJob], workers: int, task: Callable,
         pool.shutdown(wait=True, cancel_futures=True)  # a crash or ^C stops the clips not started
 
 
-def run_jobs(jobs: list[CaptureJob], workers: int = 1) -> Iterator[tuple[CaptureJob, int | Exception]]:
+def _in_order(jobs: list[CaptureJob], finished: Iterator[tuple[CaptureJob, object]]) -> Iterator[tuple[CaptureJob, object]]:
+    """Results that arrive as they finish, handed on in the jobs' order (the error log stays the same)."""
+    waiting, position = {}, 0
+    for job, result in finished:
+        waiting[id(job)] = (job, result)
+        while position < len(jobs) and id(jobs[position]) in waiting:
+            yield waiting.pop(id(jobs[position]))
+            position += 1
+
+
+def _on_ray(jobs: list[CaptureJob], task: Callable, ray: str) -> Iterator[tuple[CaptureJob, int | Exception]]:
+    return _in_order(jobs, executor(ray).map(task, jobs))
+
+
+def run_jobs(jobs: list[CaptureJob], workers: int = 1, ray: str | None = None) -> Iterator[tuple[CaptureJob, int | Exception]]:
     """(job, source frames tracked or the input failure) for every job, in order."""
+    if ray:
+        return _on_ray(jobs, capture_job, ray)
     if workers > 1 and len(jobs) > 1:
         return _run_pool(jobs, min(workers, len(jobs)), capture_job)
     return _run_here(jobs)
 
 
-def _landmark_all(jobs: list[CaptureJob], workers: int) -> Iterator[tuple[CaptureJob, int | Exception]]:
+def _landmark_all(jobs: list[CaptureJob], workers: int, ray: str | None) -> Iterator[tuple[CaptureJob, int | Exception]]:
+    if ray:
+        return _on_ray(jobs, landmark_job, ray)
     if workers > 1 and len(jobs) > 1:
         return _run_pool(jobs, min(workers, len(jobs)), landmark_job, retargets=False)
     return ((job, landmark_job(job)) for job in jobs)
@@ -314,7 +333,7 @@ def _subject_neutral(subject: str, entries: list[CaptureInput], summary: Capture
 
 
 def _subject_neutrals(entries: list[CaptureInput], jobs: list[CaptureJob], summary: CaptureSummary,
-                      model: Path, settings: CaptureSettings, workers: int) -> list[CaptureJob]:
+                      model: Path, settings: CaptureSettings, workers: int, ray: str | None) -> list[CaptureJob]:
     """``jobs`` with their subject's neutral: built from their clips' landmarking (set aside first) unless
     kept from an earlier run; failed landmarking is logged and its job dropped."""
     by_subject: dict[str, list[CaptureInput]] = defaultdict(list)
@@ -327,7 +346,7 @@ def _subject_neutrals(entries: list[CaptureInput], jobs: list[CaptureJob], summa
             for subject in sorted(needed) for e in by_subject[subject]]
     todo = [job for job in todo if not job.landmarks.is_file()]
     failed: set[Path] = set()
-    for job, result in _landmark_all(todo, workers):
+    for job, result in _landmark_all(todo, workers, ray):
         if isinstance(result, Exception):
             failed.add(job.entry.path)
             _record_error(summary, job.entry.path, _reason(job, result))
@@ -356,13 +375,16 @@ def _clear_landmarks(out: Path) -> None:
 
 def capture(target: str | Path, out: str | Path, model: str | Path | None = None,
             settings: CaptureSettings = CaptureSettings(), on_progress: Callable[[int, int], None] | None = None,
-            workers: int = 1, label: int | None = None) -> CaptureSummary:
+            workers: int = 1, label: int | None = None, ray: str | None = None) -> CaptureSummary:
     """Capture a video, a folder of videos or a CSV of path,label,subject[,neutral] into ``out/<stem>.npz``.
 
     A bad input is logged (one line, also appended to ``out/errors.jsonl``) and the run goes on;
     tracks that already exist and load are skipped. ``workers`` > 1: a spawn pool of processes.
-    ``label`` (0-4) sets a single video's label.
+    ``label`` (0-4) sets a single video's label. ``ray``: run the clips as tasks on that Ray cluster
+    (:mod:`painsynth.executors`); the tracks are the same.
     """
+    if ray:
+        connect_ray(ray)  # a cluster that does not answer stops the run before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
@@ -379,14 +401,14 @@ def capture(target: str | Path, out: str | Path, model: str | Path | None = None
     jobs = _plan(entries, summary, model_path, settings)
     try:
         if jobs and settings.neutral == "subject":
-            jobs = _subject_neutrals(entries, jobs, summary, model_path, settings, workers)
+            jobs = _subject_neutrals(entries, jobs, summary, model_path, settings, workers, ray)
         elif jobs:
             shared = _shared_neutral(summary, model_path, settings)
             jobs = [replace(job, neutral=shared) for job in jobs]
         done = len(entries) - len(jobs)
         if on_progress:
             on_progress(done, len(entries))
-        for job, result in run_jobs(jobs, workers):
+        for job, result in run_jobs(jobs, workers, ray):
             if isinstance(result, Exception):
                 _record_error(summary, job.entry.path, _reason(job, result))
             else:

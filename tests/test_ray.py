@@ -1,0 +1,115 @@
+"""generate and capture on a real local Ray cluster (loopback): same output as the local pool, a killed
+worker costs nothing, bad addresses and a missing Ray are one line."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from painsynth.capture import CaptureSettings, capture
+from painsynth.config import make_config
+from painsynth.dataset import read_manifest
+from painsynth.executors import connect_ray
+from painsynth.generate import generate
+from painsynth.tracks import MotionTrack
+
+SMALL = dict(clips=4, frames=12, views=["front"], size=64, seed=5)
+RAY = [sys.executable, "-m", "ray.scripts.scripts"]
+PAINSYNTH = str(Path(sys.executable).with_name("painsynth"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A one-node Ray cluster on 127.0.0.1 with 2 CPUs; its address; stopped afterwards."""
+    import ray
+
+    port = _free_port()
+    env = dict(os.environ, RAY_TMPDIR=str(tmp_path_factory.mktemp("ray")))
+    subprocess.run([*RAY, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                    "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats"],
+                   check=True, capture_output=True, env=env, timeout=180)
+    address = f"127.0.0.1:{port}"
+    connect_ray(address)
+    yield address
+    ray.shutdown()
+    subprocess.run([*RAY, "stop", "--force"], capture_output=True, env=env, timeout=120)
+
+
+def _clips(folder):
+    return {row["clip_id"]: row["sha256"] for row in read_manifest(folder).to_pylist()}
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    summary = generate(make_config(out=out, workers=1, **SMALL))
+    assert summary.written == 4
+    return out
+
+
+def test_generate_on_ray_equals_the_local_pool(cluster, local_run, tmp_path):
+    summary = generate(make_config(out=tmp_path / "ray", ray=cluster, **SMALL))
+    assert (summary.written, summary.failed) == (4, 0), summary.errors
+    assert _clips(tmp_path / "ray") == _clips(local_run)  # byte-identical videos
+
+
+def test_a_killed_ray_worker_costs_nothing(cluster, local_run, tmp_path):
+    killed = []
+
+    def kill_one_busy_worker():
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            found = subprocess.run(["pgrep", "-f", "ray::_render_unit"], capture_output=True, text=True).stdout.split()
+            if found:
+                os.kill(int(found[0]), signal.SIGKILL)
+                killed.append(found[0])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_busy_worker)
+    killer.start()
+    summary = generate(make_config(out=tmp_path / "ray", ray=cluster, **SMALL))
+    killer.join()
+    assert killed, "no Ray worker was seen rendering"
+    assert (summary.written, summary.failed) == (4, 0), summary.errors  # its unit ran again elsewhere
+    assert _clips(tmp_path / "ray") == _clips(local_run)
+
+
+def test_capture_on_ray_equals_the_local_run(cluster, local_run, tmp_path):
+    settings = CaptureSettings(method="direct", neutral="clip")
+    here = capture(local_run / "videos", tmp_path / "here", settings=settings)
+    there = capture(local_run / "videos", tmp_path / "there", settings=settings, ray=cluster)
+    assert here.tracked == there.tracked == 4 and not there.errors
+    for track in (tmp_path / "here").glob("*.npz"):
+        a, b = MotionTrack.load(track), MotionTrack.load(tmp_path / "there" / track.name)
+        np.testing.assert_array_equal(a.blendshapes, b.blendshapes)
+
+
+def test_an_address_that_does_not_answer_is_one_line_and_writes_nothing(tmp_path):
+    port = _free_port()  # nothing listens there; a fresh process (this one has joined the test cluster)
+    for command in (["generate", "--clips", "1", "--frames", "8", "--size", "32"], ["capture", str(tmp_path)]):
+        result = subprocess.run([PAINSYNTH, *command, "--out", str(tmp_path / "x"),
+                                 "--ray", f"ray://127.0.0.1:{port}"], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert f"--ray ray://127.0.0.1:{port}: nothing answers there" in result.stderr
+        assert not (tmp_path / "x").exists()
+
+
+def test_without_ray_installed_the_message_says_how_to_get_it():
+    code = ("import sys; sys.modules['ray'] = None\n"
+            "from painsynth.executors import ExecutorError, connect_ray\n"
+            "try:\n    connect_ray('auto')\nexcept ExecutorError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip() == "--ray needs Ray: pip install 'painsynth[ray]'"
