@@ -168,3 +168,15 @@ def test_dataset_survives_pickling(dataset_folder):
 def test_dataset_rejects_bad_arguments(dataset_folder, arguments, reason):
     with pytest.raises(ValueError, match=reason):
         PainVideoDataset(dataset_folder, **arguments)
+
+
+def test_a_manifest_in_batches_refuses_a_clip_id_seen_in_an_earlier_batch(tmp_path):
+    from painsynth.dataset import ManifestError, write_manifest_batches
+
+    rows = [manifest_row(name) for name in ("clip-b", "clip-a", "clip-c")]
+    assert write_manifest_batches([rows[:1], rows[1:]], tmp_path / "m.parquet") == len(rows)
+    # sorted within a batch, batches in the order given
+    assert [r["clip_id"] for r in read_manifest(tmp_path / "m.parquet").to_pylist()] == ["clip-b", "clip-a", "clip-c"]
+    with pytest.raises(ManifestError, match="duplicate clip_id"):
+        write_manifest_batches([rows[:1], rows[:1]], tmp_path / "dup.parquet")
+    assert not (tmp_path / "dup.parquet").exists()

@@ -187,3 +187,17 @@ def test_avatar_per_subject_gives_each_performer_one_face(tmp_path, per_subject)
         assert faces["perf-0000"] != faces["perf-0001"]
     else:
         assert needed == 8 and all(len(ids) == 4 for ids in faces.values())
+
+
+def test_the_manifest_is_written_from_the_row_files_in_row_groups(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    import painsynth.generate as generate_module
+
+    whole = generate(make_config(out=tmp_path / "whole", **SMALL))
+    monkeypatch.setattr(generate_module, "MANIFEST_BATCH", 1)  # one unit's rows per row group
+    grouped = generate(make_config(out=tmp_path / "grouped", **SMALL))
+    assert whole.written == grouped.written == 4 and sum(whole.labels.values()) == 4
+    assert pq.ParquetFile(tmp_path / "grouped" / "manifest.parquet").num_row_groups == 2  # 2 units
+    a, b = read_manifest(tmp_path / "whole").to_pylist(), read_manifest(tmp_path / "grouped").to_pylist()
+    assert [r["clip_id"] for r in a] == [r["clip_id"] for r in b] and [r["sha256"] for r in a] == [r["sha256"] for r in b]

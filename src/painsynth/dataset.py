@@ -6,7 +6,7 @@ A dataset folder holds ``videos/…/*.mp4``, the motion tracks under ``tracks/``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,32 @@ def write_manifest(rows: list[dict], path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return path
+
+
+def write_manifest_batches(batches: Iterable[list[dict]], path: str | Path) -> int:
+    """Like :func:`write_manifest` for rows that arrive in batches, one Parquet row group each, so a
+    manifest of any size is written in the memory of one batch (rows sorted by clip_id within a batch,
+    batches in the order given); the number of rows written. Nothing is written for no rows."""
+    path = Path(path)
+    seen: set[str] = set()
+    written = 0
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, MANIFEST_COLUMNS) as writer:
+            for batch in batches:
+                for row in batch:
+                    _check_columns(row, path)
+                rows = sorted(batch, key=lambda row: str(row["clip_id"]))
+                table = pa.table([_column(field, rows, path) for field in MANIFEST_COLUMNS], schema=MANIFEST_COLUMNS)
+                _check_values(table.to_pylist(), path)
+                repeated = seen.intersection(row["clip_id"] for row in rows)
+                if repeated:
+                    raise ManifestError(f"{path}: duplicate clip_id {sorted(repeated)[:5]}")
+                seen.update(row["clip_id"] for row in rows)
+                writer.write_table(table)
+                written += len(rows)
+        if not written:
+            raise ManifestError(f"{path}: no rows to write")
+    return written
 
 
 def read_manifest(path_or_folder: str | Path) -> pa.Table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ import numpy as np
 
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
-from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest
+from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest_batches
 from painsynth.executors import connect_ray, executor
 from painsynth.fileio import atomic_path, log_error, remove_partials, sha256_of
 from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
 
 ROWS_DIR = ".rows"
+DEMOGRAPHICS = ("gender", "age", "african", "asian", "caucasian", "skin_tone")
+MANIFEST_BATCH = 5_000  # manifest rows per Parquet row group
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
 AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars
@@ -55,12 +58,19 @@ class RunSummary:
     failed: int = 0
     frames: int = 0
     seconds: float = 0.0
-    rows: list[dict] = field(default_factory=list)
+    labels: Counter = field(default_factory=Counter)  # clips per pain level
+    avatars: dict[str, dict] = field(default_factory=dict)  # avatar_id -> its demographics (one row's)
     errors: list[str] = field(default_factory=list)
 
     @property
     def frames_per_second(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
+
+    def count(self, rows: list[dict]) -> None:
+        """Tally a finished unit's clips (the rows themselves stay on disk: memory stays flat)."""
+        self.labels.update(row["label"] for row in rows)
+        for row in rows:
+            self.avatars.setdefault(row["avatar_id"], {k: row[k] for k in DEMOGRAPHICS})
 
 
 def _derived_seed(*parts: int) -> int:
@@ -380,6 +390,18 @@ def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tup
         yield unit, result
 
 
+def _row_batches(out: Path, unit_ids: list[str]) -> Iterator[list[dict]]:
+    """The complete units' manifest rows, read back from their row files, about MANIFEST_BATCH at a time."""
+    batch: list[dict] = []
+    for unit_id in unit_ids:
+        batch.extend(json.loads((out / ROWS_DIR / f"{unit_id}.json").read_text()))
+        if len(batch) >= MANIFEST_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
     """Make (or resume) the dataset that `config` describes; return what happened."""
     from painsynth.avatars import load_bank, sample_avatars, save_bank
@@ -404,13 +426,14 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
     for source, reason in motion_problems:
         summary.errors.append(_log_error(out, {"track": str(source)}, reason))
         summary.failed += config.per_motion * len(config.views)  # the clips it would have made
-    pending = []
+    pending, complete = [], set()
     for unit in units:
         rows = finished_rows(out, unit)
         if rows is None:
             pending.append(unit)
         else:
-            summary.rows.extend(rows)
+            complete.add(unit.unit_id)
+            summary.count(rows)
             summary.skipped += len(rows)
     # An avatar's performances one after another: its identity and textures are made once.
     pending.sort(key=lambda unit: unit.avatar["avatar_id"])
@@ -422,15 +445,16 @@ def generate(config: GenerateConfig, on_progress: Callable[[int, int], None] | N
                 summary.failed += len(config.views)
                 summary.errors.append(_record_error(out, unit, result))
             else:
-                summary.rows.extend(result)
+                complete.add(unit.unit_id)
+                summary.count(result)
                 summary.written += len(result)
                 summary.frames += sum(row["n_frames"] for row in result)
             if on_progress:
                 on_progress(done, len(pending))
     finally:
         # Written even when interrupted, so the manifest always lists every clip that is complete.
-        if summary.rows:
-            write_manifest(summary.rows, out / MANIFEST_NAME)
+        if complete:
+            write_manifest_batches(_row_batches(out, sorted(complete)), out / MANIFEST_NAME)
         summary.seconds = time.perf_counter() - started
     return summary
 
