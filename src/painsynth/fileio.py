@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 TMP_MARKER = ".partial"
 ERRORS_FILE = "errors.jsonl"  # one JSON object per line: what failed, why, when
 
@@ -88,8 +90,6 @@ def log_error(folder: Path, **fields) -> None:
 def cached_arrays(path: Path, keys: Sequence[str], build: Callable[[], dict]) -> dict:
     """The arrays ``keys`` of the ``.npz`` at ``path``; when it is missing or unreadable, ``build()``'s,
     saved there (atomically) for next time."""
-    import numpy as np
-
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:

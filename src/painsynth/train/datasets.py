@@ -31,6 +31,7 @@ from painsynth.train.features import CapturedFeatures, cache_path
 from painsynth.train.frames import FrameCache, FrameClip, cached_embeddings
 from painsynth.train.inputs import EMBEDDINGS, FEATURES, FRAMES, InputSpec, create_model, input_spec
 from painsynth.train.tasks import check_classes, has_pain_level
+from painsynth.video import VideoError, read_video
 
 
 class ClipFeatures(NamedTuple):
@@ -133,8 +134,6 @@ def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], Non
 
 
 def _embeddings_loader(root: Path, spec: InputSpec, model: str, model_kwargs: dict) -> Callable[[dict], np.ndarray]:
-    from painsynth.video import VideoError, read_video
-
     encoder = None
 
     def encode(path: Path) -> np.ndarray:
@@ -158,8 +157,6 @@ def _embeddings_loader(root: Path, spec: InputSpec, model: str, model_kwargs: di
 
 
 def _frames_loader(root: Path, spec: InputSpec, cache: FrameCache) -> Callable[[dict], FrameClip]:
-    from painsynth.video import VideoError
-
     def load(row: dict) -> FrameClip:
         clip = FrameClip(root / row["path"], row["n_frames"], spec.image_size, row["sha256"], cache)
         try:

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from painsynth.fileio import atomic_path
+from painsynth.tracks import TrackError
 from painsynth.train.errors import ClipSkipped, TrainError
 from painsynth.train.inputs import DEFAULT_CAPTURE_METHOD, EMBEDDINGS, InputSpec
+from painsynth.video import VideoError
 
 FEATURES_DIR = "features"
 FEATURE_VERSION = 2
@@ -108,8 +110,6 @@ class CapturedFeatures:
 
     def __call__(self, row: dict) -> np.ndarray:
         from painsynth.capture import CaptureError
-        from painsynth.tracks import TrackError
-        from painsynth.video import VideoError
 
         cached = cache_path(self.root, row["clip_id"], InputSpec(capture_method=self.method))
         features = load_cached_features(cached, row["sha256"], self.method)

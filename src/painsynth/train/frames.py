@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from painsynth.fileio import atomic_path
 from painsynth.train.errors import TrainError
+from painsynth.video import VideoError, probe_video, read_frames, read_video
 
 FRAME_CACHE_BYTES = 2 << 30  # decoded clips (frames kind) kept in memory per loaded dataset, at most
 
@@ -69,16 +70,12 @@ class FrameClip:
 
     def load(self) -> None:
         """Check the video now: decode it into the cache if there is room, else read its frame count."""
-        from painsynth.video import probe_video
-
         if self.cache is not None and self.cache.has_room(self.nbytes):
             self._decoded()
         else:
             self.n_frames = int(probe_video(self.path)["n_frames"])
 
     def _decoded(self) -> np.ndarray:
-        from painsynth.video import read_video
-
         frames = self.cache.get(self.key) if self.cache is not None else None
         if frames is None:
             frames = resize_frames(read_video(self.path)[0], self.size)
@@ -88,8 +85,6 @@ class FrameClip:
         return frames
 
     def __getitem__(self, index) -> np.ndarray:
-        from painsynth.video import VideoError, read_frames
-
         index = np.asarray(index, dtype=np.int64).reshape(-1)
         try:
             if self.cache is not None and (self.cache.get(self.key) is not None or self.cache.has_room(self.nbytes)):

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 from painsynth import models
+from painsynth.models.weights import WeightsError
 from painsynth.train.errors import TrainError
 
 FEATURES, EMBEDDINGS, FRAMES = "features", "embeddings", "frames"  # what a clip becomes for a model
@@ -89,8 +90,6 @@ def input_spec(model: str, model_kwargs: dict | None = None, capture_method: str
 
 def create_model(name: str, **kwargs) -> nn.Module:
     """The registered model ``name``; TrainError (one line) when its arguments or weights are refused."""
-    from painsynth.models.weights import WeightsError
-
     try:
         return models.create(name, **kwargs)
     except (WeightsError, ValueError) as exc:
