@@ -106,7 +106,7 @@ def connect_ray(address: str) -> None:
         _check_answers(address)
     quiet = os.environ.get("PAINSYNTH_VERBOSE") != "1"
     try:
-        ray.init(address=None if address == "local" else address, include_dashboard=False,
+        ray.init(address=address, include_dashboard=False,  # "local": always a new cluster here
                  log_to_driver=not quiet, logging_level=logging.ERROR if quiet else logging.INFO,
                  configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
