@@ -13,10 +13,10 @@ demo: $(STAMP)
 	$(VENV)/bin/painsynth generate --config configs/demo-test.yaml
 	@echo "train: every clip is captured (MediaPipe + retargeting) into <dataset>/features/, then au-tcn is fitted"
 	$(VENV)/bin/painsynth train --data demo/syn --model au-tcn --task binary --epochs 40 --batch-size 8 --out demo/run-au-tcn
-	$(VENV)/bin/painsynth evaluate demo/run-au-tcn --data demo/test
+	$(VENV)/bin/painsynth evaluate demo/run-au-tcn --data demo/test --held-out-only
 	$(VENV)/bin/painsynth preview --avatars 8 --views front,left45 --seed 1 --out demo/syn/preview.png
 	$(VENV)/bin/painsynth report demo/syn --out demo/syn/report.html
-	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/, features/); held-out: demo/test"
+	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/, features/); held-out: demo/test (scored: its performers not in training)"
 	@echo "contact sheet: $(CURDIR)/demo/syn/preview.png; report: $(CURDIR)/demo/syn/report.html"
 	@echo "au-tcn run: $(CURDIR)/demo/run-au-tcn (metrics.json)"
 

@@ -8,7 +8,8 @@ measured in this run, so ratios compare like with like on whatever machine runs 
     .venv/bin/python benchmarks/render_throughput.py --parts render,profile
 
 Parts:
-  render    painsynth's Renderer vs pyrender on the same animated head, 224x224, frames/s
+  render    painsynth's Renderer vs pyrender on the same animated head, 224x224, frames/s: as
+            `generate` runs it (8 frames per read) and like for like (every frame read, 4x MSAA)
   profile   where one frame's time goes in painsynth (animate, normals, upload, draw, ...)
   generate  `generate()` end to end (H.264 files on disk), workers=1 and workers=2
   memory    peak RSS of `generate` (parent and largest worker) for a small and a large run
@@ -102,16 +103,6 @@ def render_layout(clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return unique[:, 0], uvs, corner_to_render.reshape(-1, 3).astype(np.uint32)
 
 
-def best_fps(run_clip, repeats: int = RENDER_REPEATS) -> float:
-    """Frames/s of the fastest of `repeats` runs; `run_clip` renders a clip and returns its frame count."""
-    best = 0.0
-    for _ in range(repeats):
-        started = time.perf_counter()
-        frames = run_clip()
-        best = max(best, frames / (time.perf_counter() - started))
-    return best
-
-
 class OtherCpu:
     """CPU seconds that other processes used on this machine while the block ran.
 
@@ -152,29 +143,51 @@ def silhouette_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
 
-# --- part: render only -------------------------------------------------------------------------
+# --- part: render only (painsynth against pyrender) -------------------------------------------------------
 
 
-def painsynth_fps(clip: Clip, msaa: int) -> tuple[float, np.ndarray]:
-    """Frames/s of Renderer.render_clip (normals, upload, draw, readback) and the first frame."""
-    from painsynth.render import Renderer
+@dataclass(frozen=True)
+class PainsynthSetting:
+    """One way to run painsynth's Renderer in the comparison."""
 
-    renderer = Renderer(SIZE, SIZE, samples=msaa)
-    renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
+    label: str
+    batch: int  # frames drawn per readback
+    msaa: int
+    shadows: bool
 
-    def run(vertices):
-        return [views[0] for views in renderer.render_clip(vertices, [clip.camera], clip.lighting,
-                                                            [clip.background])]
 
-    first = run(clip.vertices[:WARMUP_FRAMES])[0]
-    fps = best_fps(lambda: len(run(clip.vertices)))
-    renderer.release()
-    return fps, first
+PAINSYNTH_SETTINGS = (
+    PainsynthSetting("as `generate` runs it: 8 frames per read, key-light shadow", 8, 0, True),
+    PainsynthSetting("8 frames per read, no shadow", 8, 0, False),
+    PainsynthSetting("every frame read, no shadow", 1, 0, False),
+    PainsynthSetting("every frame read, no shadow, 4x MSAA: **like for like**", 1, 4, False),
+)
+LIKE_FOR_LIKE = PAINSYNTH_SETTINGS[-1]
+COMPARISON_REPEATS = 3  # each renderer's clips alternate, so load from other processes hits them alike
+
+
+class PainsynthRun:
+    """Renderer.render_clip (normals, upload, draw, readback) of the clip under one setting."""
+
+    def __init__(self, clip: Clip, setting: PainsynthSetting):
+        from painsynth.render import Renderer
+
+        self.clip = clip
+        self.renderer = Renderer(SIZE, SIZE, samples=setting.msaa, batch=setting.batch, shadows=setting.shadows)
+        self.renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
+
+    def __call__(self, vertices: np.ndarray) -> list[np.ndarray]:
+        clip = self.clip
+        return [views[0] for views in self.renderer.render_clip(vertices, [clip.camera], clip.lighting,
+                                                                 [clip.background])]
+
+    def release(self) -> None:
+        self.renderer.release()
 
 
 class PyrenderScene:
-    """The clip's head in a pyrender scene: albedo texture, one directional light plus ambient,
-    painsynth's camera; pyrender's OffscreenRenderer at 224x224."""
+    """The clip's head in a pyrender scene: albedo texture, the clip's key and fill lights as directional
+    lights plus its ambient, painsynth's camera; pyrender's OffscreenRenderer at 224x224."""
 
     def __init__(self, clip: Clip):
         import pyrender
@@ -191,9 +204,11 @@ class PyrenderScene:
         camera = pyrender.PerspectiveCamera(yfov=np.radians(clip.camera.fov), aspectRatio=1.0,
                                             znear=0.05, zfar=10.0)  # painsynth's near and far planes
         self.scene.add(camera, pose=np.linalg.inv(clip.camera.view_matrix()))
-        key = np.asarray(lighting.key_color)
-        light = pyrender.DirectionalLight(color=key / key.max(), intensity=3.0 * key.max())
-        self.scene.add(light, pose=light_pose(np.asarray(lighting.key_direction)))
+        for colour, direction in ((lighting.key_color, lighting.key_direction),
+                                  (lighting.fill_color, lighting.fill_direction)):
+            colour = np.asarray(colour)
+            light = pyrender.DirectionalLight(color=colour / colour.max(), intensity=3.0 * colour.max())
+            self.scene.add(light, pose=light_pose(np.asarray(direction)))
         self.renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
         self.node = None
 
@@ -211,11 +226,36 @@ class PyrenderScene:
             self.scene.remove_node(self.node)
         self.node = self.scene.add(pyrender.Mesh([primitive]))
 
-    def render(self) -> tuple[np.ndarray, np.ndarray]:
+    def render(self) -> tuple[np.ndarray, np.ndarray | None]:
         return self.renderer.render(self.scene)
+
+    def read_colour_only(self, on: bool) -> None:
+        """Have pyrender read back colour alone (RGBA, as painsynth reads), or again colour and depth.
+
+        pyrender has no flag for this (DEPTH_ONLY skips the colour, nothing skips the depth), so its
+        readback method is replaced on this renderer: the same MSAA resolve, without the depth blit,
+        the depth read and its linearisation in numpy."""
+        gl_renderer = self.renderer._renderer
+        if on:
+            gl_renderer._read_main_framebuffer = lambda scene, flags: (read_colour(gl_renderer), None)
+        else:
+            vars(gl_renderer).pop("_read_main_framebuffer", None)
 
     def release(self) -> None:
         self.renderer.delete()
+
+
+def read_colour(gl_renderer) -> np.ndarray:
+    """pyrender's main framebuffer's colour, resolved from its 4x MSAA buffer, as uint8 RGB."""
+    from OpenGL import GL
+
+    width, height = gl_renderer._main_fb_dims
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, gl_renderer._main_fb_ms)
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, gl_renderer._main_fb)
+    GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, gl_renderer._main_fb)
+    rgba = np.frombuffer(GL.glReadPixels(0, 0, width, height, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE), np.uint8)
+    return np.ascontiguousarray(rgba.reshape(height, width, 4)[::-1, :, :3])
 
 
 def light_pose(towards_light: np.ndarray) -> np.ndarray:
@@ -235,16 +275,15 @@ def trimesh_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return trimesh.Trimesh(vertices, triangles, process=False).vertex_normals
 
 
-def pyrender_new_mesh_per_frame(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+def pyrender_new_mesh_per_frame(view: PyrenderScene, vertices: np.ndarray) -> None:
     """What typical pyrender code does: trimesh normals, a new Mesh per frame, swap the scene node.
     pyrender then uploads every buffer again (positions, normals, UVs, indices)."""
     for frame in vertices:
         view.show(view.primitive(frame, trimesh_normals(frame, view.clip.triangles)))
-        color, _ = view.render()
-    return color
+        view.render()
 
 
-def pyrender_rebuild_buffers(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+def pyrender_rebuild_buffers(view: PyrenderScene, vertices: np.ndarray) -> None:
     """Keep one Primitive; set its positions and normals and rebuild its GL buffers in place."""
     primitive = view.node.mesh.primitives[0]
     r2v = view.render_to_vertex
@@ -254,11 +293,10 @@ def pyrender_rebuild_buffers(view: PyrenderScene, vertices: np.ndarray) -> np.nd
         view.renderer._platform.make_current()  # pyrender's GL calls need its context current
         primitive._remove_from_context()
         primitive._add_to_context()
-        color, _ = view.render()
-    return color
+        view.render()
 
 
-def pyrender_buffer_subdata(view: PyrenderScene, vertices: np.ndarray) -> np.ndarray:
+def pyrender_buffer_subdata(view: PyrenderScene, vertices: np.ndarray) -> None:
     """The fastest way found: keep pyrender's vertex buffer and overwrite it with glBufferSubData.
 
     Normals come from painsynth's batched VertexNormals, as in painsynth's own path, so this
@@ -279,61 +317,89 @@ def pyrender_buffer_subdata(view: PyrenderScene, vertices: np.ndarray) -> np.nda
         view.renderer._platform.make_current()
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, primitive._buffers[0])
         GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, frame.nbytes, frame)
-        color, _ = view.render()
-    return color
+        view.render()
 
 
-PYRENDER_VARIANTS = {
-    "new Mesh per frame (trimesh normals)": pyrender_new_mesh_per_frame,
-    "rebuild Primitive buffers (trimesh normals)": pyrender_rebuild_buffers,
-    "glBufferSubData in place (batched normals)": pyrender_buffer_subdata,
+def pyrender_buffer_subdata_colour_only(view: PyrenderScene, vertices: np.ndarray) -> None:
+    """As pyrender_buffer_subdata, reading back colour alone: painsynth's readback, frame by frame."""
+    view.read_colour_only(True)
+    try:
+        pyrender_buffer_subdata(view, vertices)
+    finally:
+        view.read_colour_only(False)
+
+
+PYRENDER_VARIANTS = {  # name: (update per frame, readback per frame)
+    "new Mesh per frame (trimesh normals)": (pyrender_new_mesh_per_frame, "colour + depth"),
+    "rebuild Primitive buffers (trimesh normals)": (pyrender_rebuild_buffers, "colour + depth"),
+    "glBufferSubData in place (batched normals)": (pyrender_buffer_subdata, "colour + depth"),
+    "glBufferSubData in place (batched normals), depth read removed": (pyrender_buffer_subdata_colour_only,
+                                                                        "colour (RGBA)"),
 }
+PYRENDER_LIKE_FOR_LIKE = "glBufferSubData in place (batched normals), depth read removed"
+PYRENDER_FASTEST_AS_SHIPPED = "glBufferSubData in place (batched normals)"
 
 
-def pyrender_fps(clip: Clip) -> tuple[dict[str, float], np.ndarray]:
-    """Frames/s of each pyrender variant, and the depth image of the first frame."""
+def comparison_fps(clip: Clip) -> tuple[dict, dict, dict[str, np.ndarray], np.ndarray]:
+    """Frames/s of every painsynth setting and pyrender variant, their clips alternating; the first
+    frame of each painsynth setting and pyrender's depth image of frame 0 (for the geometry check)."""
+    ours = {setting: PainsynthRun(clip, setting) for setting in PAINSYNTH_SETTINGS}
     view = PyrenderScene(clip)
-    first_vertices = clip.vertices[0]
-    view.show(view.primitive(first_vertices, trimesh_normals(first_vertices, clip.triangles)))
-    _, first_depth = view.render()
-    results = {}
-    for name, variant in PYRENDER_VARIANTS.items():
-        def run_clip(variant=variant):
-            variant(view, clip.vertices)
-            return len(clip.vertices)
-
+    view.show(view.primitive(clip.vertices[0], trimesh_normals(clip.vertices[0], clip.triangles)))
+    _, pyrender_depth = view.render()
+    runs = {setting: (lambda run=run: run(clip.vertices)) for setting, run in ours.items()}
+    for name, (variant, _) in PYRENDER_VARIANTS.items():
+        runs[name] = lambda variant=variant: variant(view, clip.vertices)
+    first_frames = {setting: run(clip.vertices[:WARMUP_FRAMES])[0] for setting, run in ours.items()}
+    for variant, _ in PYRENDER_VARIANTS.values():
         variant(view, clip.vertices[:WARMUP_FRAMES])
-        results[name] = best_fps(run_clip)
+    best = dict.fromkeys(runs, 0.0)
+    for _ in range(COMPARISON_REPEATS):
+        for key, run in runs.items():
+            started = time.perf_counter()
+            run()
+            best[key] = max(best[key], len(clip.vertices) / (time.perf_counter() - started))
+    for run in ours.values():
+        run.release()
     view.release()
-    return results, first_depth
+    return ({s: best[s] for s in PAINSYNTH_SETTINGS}, {n: best[n] for n in PYRENDER_VARIANTS}, first_frames,
+            pyrender_depth)
 
 
 def render_part(clip: Clip) -> None:
-    # painsynth first, then pyrender: each makes its own EGL context current and neither
-    # switches back, so the two must not interleave.
     with OtherCpu() as other:
-        ours = {msaa: painsynth_fps(clip, msaa) for msaa in (0, 4)}
-        theirs, pyrender_depth = pyrender_fps(clip)
-    best_theirs = max(theirs.values())
+        ours, theirs, first_frames, pyrender_depth = comparison_fps(clip)
+    like, shipped = theirs[PYRENDER_LIKE_FOR_LIKE], theirs[PYRENDER_FASTEST_AS_SHIPPED]
 
     print("\n## Render only: one head, 224x224, one camera, pixels read back into numpy\n")
-    print(f"{len(clip.vertices)} frames of {clip.vertices.shape[1]} vertices and {len(clip.triangles)} "
-          f"triangles per frame; best of {RENDER_REPEATS} runs.\n")
-    print("| renderer | per-frame update | MSAA | frames/s | ms/frame | vs fastest pyrender |")
-    print("|---|---|---|---:|---:|---:|")
-    for msaa, (fps, _) in ours.items():
-        print(f"| painsynth | Renderer.render_clip | {msaa or 'off'} | {fps:.1f} | {1e3 / fps:.2f} "
-              f"| {fps / best_theirs:.2f}x |")
+    print(f"{len(clip.vertices)} frames of {clip.vertices.shape[1]} vertices and {len(clip.triangles)} triangles "
+          f"per frame; the clip's key and fill lights and ambient in both; best of {COMPARISON_REPEATS} runs, the "
+          f"renderers' runs alternating.\n")
+    print("| renderer | per-frame update / setting | frames per read | read back | MSAA | frames/s | ms/frame "
+          "| vs pyrender like for like | vs pyrender as shipped |")
+    print("|---|---|---:|---|---|---:|---:|---:|---:|")
+    for setting, fps in ours.items():
+        print(f"| painsynth | {setting.label} | {setting.batch} | colour (RGBA) | {setting.msaa or 'off'} "
+              f"| {fps:.1f} | {1e3 / fps:.2f} | {fps / like:.2f}x | {fps / shipped:.2f}x |")
     for name, fps in theirs.items():
-        print(f"| pyrender | {name} | 4 (fixed) | {fps:.1f} | {1e3 / fps:.2f} | {fps / best_theirs:.2f}x |")
+        readback = PYRENDER_VARIANTS[name][1]
+        print(f"| pyrender | {name} | 1 | {readback} | 4 (fixed) | {fps:.1f} | {1e3 / fps:.2f} "
+              f"| {fps / like:.2f}x | {fps / shipped:.2f}x |")
 
     background_rgb = clip.background[0, 0]
     pyrender_mask = pyrender_depth > 0
     print("\nSame geometry check, frame 0 silhouette IoU with pyrender's: "
-          + ", ".join(f"painsynth msaa={m}: {silhouette_iou(foreground(img, background_rgb), pyrender_mask):.3f}"
-                      for m, (_, img) in ours.items()))
-    print("pyrender always renders into a 4-sample MSAA buffer and reads back depth as well as colour "
-          "(float, linearised in numpy); like for like is painsynth msaa=4.")
+          + ", ".join(f"painsynth batch {s.batch} msaa {s.msaa} shadow {'on' if s.shadows else 'off'}: "
+                      f"{silhouette_iou(foreground(image, background_rgb), pyrender_mask):.3f}"
+                      for s, image in first_frames.items()))
+    print(f"\nLike for like: painsynth '{LIKE_FOR_LIKE.label.split(':')[0]}' against pyrender "
+          f"'{PYRENDER_LIKE_FOR_LIKE}': {ours[LIKE_FOR_LIKE] / like:.2f}x. Both read one frame's colour as RGBA "
+          "after drawing it, with 4x MSAA and no shadow, lit by the same key, fill and ambient light; what "
+          "still differs: each uses its own shader (painsynth wrap lighting, Blinn-Phong with Fresnel and bump "
+          "shading from albedo + gloss/relief maps; pyrender metallic-roughness PBR from the albedo map), "
+          "painsynth draws the next frame while the last is read (two framebuffers), pyrender draws and reads "
+          "in turn, and pyrender's depth read was removed by replacing its readback method (it has no flag to "
+          "skip it).")
     print(f"Other processes used {other.seconds:.1f} CPU s while this part ran.")
 
 

@@ -14,9 +14,10 @@ motion styles -- far smaller than between renders and real patients. The perform
 a synthetic performer out of training whenever the real subject of that name is in the test fold.
 
 Every clip goes through the same path: rendered pixels -> ``capture`` (MediaPipe + retargeting) ->
-``au-tcn``. Run: ``.venv/bin/python benchmarks/standin_experiment.py [--out DIR] [--task binary]``
-(measured on 2 cores: rendering 17 min with other work on the machine, capture + 110 training cells
-8.5 min; re-runs resume every step, so another ``--task`` on the same ``--out`` takes about a minute).
+``au-tcn``. The real subjects make 5 subject-disjoint folds, each trained with 2 seeds; every cell, whatever
+its setting and budget, trains all its epochs without a validation split and keeps the last
+(``painsynth.experiment``). Run: ``.venv/bin/python benchmarks/standin_experiment.py [--out DIR] [--task
+binary]``; re-runs resume every step, so another ``--task`` on the same ``--out`` only trains.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 
 PAINSYNTH = [str(Path(sys.executable).with_name("painsynth"))]  # the venv's console script
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "runs" / "standin"  # runs/ is git-ignored
 REAL = ["--clips", "200", "--clips-per-performer", "10", "--avatar-per-subject", "--views", "right30",
         "--seed", "101", "--frames", "100", "--jitter", "0.5", "--backgrounds", "noise,gradient"]
 SYNTHETIC = ["--clips", "150", "--views", "front,left45", "--seed", "7", "--frames", "100"]
@@ -43,12 +45,12 @@ def run(args: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("/tmp/painsynth-standin"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="(default: runs/standin in the repository)")
     parser.add_argument("--task", default="binary-extreme")
     parser.add_argument("--model", default="au-tcn")
     parser.add_argument("--budgets", default="0,1,2,4,8,all")
-    parser.add_argument("--folds", default="5")
-    parser.add_argument("--seeds", default="2")
+    parser.add_argument("--folds", default="5", help="subject-disjoint folds of the real subjects")
+    parser.add_argument("--seeds", default="2", help="training seeds per fold and budget")
     parser.add_argument("--docs", type=Path, default=None, help="copy results.png here (README figure)")
     args = parser.parse_args()
     real, synthetic = args.out / "real", args.out / "syn"

@@ -339,6 +339,35 @@ def test_a_failed_cell_is_retried_on_a_rerun(fake_pair, tmp_path):
     assert json.loads(path.read_text())["error"] == "" and _csv(out / "results.csv") == rows
 
 
+def test_every_cell_trains_all_epochs_without_validation_and_keeps_the_last(fake_pair, tmp_path):
+    """One rule for every setting and budget: the synthetic set's 8 groups and 'all' (3) real subjects would get
+    a validation split from `painsynth train`, 1 real subject would not; in the experiment none does."""
+    syn, real = fake_pair
+    training = T.TrainConfig(**{**vars(fast()), "epochs": 3, "patience": 1})
+    out = tmp_path / "exp"
+    summary = run_experiment(ExperimentConfig(synthetic=syn, real=real, budgets="1,all", folds=2, seeds=1,
+                                              train=training), out, workers=1)
+    assert summary.cells_run == 10 and not summary.cell_errors
+    for path in (out / "cells").glob("*.json"):
+        record = json.loads(path.read_text())
+        assert (record["epochs_run"], record["kept_epoch"]) == (3, 3), record["cell"]
+        run_config = json.loads((out / "runs" / record["cell"] / "config.json").read_text())
+        assert run_config["n_val"] == 0 and run_config["n_train"] == record["n_train"], record["cell"]
+    assert "Every cell trains 3 epochs without a validation split and keeps the last" in (out / "results.md").read_text()
+
+
+def test_an_experiment_folder_from_before_the_one_training_rule_is_refused(fake_pair, tmp_path):
+    syn, real = fake_pair
+    config = ExperimentConfig(synthetic=syn, real=real, budgets="0", folds=2, seeds=1, train=fast())
+    out = tmp_path / "exp"
+    run_experiment(config, out, workers=1)
+    saved = json.loads((out / "experiment.json").read_text())
+    del saved["settings"]["model_selection"]
+    (out / "experiment.json").write_text(json.dumps(saved))
+    with pytest.raises(ExperimentError, match="holds an experiment with model_selection=None"):
+        run_experiment(config, out, workers=1)
+
+
 def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
     syn, real = fake_pair
     results = {}

@@ -525,6 +525,46 @@ def test_unlabelled_clips_are_left_out_with_one_line(tmp_path):
     assert json.loads((run / T.METRICS_JSON).read_text())["n_clips"] == 20
 
 
+def test_the_train_summary_says_what_the_kept_epoch_was_chosen_on(tmp_path):
+    wide = {"COLUMNS": "250"}  # one table row per line
+    labels, groups = balanced(T.MIN_VALIDATION_GROUPS - 1, 5)
+    few = fake_dataset(tmp_path / "few", labels, groups)
+    result = runner.invoke(app, ["train", "--data", str(few), "--out", str(tmp_path / "a"), "--epochs", "2",
+                                 "--device", "cpu"], env=wide)
+    assert result.exit_code == 0, result.output
+    assert "no validation split (20 clips of 4 split groups, fewer than 5): every epoch ran, the last (2) is kept" \
+        in result.output and "validation AUROC" not in result.output
+    many = fake_dataset(tmp_path / "many", *balanced())
+    result = runner.invoke(app, ["train", "--data", str(many), "--out", str(tmp_path / "b"), "--epochs", "2",
+                                 "--device", "cpu"], env=wide)
+    n_val = json.loads((tmp_path / "b" / T.CONFIG_JSON).read_text())["n_val"]
+    assert result.exit_code == 0 and n_val > 0 and f"(on {n_val} validation clips)" in result.output, result.output
+
+
+def test_evaluate_says_whether_the_test_clips_are_held_out_and_can_score_only_those(tmp_path):
+    labels, groups = balanced(4, 5)
+    trained = fake_dataset(tmp_path / "trained", labels, groups)
+    unseen = fake_dataset(tmp_path / "unseen", labels, [f"new-{g}" for g in groups], seed=1)
+    mixed = fake_dataset(tmp_path / "mixed", labels + labels, groups + [f"new-{g}" for g in groups], seed=2)
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["train", "--data", str(trained), "--out", str(run), "--epochs", "1",
+                               "--device", "cpu"]).exit_code == 0
+
+    def evaluate(dataset, *extra):
+        result = runner.invoke(app, ["evaluate", str(run), "--data", str(dataset), "--bootstrap", "0", *extra])
+        assert result.exit_code == 0, result.output
+        return result.output, json.loads((run / T.METRICS_JSON).read_text())
+
+    output, metrics = evaluate(unseen)
+    assert "held out: none of the 20 clips' split groups was trained on" in output and metrics["n_clips"] == 20
+    output, metrics = evaluate(mixed)
+    assert "not held out: 20 of 40 clips are of 4 split groups the run trained on (s0, s1, s2, ...); " \
+        "--held-out-only leaves them out" in output and metrics["n_clips"] == 40
+    output, metrics = evaluate(mixed, "--held-out-only")
+    assert "left out: 20 of 40 clips are of 4 split groups the run trained on" in output
+    assert (metrics["n_clips"], metrics["n_subjects"]) == (20, 4)
+
+
 def test_nothing_labelled_is_refused_in_one_line(tmp_path):
     labels, groups = balanced(4, 5)
     good = fake_dataset(tmp_path / "good", labels, groups)

@@ -410,11 +410,37 @@ def train(
     table.add_row("clips skipped (no face, unreadable)", str(len(errors)))
     table.add_row("epochs run", f"{result.epochs_run}{' (stopped early)' if result.stopped_early else ''}")
     if result.n_val:
-        table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f}")
+        table.add_row("best epoch / validation AUROC", f"{result.best_epoch} / {result.best_val_auroc:.3f} "
+                                                        f"(on {result.n_val} validation clips)")
     else:
-        table.add_row("kept epoch", f"{result.best_epoch} (the last: fewer than {MIN_VALIDATION_GROUPS} split groups, so no validation split)")
+        table.add_row("validation", f"no validation split ({result.n_train} clips of {result.n_groups} split groups, "
+                                    f"fewer than {MIN_VALIDATION_GROUPS}): every epoch ran, "
+                                    f"the last ({result.best_epoch}) is kept")
     table.add_row("wall time", f"{result.seconds:.1f} s")
     Console().print(table)
+
+
+def _held_out(clips, trained_on: list[str] | None, leave_out: bool):
+    """The test clips, less those of split groups the run trained on if ``leave_out``; says whether any were
+    (runs from before checkpoints named their groups cannot tell)."""
+    if trained_on is None:
+        return clips
+    seen = set(trained_on)
+    trained = [group in seen for group in clips.split_groups]
+    groups = sorted({group for group, seen in zip(clips.split_groups, trained) if seen})
+    if not groups:
+        typer.echo(f"held out: none of the {len(trained)} clips' split groups was trained on")
+        return clips
+    named = ", ".join(groups[:3]) + (", ..." if len(groups) > 3 else "")
+    overlap = f"{sum(trained)} of {len(trained)} clips are of {len(groups)} split groups the run trained on ({named})"
+    if not leave_out:
+        typer.echo(f"not held out: {overlap}; --held-out-only leaves them out", err=True)
+        return clips
+    typer.echo(f"left out: {overlap}")
+    keep = [i for i, seen in enumerate(trained) if not seen]
+    return clips._replace(features=[clips.features[i] for i in keep], labels=clips.labels[keep],
+                          split_groups=[clips.split_groups[i] for i in keep],
+                          clip_ids=[clips.clip_ids[i] for i in keep])
 
 
 @app.command()
@@ -425,8 +451,11 @@ def evaluate(
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
     bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the 95 % intervals (0: none)."),
     seed: int = typer.Option(0, help="Seed for the bootstrap."),
+    held_out_only: bool = typer.Option(False, "--held-out-only", help="Score only the clips of split groups (subjects, performers) the run neither trained nor validated on."),
 ) -> None:
-    """Test a run's best checkpoint: prints the metrics and writes <run>/metrics.json."""
+    """Test a run's best checkpoint: prints the metrics and writes <run>/metrics.json.
+
+    It also says whether the test clips' split groups are held out, i.e. none of them was trained on."""
     from painsynth.models import UnknownModelError
     from painsynth.train import TrainError, check_datasets, evaluate as run_evaluate, load_datasets, load_run
     from painsynth.train import run_data_args, run_input
@@ -445,6 +474,7 @@ def evaluate(
             clips = load_datasets(data, on_progress=report, errors=errors, **run_data_args(checkpoint))
         for line in errors:
             typer.echo(f"skipped: {line}", err=True)
+        clips = _held_out(clips, checkpoint.get("split_groups"), held_out_only)
         metrics = run_evaluate(run, data, data=clips, device=device, bootstrap=bootstrap, seed=seed, model=model)
     except (TrainError, UnknownModelError) as exc:
         _fail(str(exc))
@@ -544,12 +574,11 @@ def experiment(
     folds: int = typer.Option(5, help="Subject-disjoint folds of the real subjects (each is the test set once)."),
     seeds: int = typer.Option(3, help="Seeds per fold and budget (subject sampling and training)."),
     out: Path = typer.Option(Path("runs/experiment"), "--out", "-o", help="Experiment folder: results.csv/.md/.png, cells/, runs/. A re-run skips finished cells."),
-    epochs: int = typer.Option(30, help="Maximum epochs per training run."),
+    epochs: int = typer.Option(30, help="Epochs per cell: every cell trains them all and keeps the last (no validation split)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
     lr: float = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0)."),
     optimizer: str = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01)."),
     frames: int = typer.Option(32, help="Frames sampled per clip."),
-    patience: int = typer.Option(10, help="Early stopping patience (epochs without a better validation AUROC)."),
     device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Cells trained at once, each in its own process. (default: one per core on CPU, 1 on CUDA)"),
     image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
@@ -566,7 +595,7 @@ def experiment(
     from painsynth.train import TrainConfig, TrainError
 
     training = TrainConfig(model=model, task=task, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                           frames=frames, patience=patience, device=device,
+                           frames=frames, device=device,
                            model_kwargs=_frame_model_kwargs(image_size, weights, train_encoder),
                            capture_method=capture_method)
     config = ExperimentConfig(synthetic=synthetic, real=real, budgets=real_subjects, folds=folds, seeds=seeds,

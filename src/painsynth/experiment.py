@@ -12,6 +12,11 @@ per cell) and scored with :func:`painsynth.train.evaluate` on the fold's test cl
   is repeated on each budget's row so that it plots as the reference line);
 - ``synthetic+real``: both (at k=0 it is the synthetic-only model).
 
+Every cell trains under the same rule, whatever its setting and budget: all ``train.epochs`` epochs on all
+its training clips, no validation split, no early stopping, the last epoch kept. (``painsynth train`` holds
+out validation subjects only when there are 5 or more; in an experiment that would give real-only cells of
+1-4 subjects one rule and the others another.)
+
 Synthetic clips whose ``split_group`` is one of the fold's test subjects (motion captured from that
 subject) are never trained on, in any setting; each cell records its training groups so this can be
 checked after the fact.
@@ -64,6 +69,9 @@ ALL = "all"
 DEFAULT_BUDGETS = (0, 5, 10, 20, ALL)
 CONFIG_JSON, CELLS_DIR, RUNS_DIR = "experiment.json", "cells", "runs"
 RESULTS_CSV, RESULTS_MD, RESULTS_PNG = "results.csv", "results.md", "results.png"
+# How a cell's model is chosen; recorded in experiment.json, so cells trained under another rule are not mixed in
+CELL_MODEL_SELECTION = "last epoch, no validation"
+UNUSED_TRAIN_SETTINGS = ("seed", "device", "val_fraction", "patience")  # per cell, or not used without validation
 METRICS = ("auroc", "f1", "accuracy")
 TRAIN_DEFAULTS = asdict(TrainConfig())
 RESULT_COLUMNS = ("setting", "budget", "real_subjects", "train_real_subjects", "fold", "seed", "auroc", "f1",
@@ -119,8 +127,8 @@ class ExperimentConfig:
 
     def identity(self) -> dict:
         """The settings a re-run into the same folder must share (budgets and seeds may grow)."""
-        training = {k: v for k, v in asdict(self.train).items() if k not in ("seed", "device")}
-        keep = {**training, "folds": self.folds, "split_seed": self.split_seed,
+        training = {k: v for k, v in asdict(self.train).items() if k not in UNUSED_TRAIN_SETTINGS}
+        keep = {**training, "model_selection": CELL_MODEL_SELECTION, "folds": self.folds, "split_seed": self.split_seed,
                 "synthetic": str(Path(self.synthetic).resolve()), "real": str(Path(self.real).resolve())}
         spec = input_spec(self.train.model, self.train.model_kwargs, self.train.capture_method)
         # what the clips became: finished cells trained on other features (e.g. before capture changed) would not compare
@@ -291,9 +299,9 @@ def run_cell(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: Ex
             raise TrainError("no training clips")
         if not test.features:
             raise TrainError("no test clips")
-        result = fit(train, run_dir, config.train_config(cell.seed))
+        result = fit(train, run_dir, config.train_config(cell.seed), validate=False)
         metrics = evaluate(run_dir, data=test, device=config.train.device, bootstrap=0)
-        record["n_fit"], record["n_val"] = result.n_train, result.n_val  # the training clips, split by group
+        record["epochs_run"], record["kept_epoch"] = result.epochs_run, result.best_epoch
         record["n_test"] = metrics["n_clips"]
         record["metrics"] = {k: metrics[k] for k in (*METRICS, "balanced_accuracy")}
     except TrainError as exc:
@@ -436,7 +444,8 @@ def aggregate(rows: Sequence[dict]) -> list[dict]:
 
 def _markdown(summary: list[dict], config: ExperimentConfig) -> str:
     lines = [(f"Model `{config.train.model}`, task `{config.train.task}`, {config.folds} subject-disjoint folds x {config.seeds} "
-             f"seed(s); mean ± std over folds and seeds. `real subjects`: real training subjects per fold "
+             f"seed(s); mean ± std over folds and seeds. Every cell trains {config.train.epochs} epochs without a "
+             f"validation split and keeps the last. `real subjects`: real training subjects per fold "
              f"(synthetic-only uses none; its row repeats the same models on every budget)."), "",
              "| setting | real subjects | " + " | ".join(m.upper() if m == "auroc" else m.capitalize() for m in METRICS)
              + " | cells |",

@@ -3,7 +3,8 @@
 A checkpoint (``best.pt``, ``last.pt``) is a dict of tensors and plain Python values only (numbers, text,
 lists, dicts): the model's ``state_dict``, the optimiser's and scheduler's, and the metadata that says what
 the model is (``model_name``, ``model_kwargs``, ``input``, ``task``, ``frames``, ``sampling``, ``epoch``,
-``config``). It is read with ``torch.load(weights_only=True)``, so a checkpoint from a shared folder cannot
+``config``, and ``split_groups``: every group the run trained or validated on, which ``evaluate
+--held-out-only`` reads). It is read with ``torch.load(weights_only=True)``, so a checkpoint from a shared folder cannot
 run code: one that carries pickled objects is refused. ``config.json`` beside it holds the run's settings
 for people and other tools.
 """

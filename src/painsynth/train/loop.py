@@ -36,6 +36,7 @@ class TrainResult:
     stopped_early: bool
     n_train: int
     n_val: int
+    n_groups: int  # split groups trained or validated on
     seconds: float
     history: list[dict]
 
@@ -130,12 +131,14 @@ class _Setup:
     targets: np.ndarray
     train_index: np.ndarray
     val_index: np.ndarray
+    split_groups: list[str]  # every group the run trained or validated on
 
     def checkpoint(self, config: TrainConfig, epoch: int) -> dict:
         """What best.pt holds: the model's tensors and plain metadata."""
         return {"model_name": config.model, "model_kwargs": self.model_kwargs, "input": asdict(self.input),
                 "model": self.model.state_dict(), "task": config.task, "frames": config.frames,
-                "sampling": config.sampling, "epoch": epoch, "config": asdict(config)}
+                "sampling": config.sampling, "epoch": epoch, "config": asdict(config),
+                "split_groups": self.split_groups}
 
     def resumable(self, config: TrainConfig, progress: _Progress) -> dict:
         """What last.pt holds: best.pt's content plus the optimiser, the schedule and the progress."""
@@ -143,14 +146,17 @@ class _Setup:
                 "scheduler": self.scheduler.state_dict(), **asdict(progress)}
 
 
-def _set_up(data: ClipFeatures, config: TrainConfig) -> _Setup:
+def _set_up(data: ClipFeatures, config: TrainConfig, validate: bool) -> _Setup:
     spec = input_spec(config.model, config.model_kwargs, config.capture_method)
     check_input(spec, data.input, f"model {config.model!r}")
     check_classes(data.labels, config.task)
     keep, targets = task_targets(data.labels, config.task)
     clips = [clip for clip, k in zip(data.features, keep) if k]
     groups = [group for group, k in zip(data.split_groups, keep) if k]
-    train_index, val_index = validation_split(groups, targets, config.val_fraction, config.seed)
+    if validate:
+        train_index, val_index = validation_split(groups, targets, config.val_fraction, config.seed)
+    else:
+        train_index, val_index = np.arange(len(groups)), np.arange(0)
     num_classes, device, model_spec = TASKS[config.task], resolve_device(config.device), models.model_spec(config.model)
     model_kwargs = {"in_features": clips[0].shape[1]} if spec.arrays else {}
     model_kwargs.update(num_classes=num_classes, **config.model_kwargs)
@@ -165,7 +171,7 @@ def _set_up(data: ClipFeatures, config: TrainConfig) -> _Setup:
     return _Setup(model, model_spec, model_kwargs, spec, optimiser, _cosine(optimiser, total_steps),
                   _class_weighted_loss(targets[train_index], num_classes, device),
                   torch.amp.GradScaler("cuda", enabled=device.type == "cuda"), device, clips, targets,
-                  train_index, val_index)
+                  train_index, val_index, sorted(set(groups)))
 
 
 def _resume(setup: _Setup, checkpoint: dict | None, last: Path, model: str) -> _Progress:
@@ -241,14 +247,17 @@ def _history_row(epoch: int, lr: float, train_loss: float, val_loss: float, metr
 
 
 def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
-        on_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+        on_progress: Callable[[int, int], None] | None = None, validate: bool = True) -> TrainResult:
     """Train ``config.model`` on per-clip inputs into ``out`` (resuming from ``out/last.pt`` if there):
-    ``best.pt`` (the kept model), ``last.pt``, ``config.json`` and ``epochs.csv``."""
+    ``best.pt`` (the kept model), ``last.pt``, ``config.json`` and ``epochs.csv``.
+
+    ``validate=False`` holds no clips out: every epoch runs and the last is kept, however many split
+    groups there are (the experiment trains every cell so, whatever its setting and budget)."""
     started = time.perf_counter()
     config.check()
     out = Path(out)
     checkpoint = check_resume(out, config)
-    setup = _set_up(data, config)
+    setup = _set_up(data, config, validate)
     progress = _resume(setup, checkpoint, out / LAST, config.model)
     out.mkdir(parents=True, exist_ok=True)
     write_run_config(out, config, setup.input, len(setup.train_index), len(setup.val_index))
@@ -272,7 +281,7 @@ def fit(data: ClipFeatures, out: str | Path, config: TrainConfig,
         on_progress(config.epochs, config.epochs)
     return TrainResult(out=out, epochs_run=len(progress.history), best_epoch=progress.best_epoch,
                        best_val_auroc=progress.best_auroc if validating else math.nan, stopped_early=progress.stopped,
-                       n_train=len(setup.train_index), n_val=len(setup.val_index),
+                       n_train=len(setup.train_index), n_val=len(setup.val_index), n_groups=len(setup.split_groups),
                        seconds=time.perf_counter() - started, history=progress.history)
 
 
