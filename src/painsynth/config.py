@@ -49,6 +49,7 @@ class GenerateConfig:
     garments: list[str] = field(default_factory=lambda: list(GARMENTS))  # garments the bank may draw
     glasses_share: float = GLASSES_SHARE  # share of identities wearing glasses, 0-1
     motions: Path | None = None  # folder of motion tracks to replay instead of procedural motion
+    motion_privacy: str = "none"  # painsynth.privacy.mitigate.METHODS: how motions are de-identified
     workers: int = field(default_factory=default_workers)
     ray: str | None = None  # a Ray cluster's address (auto, local, ray://host:port); None: this machine's pool
     msaa: int = 0
@@ -156,7 +157,15 @@ def validate(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError("background kind 'image' needs a background folder (--backgrounds-dir DIR)")
     if config.motions is not None:
         config.motions = Path(config.motions).absolute()
+    _check_motion_privacy(config.motion_privacy)
     return config
+
+
+def _check_motion_privacy(name) -> None:
+    from painsynth.privacy.mitigate import METHODS
+
+    if name not in METHODS:
+        raise ConfigError(f"motion_privacy must be one of {', '.join(METHODS)}, got {name!r}")
 
 
 def _stripped(value) -> list:

@@ -21,6 +21,14 @@ DATASET_JSON = "dataset.json"  # how the folder was made (generate: seed, settin
 SOURCES = ("captured", "procedural", "real")
 N_LEVELS = 5  # pain levels 0-4 (BioVid BL1, PA1..PA4)
 UNLABELLED = -1  # motion replayed without a pain level (captured from unlabelled videos)
+# A clip whose motion mixes several people (generate --motion-privacy mix) names them all in its
+# split_group, the leading one first: "S1+S4+S7".
+GROUP_JOIN = "+"
+
+
+def group_members(split_group: str) -> list[str]:
+    """The people whose motion a clip carries (one, or several for mixed motion), the leading one first."""
+    return str(split_group).split(GROUP_JOIN)
 
 # Nullable columns are the ones a real (non-synthetic) clip may not have: no avatar, no camera rig,
 # no seed, no motion track, no PSPI.

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from painsynth.dataset import group_members
 from painsynth.fileio import atomic_path
 from painsynth.train import (
     FEATURES,
@@ -218,7 +219,8 @@ def _concat(a: ClipFeatures, b: ClipFeatures) -> ClipFeatures:
 
 
 def cell_data(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures) -> tuple[ClipFeatures, ClipFeatures]:
-    """(training clips, test clips) of a cell. Synthetic clips of a test subject's split_group are left out."""
+    """(training clips, test clips) of a cell. Synthetic clips carrying a test subject's motion (their
+    split_group names the subject, alone or among those mixed) are left out."""
     test_subjects = set(cell.test_subjects)
     chosen = set(cell.train_real_subjects)
     test = _subset(real, [i for i, g in enumerate(real.split_groups) if g in test_subjects])
@@ -226,9 +228,10 @@ def cell_data(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures) -> tuple[
     if cell.setting in ("real-only", "synthetic+real"):
         parts.append(_subset(real, [i for i, g in enumerate(real.split_groups) if g in chosen]))
     if cell.setting in ("synthetic-only", "synthetic+real"):
-        parts.append(_subset(synthetic, [i for i, g in enumerate(synthetic.split_groups) if g not in test_subjects]))
+        parts.append(_subset(synthetic, [i for i, g in enumerate(synthetic.split_groups)
+                                         if not test_subjects.intersection(group_members(g))]))
     train = parts[0] if len(parts) == 1 else _concat(*parts)
-    leaked = sorted(set(train.split_groups) & test_subjects)
+    leaked = sorted({m for g in train.split_groups for m in group_members(g)} & test_subjects)
     if leaked:  # cannot happen with the selection above; guards against a future change
         raise ExperimentError(f"cell {cell.name}: training clips of test subjects {leaked[:5]}")
     return train, test

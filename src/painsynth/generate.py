@@ -22,7 +22,7 @@ import numpy as np
 
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
-from painsynth.dataset import DATASET_JSON, MANIFEST_NAME, write_manifest_batches
+from painsynth.dataset import DATASET_JSON, GROUP_JOIN, MANIFEST_NAME, write_manifest_batches
 from painsynth.executors import connect_ray, executor
 from painsynth.fileio import atomic_path, log_error, remove_partials, sha256_of
 from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
@@ -33,6 +33,8 @@ MANIFEST_BATCH = 5_000  # manifest rows per Parquet row group
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
 AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars
+# Settings added after datasets were first made: an earlier record without them used these values.
+SETTINGS_BEFORE_RECORDED = {"motion_privacy": "none"}
 
 
 class GenerateError(RuntimeError):
@@ -104,7 +106,7 @@ def prepare_output(config: GenerateConfig) -> None:
         earlier = json.loads(record.read_text()).get("config", {})
         earlier = {k: v for k, v in earlier.items() if k not in ("out", "workers")}
         now = config.settings_that_shape_data()
-        changed = sorted(k for k in now if earlier.get(k) != now[k])
+        changed = sorted(k for k in now if earlier.get(k, SETTINGS_BEFORE_RECORDED.get(k)) != now[k])
         if changed:
             raise GenerateError(
                 f"{out}: holds a dataset made with other settings ({', '.join(changed)} differ); "
@@ -151,6 +153,8 @@ def prepare_motions(config: GenerateConfig, sources: list[Path] | None = None) -
     """
     tracks_dir = config.out / "tracks"
     tracks_dir.mkdir(exist_ok=True)
+    if config.motion_privacy != "none":
+        return _prepare_private_motions(config, sources, tracks_dir)
     if sources is not None:
         return [_copy_track(source, tracks_dir) for source in sources]
     from painsynth.procedural import make_track
@@ -163,6 +167,36 @@ def prepare_motions(config: GenerateConfig, sources: list[Path] | None = None) -
         if not _readable_track(path):
             performer = f"perf-{index // config.clips_per_performer:04d}"
             track = make_track(level, _derived_seed(config.seed, 1, index), config.frames, config.fps, performer)
+            track.save(path)
+        motions.append((motion_id, f"tracks/{path.name}"))
+    return motions
+
+
+def _procedural_motions(config: GenerateConfig) -> list[tuple[str, MotionTrack]]:
+    from painsynth.procedural import make_track
+
+    motions = []
+    for index in range(config.clips):
+        level = config.levels[index % len(config.levels)]
+        performer = f"perf-{index // config.clips_per_performer:04d}"
+        track = make_track(level, _derived_seed(config.seed, 1, index), config.frames, config.fps, performer)
+        motions.append((f"m{index:05d}-{LEVEL_NAMES[level]}", track))
+    return motions
+
+
+def _prepare_private_motions(config: GenerateConfig, sources: list[Path] | None,
+                             tracks_dir: Path) -> list[tuple[str, str]]:
+    """The motions after ``config.motion_privacy``: made from every original at once (a method may look at
+    the whole population), deterministic for the seed, so a resumed run writes the same tracks."""
+    from painsynth.privacy.mitigate import apply
+
+    originals = ([(source.stem, MotionTrack.load(source)) for source in sources] if sources is not None
+                 else _procedural_motions(config))
+    changed = apply(config.motion_privacy, [track for _, track in originals], config.seed)
+    motions = []
+    for (motion_id, _), track in zip(originals, changed):
+        path = tracks_dir / f"{motion_id}{TRACK_SUFFIX}"
+        if not _readable_track(path):
             track.save(path)
         motions.append((motion_id, f"tracks/{path.name}"))
     return motions
@@ -328,6 +362,14 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     return rows
 
 
+def split_group_of(track: MotionTrack, motion_id: str) -> str:
+    """Whose motion the clip carries: its subject, or every subject mixed into it (the leading one first)."""
+    sources = track.extra.get("motion_sources")
+    if sources is not None and np.size(sources) > 1:
+        return GROUP_JOIN.join(str(source) for source in np.atleast_1d(sources))
+    return track.subject or motion_id
+
+
 def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path: Path, config) -> dict:
     ethnicity = spec.ethnicity
     pspi_max = track.pspi_max
@@ -335,7 +377,7 @@ def _manifest_row(unit, spec, track: MotionTrack, camera, background: str, path:
         "track": unit.track,
         "clip_id": f"{unit.unit_id}__{camera.view}",
         "path": path.relative_to(config.out).as_posix(),
-        "split_group": track.subject or unit.motion_id,
+        "split_group": split_group_of(track, unit.motion_id),
         "source": "procedural" if track.source == "procedural" else "captured",
         "label": int(track.label),
         "pspi_max": None if np.isnan(pspi_max) else pspi_max,

@@ -185,6 +185,8 @@ class PerformerStyle:
     blink_interval_s: float  # mean time between blinks
     left_weaker_probability: float  # side bias of expression asymmetry
     head_sway: float  # gain on head sway, nods and translation
+    timing: float = 1.0  # gain on how long expressions rise, hold and fall (a habit of tempo)
+    sway_hz: float | None = None  # the habitual head-sway frequency; None: drawn anew in every clip
 
 
 def performer_style(performer: str) -> PerformerStyle:
@@ -195,6 +197,20 @@ def performer_style(performer: str) -> PerformerStyle:
         blink_interval_s=float(rng.uniform(2.5, 5.0)),
         left_weaker_probability=float(rng.uniform(0.2, 0.8)),
         head_sway=float(rng.uniform(0.7, 1.3)),
+    )
+
+
+def signature_style(performer: str) -> PerformerStyle:
+    """A strongly individual style for a performer id: wider ranges than :func:`performer_style` and a
+    tempo of its own, like the habits that set people apart (a stand-in for motion re-identification)."""
+    rng = np.random.default_rng([zlib.crc32(performer.encode("utf-8")), 7])
+    return PerformerStyle(
+        expressiveness=float(rng.uniform(0.6, 1.4)),
+        blink_interval_s=float(rng.uniform(1.2, 6.0)),
+        left_weaker_probability=float(rng.uniform(0.0, 1.0)),
+        head_sway=float(rng.uniform(0.4, 1.3)),  # at most 1.3: see the head motion bounds
+        timing=float(rng.uniform(0.6, 1.6)),
+        sway_hz=float(rng.uniform(*SWAY_HZ)),
     )
 
 
@@ -221,10 +237,13 @@ def balanced_levels(n_clips: int, n_levels: int = len(PAIN_LEVELS)) -> list[int]
 
 
 def make_track(level: int, seed: int, n_frames: int = DEFAULT_N_FRAMES, fps: float = DEFAULT_FPS,
-               performer: str = "") -> MotionTrack:
-    """A procedural motion track of pain level 0-4 (BL1, PA1-PA4) with per-frame AU and PSPI labels."""
+               performer: str = "", style: PerformerStyle | None = None) -> MotionTrack:
+    """A procedural motion track of pain level 0-4 (BL1, PA1-PA4) with per-frame AU and PSPI labels.
+
+    ``style`` overrides the performer's own (:func:`performer_style`), e.g. :func:`signature_style`.
+    """
     _check_arguments(level, seed, n_frames, fps)
-    style = performer_style(performer)
+    style = style or performer_style(performer)
     pain_rng, blink_rng, gaze_rng, head_rng, expression_rng = (
         np.random.default_rng(stream)
         for stream in np.random.SeedSequence([seed, zlib.crc32(performer.encode("utf-8"))]).spawn(5)
@@ -333,9 +352,9 @@ def _pain_episodes(rng: np.random.Generator, level: PainLevel, t: np.ndarray,
     occurs = rng.random(MAX_PAIN_EPISODES) < np.array(level.episode_probabilities)
     apex = _span(level.apex_intensity, rng.random(MAX_PAIN_EPISODES)) * style.expressiveness
     onset = rng.uniform(*PAIN_ONSET_FRACTION, MAX_PAIN_EPISODES) * t[-1]
-    rise = rng.uniform(*PAIN_RISE_S, MAX_PAIN_EPISODES)
-    hold = _span(level.hold_s, rng.random(MAX_PAIN_EPISODES))
-    fall = rng.uniform(*PAIN_FALL_S, MAX_PAIN_EPISODES)
+    rise = rng.uniform(*PAIN_RISE_S, MAX_PAIN_EPISODES) * style.timing
+    hold = _span(level.hold_s, rng.random(MAX_PAIN_EPISODES)) * style.timing
+    fall = rng.uniform(*PAIN_FALL_S, MAX_PAIN_EPISODES) * style.timing
     lag = rng.uniform(0.0, MAX_AU_LAG_S, shape)
     recruited = apex[:, None] + rng.normal(0.0, RECRUITMENT_SPREAD, shape) > _PAIN_RECRUITED_AT
     amplitude = (apex[:, None] * _PAIN_RELATIVE * rng.lognormal(0.0, 0.2, shape)
@@ -358,8 +377,8 @@ def _non_pain_expressions(rng: np.random.Generator, t: np.ndarray,
         strength = rng.uniform(*EXPRESSION_STRENGTH) * style.expressiveness * occurs
         # Onsets before 0 let an expression already under way when the clip starts.
         envelope = strength * _envelope(
-            t, rng.uniform(-0.5, 0.8 * t[-1]), rng.uniform(*expression.rise_s),
-            rng.uniform(*expression.hold_s), rng.uniform(*expression.fall_s))
+            t, rng.uniform(-0.5, 0.8 * t[-1]), rng.uniform(*expression.rise_s) * style.timing,
+            rng.uniform(*expression.hold_s) * style.timing, rng.uniform(*expression.fall_s) * style.timing)
         au_envelope = lips_envelope = envelope
         if expression.syllable_hz is not None:
             syllable_hz = rng.uniform(*expression.syllable_hz)
@@ -405,11 +424,14 @@ def _gaze(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
     return direct
 
 
-def _smooth_sway(rng: np.random.Generator, t: np.ndarray, amplitude: np.ndarray) -> np.ndarray:
-    """[T, 3] sum of slow sinusoids per axis, bounded by amplitude."""
+def _smooth_sway(rng: np.random.Generator, t: np.ndarray, amplitude: np.ndarray,
+                 habit_hz: float | None = None) -> np.ndarray:
+    """[T, 3] sum of slow sinusoids per axis, bounded by amplitude; near ``habit_hz`` when given."""
     shape = (SWAY_COMPONENTS, 3)
     weights = rng.dirichlet(np.ones(SWAY_COMPONENTS), size=3).T * rng.uniform(0.5, 1.0, 3)
     hz = rng.uniform(*SWAY_HZ, shape)[..., None]
+    if habit_hz is not None:  # the same draws, squeezed to +-15 % around the habit: other streams stay put
+        hz = habit_hz * (0.85 + 0.3 * (hz - SWAY_HZ[0]) / (SWAY_HZ[1] - SWAY_HZ[0]))
     phase = rng.uniform(0, 2 * np.pi, shape)[..., None]
     return amplitude * np.einsum("ca,cat->ta", weights, np.sin(2 * np.pi * hz * t + phase))
 
@@ -417,11 +439,11 @@ def _smooth_sway(rng: np.random.Generator, t: np.ndarray, amplitude: np.ndarray)
 def _head_motion(rng: np.random.Generator, t: np.ndarray,
                  style: PerformerStyle) -> tuple[np.ndarray, np.ndarray]:
     """Head rotation (axis-angle, rad) and translation (m), [T, 3] each, relative to the median pose."""
-    rotation = _smooth_sway(rng, t, HEAD_SWAY_RAD)
+    rotation = _smooth_sway(rng, t, HEAD_SWAY_RAD, style.sway_hz)
     nodding = rng.random() < NOD_PROBABILITY
     rotation[:, 0] += nodding * rng.uniform(*NOD_RAD) * _envelope(
         t, rng.uniform(0.0, t[-1]), rng.uniform(0.2, 0.4), rng.uniform(0.0, 0.2), rng.uniform(0.3, 0.5))
-    translation = _smooth_sway(rng, t, HEAD_SWAY_M)
+    translation = _smooth_sway(rng, t, HEAD_SWAY_M, style.sway_hz)
     # Angles this small compose almost additively (the error is about half their product), so
     # subtracting the median axis-angle gives the rotation relative to the median pose.
     return ((rotation - np.median(rotation, axis=0)) * style.head_sway,
