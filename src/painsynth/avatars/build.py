@@ -17,6 +17,7 @@ from painsynth.avatars.garments import garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
 from painsynth.avatars.lashes import build_lashes
+from painsynth.avatars.reference import PART
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.texture import appearance_maps
 from painsynth.render.layers import Layer
@@ -27,6 +28,8 @@ WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {
     "garment": garment_layers,
     "glasses": glasses_layers,
 }
+# Surfaces inside the head, hidden by the face most of the time.
+_INNER_PARTS = ("eye_back.L", "eye_back.R", "eye_cavity.L", "eye_cavity.R", "mouth_cavity", "tongue")
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Avatar:
     identity: Identity
     maps: dict[str, np.ndarray]  # albedo, gloss, relief
     layers: list[Layer]
+    inner_triangles: np.ndarray | None = None  # [F] bool, see Renderer.load_identity
 
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         return self.identity.animate(blendshapes, head_rotation, head_translation)
@@ -47,4 +51,10 @@ def build_avatar(spec: AvatarSpec, rig: HeadRig, texture_size: int = 1024) -> Av
     identity = rig.identity(spec.phenotype, spec.face_shape)
     anatomy = anatomy_of(identity)
     layers = [layer for build in WEARABLES.values() for layer in build(spec, anatomy)]
-    return Avatar(spec, identity, appearance_maps(spec, texture_size), layers)
+    return Avatar(spec, identity, appearance_maps(spec, texture_size), layers, inner_triangles(anatomy))
+
+
+def inner_triangles(anatomy: Anatomy) -> np.ndarray:
+    """[F] which triangles of the head mesh lie inside it: eye sockets, backs of the eyes, mouth, tongue."""
+    inner = np.isin(anatomy.part, [PART[name] for name in _INNER_PARTS])
+    return inner[anatomy.triangles].all(axis=1)

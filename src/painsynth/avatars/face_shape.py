@@ -216,10 +216,12 @@ SPREADS: dict[str, tuple[float, float]] = {
 }
 
 # Average shifts, in spreads, per trait (scaled by how much of the trait an identity has).
-_MALE_SHIFT = {  # adult men +, adult women - (at 0.6 of the men's shift)
-    "chin-bones-incr": 0.6, "chin-width-incr": 0.5, "chin-prominent-incr": 0.3,
-    "eyebrows-trans-forward": 0.6, "nose-scale-vert-incr": 0.3, "nose-scale-horiz-incr": 0.3,
-    "mouth-upperlip-volume-incr": -0.3, "mouth-lowerlip-volume-incr": -0.2,
+_MALE_SHIFT = {  # adult men +, adult women -
+    "chin-bones-incr": 0.8, "chin-width-incr": 0.7, "chin-prominent-incr": 0.5, "chin-height-incr": 0.3,
+    "eyebrows-trans-forward": 0.8, "eyebrows-trans-up": -0.4,
+    "nose-scale-vert-incr": 0.4, "nose-scale-horiz-incr": 0.4, "nose-scale-depth-incr": 0.3,
+    "mouth-upperlip-volume-incr": -0.5, "mouth-lowerlip-volume-incr": -0.4,
+    "l-eye-scale-incr": -0.4, "r-eye-scale-incr": -0.4,
 }
 _CHILD_SHIFT = {
     "nose-scale-vert-incr": -0.6, "nose-scale-horiz-incr": -0.4, "nose-scale-depth-incr": -0.6,
@@ -270,7 +272,7 @@ def _shift(gender: str, age_years: float, ancestry: dict[str, float]) -> dict[st
     adult = float(np.clip((age_years - 12.0) / 6.0, 0.0, 1.0))
     child = float(np.clip((14.0 - age_years) / 10.0, 0.0, 1.0))
     old = float(np.clip((age_years - 45.0) / 30.0, 0.0, 1.0))
-    sign = 1.0 if gender == "male" else -0.6
+    sign = 1.0 if gender == "male" else -1.0
     shift: dict[str, float] = {}
     for table, weight in [(_MALE_SHIFT, sign * adult), (_CHILD_SHIFT, child), (_OLD_SHIFT, old)] + [
         (_ANCESTRY_SHIFT[a], float(w)) for a, w in ancestry.items() if a in _ANCESTRY_SHIFT

@@ -266,16 +266,18 @@ def _tube(path, depth_radius, plane_radius, closed, depth_axis, metal):
     a1 = i * _SIDES + (k + 1) % _SIDES
     b0 = ((i + 1) % m) * _SIDES + k
     b1 = ((i + 1) % m) * _SIDES + (k + 1) % _SIDES
-    tris = np.concatenate([np.stack([a0, b0, b1], -1).reshape(-1, 3), np.stack([a0, b1, a1], -1).reshape(-1, 3)])
+    # Counter-clockwise seen from outside, as the renderer expects of a closed surface.
+    tris = np.concatenate([np.stack([a0, b1, b0], -1).reshape(-1, 3), np.stack([a0, a1, b1], -1).reshape(-1, 3)])
     directions = np.repeat(tangent, _SIDES, 0)
     metal_points = np.repeat(np.asarray(metal, bool), _SIDES)
     if not closed:  # caps
         caps = []
-        for end, ring_start in ((0, 0), (m - 1, (m - 1) * _SIDES)):
+        for end, ring_start, turn in ((0, 0, -1), (m - 1, (m - 1) * _SIDES, 1)):  # facing back, forward
             index = len(points) + len(caps)
             caps.append(path[end])
             for kk in range(_SIDES):
-                tris = np.concatenate([tris, [[index, ring_start + kk, ring_start + (kk + 1) % _SIDES]]])
+                rim = [ring_start + kk, ring_start + (kk + 1) % _SIDES][::turn]
+                tris = np.concatenate([tris, [[index, *rim]]])
         points = np.concatenate([points, caps])
         directions = np.concatenate([directions, tangent[[0, -1]]])
         metal_points = np.concatenate([metal_points, np.asarray(metal, bool)[[0, -1]]])

@@ -132,6 +132,7 @@ _SHELLS = {
     "afro": (4, 0.025, 0.045),
 }
 _FRINGED = ("short", "medium", "long_straight", "long_wavy")
+_FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fringed families)
 _TEXTURE = 128
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
 _U_TILES = 6  # strand texture repeats around the head
@@ -161,10 +162,13 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     count, thin, thick = _SHELLS[family]
     thickness = thin + (thick - thin) * p["volume"]
     depth = hair_depth(an.azimuth, an.elevation, family, spec.hairline)
-    fringe = family in _FRINGED and p["fringe"] > 0.35
+    fringe = family in _FRINGED and p["fringe"] > _FRINGE_FROM
     if fringe:  # let the front down over the forehead, stopping well above the brows
         front = np.clip(1 - np.abs(an.azimuth) / 38, 0, 1) ** 0.7
-        drop = (8 + 16 * (p["fringe"] - 0.35) / 0.65) * front
+        # Swept towards the side away from the parting: a straight-cut fringe on every head
+        # framed every face alike.
+        swept = np.clip(1 - 0.9 * p["part"] * np.clip(an.azimuth / 38, -1, 1), 0.15, 1.9)
+        drop = (8 + 16 * (p["fringe"] - _FRINGE_FROM) / (1 - _FRINGE_FROM)) * front * swept
         lowest = _fringe_floor(an)
         edge = an.elevation - depth
         depth = an.elevation - np.maximum(edge - drop, np.minimum(edge, lowest))

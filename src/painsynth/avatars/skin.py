@@ -15,6 +15,7 @@ import numpy as np
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import lerp, smoothstep
 from painsynth.avatars.reference import CHEEKS, CHIN_Z, MOUTH_Z, NOSE_TIP, fields_of
+from painsynth.avatars.makeup import paint_lips
 from painsynth.avatars.spec import AvatarSpec
 
 _DETAIL_KEYS = ("wrinkles", "pores", "moles", "blemishes", "oiliness")
@@ -65,6 +66,7 @@ def paint_skin(canvas: Canvas, spec: AvatarSpec) -> None:
     lips = soft(masks["lips"])
     lip_tint = lerp(np.array([0.78, 0.45, 0.50]), np.array([0.66, 0.52, 0.58]), 1 - lightness)
     canvas.colour *= 1 - lips[:, None] * (1 - lip_tint.astype(np.float32))
+    paint_lips(canvas, spec, lips)
     canvas.colour *= (1 - np.clip(1.6 * canvas.layout.occlusion, 0, 0.85))[:, None]
     # Broad occlusion (under the chin and nose, the eye sockets, behind the ears): ambient light
     # reaches these less whatever the key light does.

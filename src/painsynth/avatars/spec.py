@@ -41,6 +41,7 @@ class AvatarSpec:
     garment_pattern: str  # one of GARMENT_PATTERNS
     glasses: str  # one of GLASSES ("none": no glasses)
     glasses_color: str  # sRGB hex of the frame
+    makeup: dict  # own lip colour and make-up (avatars.makeup.sample_makeup)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,6 +9,7 @@ from painsynth.avatars.colour import linear, to_srgb8
 from painsynth.avatars.eyes import paint_eyes, paint_lash_lines
 from painsynth.avatars.face_hair import paint_eyebrows, paint_facial_hair
 from painsynth.avatars.hair_texture import paint_scalp_hair
+from painsynth.avatars.makeup import paint_makeup
 from painsynth.avatars.mouth import paint_mouth
 from painsynth.avatars.skin import paint_skin
 from painsynth.avatars.spec import AvatarSpec
@@ -31,6 +32,7 @@ def appearance_maps(spec: AvatarSpec, size: int = 1024) -> dict[str, np.ndarray]
     paint_scalp_hair(canvas, spec)
     paint_facial_hair(canvas, spec)
     paint_lash_lines(canvas, spec)
+    paint_makeup(canvas, spec)
     paint_eyes(canvas, spec)
     paint_mouth(canvas)
 

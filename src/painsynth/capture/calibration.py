@@ -94,14 +94,14 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-CORRESPONDENCE_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
+CORRESPONDENCE_VERSION = 3  # 3: merged layer draws, lip colour and make-up, swept fringes
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 2  # 2: avatars with face shape, hair, garment and glasses
+CALIBRATION_VERSION = 3  # 3: as CORRESPONDENCE_VERSION 3
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -109,7 +109,7 @@ CALIBRATION_STRENGTHS = (0.5, 1.0)  # each unit's response: least-squares slope 
 CALIBRATION_SIZE = 224  # px, square renders
 POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose nuisance directions
 
-CUE_VERSION = 4  # 4: avatars with face shape, hair, garment and glasses
+CUE_VERSION = 5  # 5: as CORRESPONDENCE_VERSION 3
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -125,7 +125,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-POPULATION_VERSION = 1
+POPULATION_VERSION = 2  # 2: as CORRESPONDENCE_VERSION 3
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")

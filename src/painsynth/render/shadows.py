@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from painsynth.render.shaders import SHADOW_FRAGMENT, SHADOW_VERTEX
+from painsynth.render.shaders import CUTOUT_SHADOW_FRAGMENT, SHADOW_VERTEX, SOLID_SHADOW_FRAGMENT
 
 SHADOW_SIZE = 256  # texels per frame tile: ~3 mm over head and shoulders
 _DISTANCE = 1.0  # metres from the scene centre to the light's image plane
@@ -19,13 +19,16 @@ _DEPTH_RANGE = (0.4, 1.6)
 
 
 class ShadowMaps:
-    """Two tiled depth textures for ``batch`` frames each, their framebuffers and the depth program."""
+    """Two tiled depth textures for ``batch`` frames each, their framebuffers and the depth
+    programs: one for solid casters, one for casters whose texture has holes (alpha below 0.5)."""
 
     def __init__(self, ctx, batch: int, size: int = SHADOW_SIZE):
         import moderngl
 
         self.size = size
-        self.program = ctx.program(vertex_shader=SHADOW_VERTEX, fragment_shader=SHADOW_FRAGMENT)
+        self.solid = ctx.program(vertex_shader=SHADOW_VERTEX, fragment_shader=SOLID_SHADOW_FRAGMENT)
+        self.cutout = ctx.program(vertex_shader=SHADOW_VERTEX, fragment_shader=CUTOUT_SHADOW_FRAGMENT)
+        self.cutout["albedo_map"].value = 1
         self.textures, self.framebuffers = [], []
         for _ in range(2):
             texture = ctx.depth_texture((size * batch, size))
@@ -34,8 +37,16 @@ class ShadowMaps:
             self.textures.append(texture)
             self.framebuffers.append(ctx.framebuffer(depth_attachment=texture))
 
+    def program_for(self, texture: np.ndarray):
+        """The depth program for a caster with this RGBA texture."""
+        return self.cutout if (texture[..., 3] < 128).any() else self.solid
+
+    def write_light(self, light_view_projection: bytes) -> None:
+        for program in (self.solid, self.cutout):
+            program["light_view_projection"].write(light_view_projection)
+
     def resources(self) -> list:
-        return [self.program, *self.framebuffers, *self.textures]
+        return [self.solid, self.cutout, *self.framebuffers, *self.textures]
 
 
 def light_view_projection(key_direction, vertices: np.ndarray) -> np.ndarray:
@@ -47,9 +58,9 @@ def light_view_projection(key_direction, vertices: np.ndarray) -> np.ndarray:
     centre = (low + high) / 2
     radius = float(np.linalg.norm(high - low)) / 2 + 0.03
     up = np.array([0.0, 0.0, 1.0]) if abs(towards[2]) < 0.95 else np.array([0.0, 1.0, 0.0])
-    right = np.cross(up, -towards)
+    right = np.cross(-towards, up)  # a right-handed view, so triangles keep their winding
     right /= np.linalg.norm(right)
-    true_up = np.cross(-towards, right)
+    true_up = np.cross(right, -towards)
     eye = centre + _DISTANCE * towards
     view = np.eye(4)
     view[0, :3], view[1, :3], view[2, :3] = right, true_up, towards
