@@ -26,8 +26,8 @@ def brow_band(canvas: Canvas, spec: AvatarSpec) -> np.ndarray:
     arch = float(np.clip(spec.brow_arch, 0, 1))
     thickness = float(np.clip(spec.brow_thickness, 0, 1))
     female = spec.gender == "female"
-    head_x = 0.16 + 0.02 * female + rng.uniform(-0.02, 0.02)
-    length = rng.uniform(0.62, 0.76)  # to the tail's end; short tails stop inside the eye corner
+    head_x = 0.16 + 0.02 * female + rng.uniform(-0.05, 0.05)
+    length = rng.uniform(0.55, 0.8)  # to the tail's end; short tails stop inside the eye corner
     # 0 at the brow's head, over the inner eye corner; 1 at its tail.
     along = (np.abs(x) - head_x) / length
     peak = 0.55 + 0.17 * arch
@@ -55,7 +55,8 @@ def paint_eyebrows(canvas: Canvas, spec: AvatarSpec) -> None:
     # Edges are scattered single hairs rather than a soft blur; the core is dense.
     scattered = canvas.speckle()[near] < band[near] ** 0.7
     coverage = np.where(band[near] > 0.8, 1.0, 0.55 * band[near] + 0.45 * scattered)
-    density = np.clip((0.75 + 0.2 * thickness) * (1 + 0.15 * strands), 0, 1)
+    fullness = np.random.default_rng([spec.seed, 2719]).uniform(0.6, 1.1)  # sparse to dense brows
+    density = np.clip(fullness * (0.75 + 0.2 * thickness) * (1 + 0.15 * strands), 0, 1)
     # Brows sit in shadow and their hairs are short and dense: a shade darker than scalp hair,
     # and they keep more pigmented hairs than the scalp when greying.
     hair = 0.7 * hair_rgb(spec.brow_color, 0.6 * strands, white_share=0.3)
