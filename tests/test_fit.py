@@ -108,12 +108,13 @@ def test_measurement_model_is_mediapipes_anatomical_response(rig, average):
                    cal["units"][CALIBRATED_UNITS.index("noseSneerLeft")]) < 0.98
     others = [BLENDSHAPE_INDEX[u] for u in ("eyeSquintLeft", "cheekSquintRight", "mouthUpperUpLeft", "eyeBlinkRight")]
     np.testing.assert_array_equal(fitter.basis[others], geometric.basis[others])  # geometry kept for these
-    # a fresh build (one identity, frontal, one strength) agrees with the cached model of 10
-    # identities and 3 views; with face shapes drawn per identity one face's nose wrinkle reads
-    # less like the average (cosine 0.36-0.50 for noseSneer in fresh builds, against > 0.6 before)
-    small = build_calibration(rig=rig, fitter=geometric, avatars=(0,), views=("front",), strengths=(1.0,))
+    # a fresh build (3 identities, frontal, one strength) agrees with the cached model of 10
+    # identities and 3 views. One face alone need not: with face shapes drawn per identity, single
+    # identities read the nose wrinkle at cosine 0.06-0.84 against the model (identity 0's left one
+    # at 0.06); the three together at 0.76-0.93 for every unit.
+    small = build_calibration(rig=rig, fitter=geometric, avatars=(0, 1, 2), views=("front",), strengths=(1.0,))
     for k, unit in enumerate(CALIBRATED_UNITS):
-        assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.3, unit
+        assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.5, unit
 
 
 def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks, average):
