@@ -380,7 +380,8 @@ def _write(out: Path, result: dict, comparisons: dict[str, Comparison]) -> None:
     _plot(out / "distances.png", comparisons, result["threshold"])
 
 
-def _pct(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A share as the audit tables print it (one decimal), or a dash when there is none."""
     return "–" if value is None else f"{100 * value:.1f} %"
 
 
@@ -406,8 +407,8 @@ def _markdown(result: dict) -> str:
     for key, title in TITLES.items():
         f = result[key]
         v, r = f["verification"], f["reidentification"]
-        lines.append(f"| {title} | {f['n_clips']} | {f['n_groups']} | {_pct(v['match_own'])} | {_pct(v['match_other'])} "
-                     f"| {_pct(r['top1'])} | {_pct(r['chance_top1'])} | {_pct(r['top5'])} | {_pct(r['chance_top5'])} "
+        lines.append(f"| {title} | {f['n_clips']} | {f['n_groups']} | {percent(v['match_own'])} | {percent(v['match_other'])} "
+                     f"| {percent(r['top1'])} | {percent(r['chance_top1'])} | {percent(r['top5'])} | {percent(r['chance_top5'])} "
                      f"| {_num(f['distance_own'], 'median')} | {_num(f['distance_other'], 'median')} |")
     lines += ["", "Privacy holds when the synthetic row's *match own* is no higher than its *match other* and its "
               "top-1/top-5 are at chance; the sanity rows must show high *match own* (the embedder works on this data)."]

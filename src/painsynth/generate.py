@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -157,30 +158,26 @@ def prepare_motions(config: GenerateConfig, sources: list[Path] | None = None) -
         return _prepare_private_motions(config, sources, tracks_dir)
     if sources is not None:
         return [_copy_track(source, tracks_dir) for source in sources]
-    from painsynth.procedural import make_track
-
     motions = []
-    for index in range(config.clips):
-        level = config.levels[index % len(config.levels)]
-        motion_id = f"m{index:05d}-{LEVEL_NAMES[level]}"
+    for motion_id, make in _procedural_motions(config):
         path = tracks_dir / f"{motion_id}{TRACK_SUFFIX}"
         if not _readable_track(path):
-            performer = f"perf-{index // config.clips_per_performer:04d}"
-            track = make_track(level, _derived_seed(config.seed, 1, index), config.frames, config.fps, performer)
-            track.save(path)
+            make().save(path)
         motions.append((motion_id, f"tracks/{path.name}"))
     return motions
 
 
-def _procedural_motions(config: GenerateConfig) -> list[tuple[str, MotionTrack]]:
+def _procedural_motions(config: GenerateConfig) -> list[tuple[str, Callable[[], MotionTrack]]]:
+    """(motion_id, a maker of its track) per procedural clip: a resumed run makes only what is missing."""
     from painsynth.procedural import make_track
 
     motions = []
     for index in range(config.clips):
         level = config.levels[index % len(config.levels)]
         performer = f"perf-{index // config.clips_per_performer:04d}"
-        track = make_track(level, _derived_seed(config.seed, 1, index), config.frames, config.fps, performer)
-        motions.append((f"m{index:05d}-{LEVEL_NAMES[level]}", track))
+        seed = _derived_seed(config.seed, 1, index)
+        motions.append((f"m{index:05d}-{LEVEL_NAMES[level]}",
+                        partial(make_track, level, seed, config.frames, config.fps, performer)))
     return motions
 
 
@@ -191,7 +188,7 @@ def _prepare_private_motions(config: GenerateConfig, sources: list[Path] | None,
     from painsynth.privacy.mitigate import apply
 
     originals = ([(source.stem, MotionTrack.load(source)) for source in sources] if sources is not None
-                 else _procedural_motions(config))
+                 else [(motion_id, make()) for motion_id, make in _procedural_motions(config)])
     changed = apply(config.motion_privacy, [track for _, track in originals], config.seed)
     motions = []
     for (motion_id, _), track in zip(originals, changed):

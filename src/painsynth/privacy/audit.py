@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from painsynth.audit import percent
 from painsynth.dataset import ManifestError, group_members, manifest_rows
 from painsynth.fileio import atomic_path
 from painsynth.privacy.attacker import MotionAttacker, cross_validated_ranks
@@ -246,17 +247,13 @@ def run_motion_audit(synthetic: str | Path, source: str | Path, capture_method: 
 # Output
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %"
-
-
 def _interval(ci: tuple[float, float] | None) -> str:
     return "–" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f} %"
 
 
 def _table_row(title: str, f: dict) -> str:
-    return (f"| {title} | {f['n_clips']} | {_pct(f['top1'])} ({_interval(f['top1_ci95'])}) | {_pct(f['chance_top1'])} "
-            f"| {_pct(f['top5'])} ({_interval(f['top5_ci95'])}) | {_pct(f['chance_top5'])} |")
+    return (f"| {title} | {f['n_clips']} | {percent(f['top1'])} ({_interval(f['top1_ci95'])}) | {percent(f['chance_top1'])} "
+            f"| {percent(f['top5'])} ({_interval(f['top5_ci95'])}) | {percent(f['chance_top5'])} |")
 
 
 def motion_markdown(motion: dict) -> str:
