@@ -22,7 +22,7 @@ from painsynth.capture import (
     packaged_model,
     verified_model,
 )
-from painsynth.capture.landmarks import FaceTracker, _frame_rotation, iter_frames, prefetch
+from painsynth.capture.landmarks import FaceTracker, _frame_rotation, iter_frames, mirror_partners, prefetch, unmirror
 from painsynth.capture.observe import fill_invalid, output_times
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.sources import parse_label, parse_name
@@ -378,3 +378,56 @@ def test_pose_conversion_and_calibration_helpers():
     filled = fill_invalid(times, np.array([1.0, 0, 0, 4.0, 0]), np.array([True, False, False, True, False]))
     np.testing.assert_allclose(filled, [1, 2, 3, 4, 4])
     assert len(output_times(np.array([0, 0.5, 1.0]), 25)) == 26
+
+
+# ---------------------------------------------------------------- mirrored frames
+
+@pytest.fixture(scope="module")
+def wink(rig):
+    """One 224x224 frame: the subject's left brow down, head turned 0.3 rad."""
+    import dataclasses
+
+    from painsynth.avatars import sample_avatars
+
+    blendshapes = np.zeros((1, 52), np.float32)
+    blendshapes[0, BLENDSHAPE_INDEX["browDownLeft"]] = 1.0
+    rotation = np.array([[0.0, 0.0, 0.3]], np.float32)
+    spec = dataclasses.replace(sample_avatars(1, 1)[0], glasses="none")
+    return render_front_clip(rig, spec, blendshapes, rotation, SIZE, seed=1)[0]
+
+
+def test_mirror_map_pairs_each_landmark_with_its_counterpart():
+    partner = mirror_partners()
+    assert partner is not None and sorted(partner) == list(range(478))
+    np.testing.assert_array_equal(partner[partner], np.arange(478))  # mirroring twice is no change
+    assert partner[468] == 473 and partner[33] == 263 and partner[133] == 362  # iris centres, eye corners
+    assert partner[1] == 1 and partner[152] == 152  # nose tip and chin lie on the midline
+
+
+def test_a_mirrored_frame_mirrored_back_reads_as_the_frame(wink):
+    with FaceTracker(packaged_model()) as tracker:
+        direct = tracker.track(0.0, wink)
+    with FaceTracker(packaged_model()) as tracker:
+        flipped = tracker.track(0.0, np.ascontiguousarray(wink[:, ::-1]))
+    assert direct is not None and flipped is not None
+    scores, matrix, landmarks = unmirror(*flipped, mirror_partners())
+    pixels = np.linalg.norm((landmarks - direct[2])[:, :2], axis=1) * SIZE
+    assert np.median(pixels) < 1.5, np.median(pixels)
+    left, right = BLENDSHAPE_INDEX["browDownLeft"], BLENDSHAPE_INDEX["browDownRight"]
+    for read in (direct[0], scores):  # the lowered brow is the subject's left either way
+        assert read[left] > read[right] + 0.15, (read[left], read[right])
+    np.testing.assert_allclose(matrix[:3, :3], direct[1][:3, :3], atol=0.08)  # the same head turn
+
+
+def test_a_face_missed_in_the_frame_is_found_mirrored(wink):
+    with FaceTracker(packaged_model()) as tracker:
+        expected = tracker.track(0.0, wink)
+    with FaceTracker(packaged_model()) as tracker:
+        detect = tracker._detect
+        tracker._detect = lambda landmarker, image, stamp: (  # the frame's own landmarker misses
+            None if landmarker is tracker._landmarker else detect(landmarker, image, stamp))
+        found = tracker.track(0.0, wink)
+        assert tracker._mirrored is not None
+        assert tracker.track(0.04, np.full_like(wink, 128)) is None  # no face either way
+    pixels = np.linalg.norm((found[2] - expected[2])[:, :2], axis=1) * SIZE
+    assert np.median(pixels) < 1.5

@@ -24,6 +24,10 @@ those settings stand. Otherwise it is built once on the machine and cached under
    sequences of single units, FACS bundles and distractors (eyeSquint, blinks, smiles, brows, jaw,
    gaze), with small head turns, encoded to H.264 and captured exactly as a video is; a ridge
    regression from the patch features to the units.
+5. **Mirror map** (:func:`build_mirror_map`): which MediaPipe landmark each one becomes in a mirrored
+   frame, so that a face found only in the mirrored frame can be mirrored back
+   (:func:`painsynth.capture.landmarks.unmirror`). A property of MediaPipe's mesh alone: found by
+   matching the landmarks of frontal renders of symmetric faces with those of the same renders mirrored.
 4. **Population neutral** (:func:`build_population_neutral`): MediaPipe's scores and aligned landmark
    residual on neutral renders of many identities, the neutral face of nobody in particular, for a
    person with no neutral material of their own.
@@ -31,6 +35,7 @@ those settings stand. Otherwise it is built once on the machine and cached under
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import sys
@@ -47,11 +52,13 @@ from painsynth.avatars import sample_avatars
 from painsynth.avatars.build import build_avatar
 from painsynth.capture.landmarks import (
     EYE_CORNERS,
+    MIRROR_FILE,
     PATCH,
     U_RANGE,
     V_RANGE,
     create_landmarker,
     detect_image,
+    detect_images,
     landmark_frames,
     run_landmarker,
 )
@@ -124,6 +131,8 @@ NEAR_ONLY_WEIGHT = 0.1
 CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
+
+MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
 POPULATION_VERSION = 2  # 2: as CORRESPONDENCE_VERSION 3
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
@@ -481,6 +490,53 @@ def population_neutral() -> Neutral:
     has no population patch (skin and light differ from person to person): it reads the clip's own."""
     arrays = built(_population_path(), ("scores", "residual"), build_population_neutral)
     return Neutral("population", scores=arrays["scores"].astype(np.float32), residual=arrays["residual"])
+
+
+# ---------------------------------------------------------------- mirror map
+
+def _mirror_path() -> Path:
+    return CACHE / MIRROR_FILE
+
+
+def build_mirror_map(model: Path | None = None, rig=None) -> dict[str, np.ndarray]:
+    """``partner`` [478] (landmark i of a mirrored frame is landmark partner[i] of the frame) and
+    ``error`` [478] (px at CORRESPONDENCE_SIZE: mean distance between the mirrored-back landmark and
+    its partner found directly), matched over frontal renders of symmetric faces (no face shape, no
+    glasses, no hair) by the assignment of least total distance."""
+    from scipy.optimize import linear_sum_assignment
+
+    rig = rig or HeadRig()
+    size = CORRESPONDENCE_SIZE
+    renderer = Renderer(size, size, batch=1)
+    lighting = Lighting(key_direction=(0.0, -1.0, 0.4), key_color=(0.9, 0.9, 0.9),
+                        fill_direction=(0.0, -1.0, 0.1), fill_color=(0.35, 0.35, 0.35),
+                        ambient_color=(0.25, 0.25, 0.25), key_kelvin=5500.0)  # light from straight ahead
+    background = make_background("solid", (size, size), np.random.default_rng(0))
+    images = []
+    try:
+        for spec in sample_avatars(MIRROR_AVATARS, 0):
+            symmetric = dataclasses.replace(spec, face_shape={}, glasses="none", hair_family="bald",
+                                            facial_hair="none")
+            avatar = build_avatar(symmetric, rig)
+            renderer.load_avatar(avatar)
+            camera = frame_head(avatar.identity.mesh.head_box, "front")
+            images.append(next(iter(renderer.render_clip(avatar.identity.mesh.neutral_vertices[None], [camera],
+                                                         lighting, [background])))[0])
+    finally:
+        renderer.release()
+    direct = detect_images(images, model, mirror=False)
+    flipped = detect_images([image[:, ::-1] for image in images], model, mirror=False)
+    cost, pairs = np.zeros((N_LANDMARKS, N_LANDMARKS)), 0
+    for seen, mirrored in zip(direct, flipped):
+        if seen is None or mirrored is None:
+            continue
+        back = mirrored[:, :2] * (-1.0, 1.0) + (1.0, 0.0)
+        cost += np.linalg.norm(back[:, None] - seen[None, :, :2], axis=2) * size
+        pairs += 1
+    if not pairs:
+        raise RuntimeError("the landmarker found no face on the mirror map's renders")
+    rows, partner = linear_sum_assignment(cost)
+    return {"partner": partner.astype(np.int64), "error": cost[rows, partner] / pairs}
 
 
 # ---------------------------------------------------------------- what the methods use
