@@ -57,6 +57,7 @@ from painsynth.train import (
     check_datasets,
     check_writable,
     clip_features,
+    clips_at,
     evaluate,
     feature_cache_key,
     fit,
@@ -207,12 +208,6 @@ def plan(folds: list[list[str]], budgets: Sequence[int | str], seeds: int, split
     return rows
 
 
-def _subset(data: ClipFeatures, index: Sequence[int]) -> ClipFeatures:
-    return ClipFeatures([data.features[i] for i in index], data.labels[list(index)] if len(index) else
-                        np.zeros(0, np.int64), [data.split_groups[i] for i in index], [data.clip_ids[i] for i in index],
-                        data.input)
-
-
 def _concat(a: ClipFeatures, b: ClipFeatures) -> ClipFeatures:
     return ClipFeatures(a.features + b.features, np.concatenate([a.labels, b.labels]).astype(np.int64),
                         a.split_groups + b.split_groups, a.clip_ids + b.clip_ids, a.input)
@@ -223,13 +218,13 @@ def cell_data(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures) -> tuple[
     split_group names the subject, alone or among those mixed) are left out."""
     test_subjects = set(cell.test_subjects)
     chosen = set(cell.train_real_subjects)
-    test = _subset(real, [i for i, g in enumerate(real.split_groups) if g in test_subjects])
+    test = clips_at(real, [i for i, g in enumerate(real.split_groups) if g in test_subjects])
     parts = []
     if cell.setting in ("real-only", "synthetic+real"):
-        parts.append(_subset(real, [i for i, g in enumerate(real.split_groups) if g in chosen]))
+        parts.append(clips_at(real, [i for i, g in enumerate(real.split_groups) if g in chosen]))
     if cell.setting in ("synthetic-only", "synthetic+real"):
-        parts.append(_subset(synthetic, [i for i, g in enumerate(synthetic.split_groups)
-                                         if not test_subjects.intersection(group_members(g))]))
+        parts.append(clips_at(synthetic, [i for i, g in enumerate(synthetic.split_groups)
+                                           if not test_subjects.intersection(group_members(g))]))
     train = parts[0] if len(parts) == 1 else _concat(*parts)
     leaked = sorted({m for g in train.split_groups for m in group_members(g)} & test_subjects)
     if leaked:  # cannot happen with the selection above; guards against a future change

@@ -30,7 +30,7 @@ from painsynth.train.checkpoints import (
     run_input,
 )
 from painsynth.train.config import OPTIMIZERS, TrainConfig, resolve_device
-from painsynth.train.datasets import ClipFeatures, check_datasets, clip_features, dataset_rows, load_datasets
+from painsynth.train.datasets import ClipFeatures, check_datasets, clip_features, clips_at, dataset_rows, load_datasets
 from painsynth.train.errors import ClipSkipped, TrainError
 from painsynth.train.evaluation import evaluate
 from painsynth.train.features import N_FEATURES, cache_path, feature_cache_key, track_features
@@ -55,8 +55,8 @@ __all__ = [
     "FRAMES", "LAST", "METRICS_JSON", "MIN_VALIDATION_GROUPS", "N_FEATURES", "OPTIMIZERS", "SAMPLINGS", "TASKS",
     "ClipFeatures", "ClipSkipped", "FrameCache", "FrameClip", "InputSpec", "TrainConfig", "TrainError", "TrainResult",
     "bootstrap_ci", "cache_path", "check_datasets", "check_model_kwargs", "check_resume", "check_task",
-    "check_writable", "classification_metrics", "clip_features", "dataset_rows", "evaluate", "feature_cache_key",
-    "fit", "group_split", "has_pain_level", "input_spec", "load_datasets", "load_run", "predict", "read_checkpoint",
-    "resize_frames", "resolve_device", "run_data_args", "run_input", "sample_frames", "task_targets",
-    "track_features", "train",
+    "check_writable", "classification_metrics", "clip_features", "clips_at", "dataset_rows", "evaluate",
+    "feature_cache_key", "fit", "group_split", "has_pain_level", "input_spec", "load_datasets", "load_run", "predict",
+    "read_checkpoint", "resize_frames", "resolve_device", "run_data_args", "run_input", "sample_frames",
+    "task_targets", "track_features", "train",
 ]

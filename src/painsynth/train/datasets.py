@@ -42,6 +42,13 @@ class ClipFeatures(NamedTuple):
     input: InputSpec = InputSpec()  # what the clips are (a model of another input refuses them)
 
 
+def clips_at(data: ClipFeatures, index: Sequence[int]) -> ClipFeatures:
+    """The clips of ``data`` at ``index``, in that order."""
+    return ClipFeatures([data.features[i] for i in index], data.labels[list(index)] if len(index) else
+                        np.zeros(0, np.int64), [data.split_groups[i] for i in index], [data.clip_ids[i] for i in index],
+                        data.input)
+
+
 def dataset_rows(dataset_dir: str | Path, spec: InputSpec | None = None) -> list[dict]:
     """The manifest rows of a dataset folder; TrainError when it is missing or has no clips, or when
     clips have neither a video file nor (features, embeddings) a cached file of ``spec``'s kind."""

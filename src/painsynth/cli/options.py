@@ -1,0 +1,9 @@
+"""Option values that several commands share."""
+
+from typing import Literal
+
+# painsynth.capture.retarget.METHODS, default first; kept here so --help imports no capture (a test keeps them equal)
+CAPTURE_METHODS = ("hybrid", "fit", "cue", "direct")
+CaptureMethod = Literal[CAPTURE_METHODS]
+CAPTURE_METHOD_HELP = ("au-tcn: capture's retargeting that turns each clip's video into features (as capture "
+                       "--method; each clip read against its own calmest frames). Cached per method.")
