@@ -1,6 +1,7 @@
 """Build the capture's assets from anny renders and write them into the package (``capture/assets/``).
 
-The correspondence, the measurement model, the image cue, the population neutral and the mirror map
+The correspondence, the measurement model, the image cue, the population neutral, the mirror map and the
+hybrid's pain-unit levels
 (:mod:`painsynth.capture.calibration`) ship with painsynth so that a first capture starts at once.
 Run this after changing anything that shapes them (the avatars' look, the renderer, their settings):
 it builds each one afresh (about 5 min on 2 cores), removes shipped files whose settings no longer
@@ -22,6 +23,7 @@ ASSETS = (  # (cache file, the builder, what it holds)
     (cal._cue_path, cal.build_cue_model, ("weights",)),
     (cal._population_path, cal.build_population_neutral, ("scores", "residual")),
     (cal._mirror_path, cal.build_mirror_map, ("partner", "error")),
+    (cal._level_path, cal.build_level_gains, ("gains", "per_identity")),
 )
 
 

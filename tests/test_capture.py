@@ -22,7 +22,16 @@ from painsynth.capture import (
     packaged_model,
     verified_model,
 )
-from painsynth.capture.landmarks import FaceTracker, _frame_rotation, iter_frames, mirror_partners, prefetch, unmirror
+from painsynth.capture.landmarks import (
+    RETRIES,
+    FaceTracker,
+    _frame_rotation,
+    create_landmarker,
+    iter_frames,
+    mirror_partners,
+    prefetch,
+    unmirror,
+)
 from painsynth.capture.observe import fill_invalid, output_times
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.sources import parse_label, parse_name
@@ -427,7 +436,23 @@ def test_a_face_missed_in_the_frame_is_found_mirrored(wink):
         tracker._detect = lambda landmarker, image, stamp: (  # the frame's own landmarker misses
             None if landmarker is tracker._landmarker else detect(landmarker, image, stamp))
         found = tracker.track(0.0, wink)
-        assert tracker._mirrored is not None
-        assert tracker.track(0.04, np.full_like(wink, 128)) is None  # no face either way
+        assert list(tracker._retries) == [0]  # found at the first retry, mirrored
+        assert tracker.track(0.04, np.full_like(wink, 128)) is None  # no face in any retry
+        assert len(tracker._retries) == len(RETRIES)
+    pixels = np.linalg.norm((found[2] - expected[2])[:, :2], axis=1) * SIZE
+    assert np.median(pixels) < 1.5
+
+
+def test_a_face_missed_in_the_frame_and_mirrored_is_found_brightened(wink):
+    with FaceTracker(packaged_model()) as tracker:
+        expected = tracker.track(0.0, wink)
+    with FaceTracker(packaged_model()) as tracker:
+        detect = tracker._detect
+        tracker._retries[0] = create_landmarker(tracker._options)
+        missing = (tracker._landmarker, tracker._retries[0])
+        tracker._detect = lambda landmarker, image, stamp: (  # the frame's and the mirrored retry's miss
+            None if landmarker in missing else detect(landmarker, image, stamp))
+        found = tracker.track(0.0, wink)
+        assert sorted(tracker._retries) == [0, 1]  # found at the second retry: brightened, not mirrored
     pixels = np.linalg.norm((found[2] - expected[2])[:, :2], axis=1) * SIZE
     assert np.median(pixels) < 1.5

@@ -95,7 +95,7 @@ def test_preview_writes_a_contact_sheet(tmp_path):
 def test_capture_rejects_an_unknown_retargeting_method(tmp_path):
     result = runner.invoke(app, ["capture", str(tmp_path), "--out", str(tmp_path / "m"), "--method", "magic"])
     assert result.exit_code == 2
-    assert "unknown retargeting method 'magic' (one of hybrid, fit, cue, direct)" in result.output
+    assert "unknown retargeting method 'magic' (one of hybrid, fit, cue, direct, hybrid-levels)" in result.output
     assert not (tmp_path / "m").exists()
 
 
@@ -125,7 +125,7 @@ def test_preview_refuses_a_bad_glasses_share_and_writes_nothing(tmp_path):
     (["train", "--data", "d", "--epochs", "x"], ["'--epochs'", "'x'", "valid integer"]),
     (["train", "--data", "d", "--lr", "fast"], ["'--lr'", "'fast'", "valid number"]),
     (["train", "--data", "d", "--capture-method", "magic"],
-     ["'--capture-method'", "'magic' is not one of 'hybrid', 'fit', 'cue', 'direct'"]),
+     ["'--capture-method'", "'magic' is not one of 'hybrid', 'fit', 'cue', 'direct', 'hybrid-levels'"]),
     (["experiment", "--synthetic", "s", "--real", "r", "--folds", "two"], ["'--folds'", "'two'", "valid integer"]),
     (["evaluate", "run", "--data", "d", "--bootstrap", "1.5"], ["'--bootstrap'", "'1.5'", "valid integer"]),
     (["capture", "clip.mp4", "--fps", "fast"], ["'--fps'", "'fast'", "valid number"]),

@@ -77,6 +77,17 @@ def test_subject_neutral_keeps_the_held_pain_that_the_clip_neutral_erases(captur
     assert (folder / "neutrals" / "S1.neutral.npz").is_file() and not (folder / ".landmarks").exists()
 
 
+def test_hybrid_levels_reads_the_held_pain_nearer_its_level(biovid, captured, tmp_path):
+    summary = capture(biovid, tmp_path, settings=CaptureSettings(neutral="subject", method="hybrid-levels"))
+    assert summary.tracked == 3 and not summary.errors, summary.errors
+    levelled = MotionTrack.load(tmp_path / "S1-PA4-001.npz")
+    held = MotionTrack.load(captured["subject"][0] / "S1-PA4-001.npz")
+    assert levelled.method == "hybrid-levels"
+    # measured: 0.80 against the hybrid's 0.50; the baseline 0.07
+    assert _recovered(levelled) > 0.65 and _recovered(levelled) > _recovered(held) + 0.15
+    assert _recovered(MotionTrack.load(tmp_path / "S1-BL1-001.npz")) < 0.15  # and the baseline stays neutral
+
+
 def test_a_subject_without_neutral_material_gets_the_population_with_a_warning(captured):
     folder, summary = captured["subject"]
     assert MotionTrack.load(folder / "S2-PA4-001.npz").neutral == "population"

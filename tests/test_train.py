@@ -397,7 +397,7 @@ def test_train_records_its_capture_method_and_evaluate_featurises_with_it(tiny_d
 
 
 def test_capture_method_is_checked_with_the_other_settings():
-    with pytest.raises(T.TrainError, match="unknown capture method 'magic'; available: hybrid, fit, cue, direct"):
+    with pytest.raises(T.TrainError, match="unknown capture method 'magic'; available: hybrid, fit, cue, direct, hybrid-levels"):
         T.TrainConfig(capture_method="magic").check()
     with pytest.raises(T.TrainError, match="capture-method applies to models of captured features; model "
                                            r"'r2plus1d-18' takes video frames \(112x112\)"):

@@ -28,6 +28,10 @@ those settings stand. Otherwise it is built once on the machine and cached under
    frame, so that a face found only in the mirrored frame can be mirrored back
    (:func:`painsynth.capture.landmarks.unmirror`). A property of MediaPipe's mesh alone: found by
    matching the landmarks of frontal renders of symmetric faces with those of the same renders mirrored.
+6. **Pain-unit levels** (:func:`build_level_gains`): identities of their own seed, front and 30 degrees
+   to each side, each with a baseline clip (its neutral face), random single units, bundles and
+   distractors, and procedural pain clips, captured by ``hybrid`` against the baseline; one gain per
+   pain unit (least squares through the origin, both sides pooled) scales its reading to the truth.
 4. **Population neutral** (:func:`build_population_neutral`): MediaPipe's scores and aligned landmark
    residual on neutral renders of many identities, the neutral face of nobody in particular, for a
    person with no neutral material of their own.
@@ -74,10 +78,11 @@ from painsynth.capture.retarget.fit import (
     SMOOTH_WINDOW,
     LandmarkFitter,
 )
-from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, TURNED_CUE_UNITS
+from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, LEVEL_STEMS, TURNED_CUE_UNITS, retarget_hybrid
+from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.observe import observe
 from painsynth.fileio import cached_arrays
-from painsynth.procedural import AU_TO_BLENDSHAPES
+from painsynth.procedural import AU_TO_BLENDSHAPES, make_track
 from painsynth.render import Lighting, Renderer, frame_head, make_background, sample_lighting
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 from painsynth.video import write_video
@@ -131,6 +136,13 @@ NEAR_ONLY_WEIGHT = 0.1
 CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
+
+LEVEL_VERSION = 1
+LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
+LEVEL_AVATARS = 8
+LEVEL_VIEWS = ("front", "left30", "right30")
+LEVEL_FRAMES = 100
+LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity plays
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
@@ -492,6 +504,86 @@ def population_neutral() -> Neutral:
     return Neutral("population", scores=arrays["scores"].astype(np.float32), residual=arrays["residual"])
 
 
+# ---------------------------------------------------------------- pain-unit levels
+
+def _level_path() -> Path:
+    key = hashlib.sha256(f"{LEVEL_VERSION}-{MODEL_SHA256}-{_calibration_path().stem}-{_cue_path().stem}-"
+                         f"{LEVEL_SEED}-{LEVEL_AVATARS}-{LEVEL_VIEWS}-{LEVEL_FRAMES}-{LEVEL_PAIN}-{LEVEL_STEMS}-"
+                         f"{sorted(CUE_RULES.items())}-{FIT_UNITS}-{TURNED_CUE_UNITS}".encode()).hexdigest()[:16]
+    return CACHE / f"hybrid_levels_{key}.npz"
+
+
+def _level_clips(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(blendshapes [T, 52], rotation [T, 3]) per clip of one identity: the baseline first."""
+    frames = LEVEL_FRAMES
+    still = np.zeros((frames, 3), np.float32)
+    clips = [(np.zeros((frames, len(ARKIT_BLENDSHAPES)), np.float32), still), training_motion(rng, frames)]
+    for level in LEVEL_PAIN:
+        track = make_track(level, int(rng.integers(2**31)), n_frames=frames)
+        clips.append((track.blendshapes, track.head_rotation))
+    return clips
+
+
+def build_level_gains(model_path: Path | None = None, rig=None) -> dict[str, np.ndarray]:
+    """``gains`` [len(LEVEL_STEMS)] and ``per_identity`` [LEVEL_AVATARS, len(LEVEL_STEMS)] (the same, one
+    identity at a time: how far one face's gain strays). The hybrid's reading of a unit is, on average,
+    a share b of its true level (least squares through the origin, reading on truth, over every valid
+    frame of every clip and view, both sides pooled); its gain is 1 / b, so that a unit at a level is
+    read back at that level on average. Measured on the round trip against two other rules: the slope
+    of truth on reading (least squared error) shrinks toward 0 wherever other units are misread as this
+    one and left a held apex at 42 %; the ratio of their root mean squares lies between the two."""
+    rig = rig or HeadRig()
+    model_path = verified_model(model_path)
+    assets = Assets(fitter=default_fitter(), cue_model=cue_model())
+    rng = np.random.default_rng(LEVEL_SEED)
+    renderer = Renderer(CUE_SIZE, CUE_SIZE)
+    columns = [[BLENDSHAPE_INDEX[stem + side] for side in SIDES] for stem in LEVEL_STEMS]
+    sums = np.zeros((LEVEL_AVATARS, len(LEVEL_STEMS), 2))  # (sum truth^2, sum truth x reading)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for index, spec in enumerate(sample_avatars(LEVEL_AVATARS, LEVEL_SEED)):
+                avatar = build_avatar(spec, rig)
+                identity = avatar.identity
+                renderer.load_avatar(avatar)
+                cameras = [frame_head(identity.mesh.head_box, view) for view in LEVEL_VIEWS]
+                backgrounds = [make_background("solid", (CUE_SIZE, CUE_SIZE), rng) for _ in cameras]
+                lighting = sample_lighting(rng)
+                clips = _level_clips(rng)
+                seen = [[] for _ in cameras]
+                for shapes, rotation in clips:
+                    vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
+                    rendered = list(renderer.render_clip(vertices, cameras, lighting, backgrounds))
+                    for v in range(len(cameras)):
+                        path = write_video(Path(folder) / "clip.mp4", np.stack([f[v] for f in rendered]), 25.0)
+                        seen[v].append(observe(run_landmarker(path, model_path), 25.0))
+                for observations in seen:
+                    if not np.any(observations[0].valid):
+                        continue
+                    neutral = neutral_from([observations[0]], assets, "baseline", dedicated=True)
+                    for (shapes, _), observation in zip(clips[1:], observations[1:]):
+                        read = retarget_hybrid(observation, neutral, assets)
+                        n = min(len(read), len(shapes))
+                        keep = np.asarray(observation.valid[:n], bool)
+                        for k, pair in enumerate(columns):
+                            truth, got = shapes[:n][keep][:, pair], read[:n][keep][:, pair]
+                            sums[index, k] += ((truth ** 2).sum(), (truth * got).sum())
+    finally:
+        renderer.release()
+    def gain(total: np.ndarray) -> np.ndarray:
+        return total[..., 0] / np.maximum(total[..., 1], 1e-9)
+    return {"gains": gain(sums.sum(axis=0)), "per_identity": gain(sums)}
+
+
+@functools.lru_cache(maxsize=1)
+def level_gains() -> np.ndarray:
+    """[52] the hybrid's gain per unit (:func:`build_level_gains`; 1 for units it leaves as read), cached."""
+    arrays = built(_level_path(), ("gains", "per_identity"), build_level_gains)
+    levels = np.ones(len(ARKIT_BLENDSHAPES), np.float32)
+    for stem, gain in zip(LEVEL_STEMS, arrays["gains"]):
+        levels[[BLENDSHAPE_INDEX[stem + side] for side in SIDES]] = gain
+    return levels
+
+
 # ---------------------------------------------------------------- mirror map
 
 def _mirror_path() -> Path:
@@ -524,8 +616,8 @@ def build_mirror_map(model: Path | None = None, rig=None) -> dict[str, np.ndarra
                                                          lighting, [background])))[0])
     finally:
         renderer.release()
-    direct = detect_images(images, model, mirror=False)
-    flipped = detect_images([image[:, ::-1] for image in images], model, mirror=False)
+    direct = detect_images(images, model, retry=False)
+    flipped = detect_images([image[:, ::-1] for image in images], model, retry=False)
     cost, pairs = np.zeros((N_LANDMARKS, N_LANDMARKS)), 0
     for seen, mirrored in zip(direct, flipped):
         if seen is None or mirrored is None:
@@ -556,7 +648,8 @@ def retarget_assets(name: str) -> Assets:
     """What method ``name`` uses, built (or read from the cache) once per process."""
     chosen = method(name)
     return Assets(fitter=default_fitter() if chosen.uses_fit else None,
-                  cue_model=cue_model() if chosen.uses_cue else None)
+                  cue_model=cue_model() if chosen.uses_cue else None,
+                  levels=level_gains() if chosen.uses_levels else None)
 
 
 def retarget_key(name: str) -> str:
@@ -570,4 +663,6 @@ def retarget_key(name: str) -> str:
     if chosen.uses_cue:
         parts += [f"i{CUE_VERSION}", "-".join(f"{unit}.{rule}" for unit, rule in CUE_RULES.items()),
                   "t" + ".".join(TURNED_CUE_UNITS)]
+    if chosen.uses_levels:
+        parts.append(_level_path().stem.rsplit("_", 1)[-1])
     return "-".join(parts)

@@ -2,10 +2,12 @@
 
 Per frame: 478 landmarks, 52 ARKit blendshape scores, the facial transformation matrix, and two
 small grey patches around the eyes (the image cue's input, :mod:`painsynth.capture.retarget.cue`).
-Where MediaPipe finds no face in a frame, the mirrored frame is tried and its result mirrored back
-(:func:`unmirror`): MediaPipe's detector is not symmetric, and a face turned 45 degrees to one side
-is missed far more often than the same face turned to the other (measured on rendered avatars: 10
-misses in 200 images at left 45 degrees, none at right 45; 9 of the 10 were found mirrored).
+Where MediaPipe finds no face in a frame, the frame is tried again as ``RETRIES`` say: mirrored (its
+result mirrored back, :func:`unmirror`), then brightened, then both. MediaPipe's detector is not
+symmetric: a face turned 45 degrees to one side is missed far more often than the same face turned
+to the other (rendered avatars: 10 misses in 200 images at left 45 degrees, none at right 45; 9 of
+the 10 were found mirrored); and it misses the darkest skin in dim light, which a brighter tone
+curve gives back without moving a landmark.
 Decoding runs in a background thread that keeps a few frames ready for the landmarker. The result,
 a :class:`RawCapture` at the source frame times, is what the track is built from
 (:mod:`painsynth.capture.track`); it can be saved and loaded, so that a batch run can set a
@@ -35,6 +37,20 @@ N_LANDMARKS = 478
 # Which landmark each one becomes in a mirrored frame (built by the capture's calibration from
 # renders and shipped with it); without the file, frames with no face found are not retried mirrored
 MIRROR_FILE = "mediapipe_mirror_v1.npz"
+BRIGHTEN_GAMMA = 0.6  # the tone curve of a brightened retry: level 40 of 255 becomes 84, 128 becomes 168
+_BRIGHTER = np.round(255.0 * (np.arange(256) / 255.0) ** BRIGHTEN_GAMMA).astype(np.uint8)
+
+
+def _brightened(image: np.ndarray) -> np.ndarray:
+    return _BRIGHTER[image]
+
+
+def _mirrored(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image[:, ::-1])
+
+
+# A frame with no face found is tried again, in this order: (image change, whether it mirrors)
+RETRIES = ((_mirrored, True), (_brightened, False), (lambda image: _mirrored(_brightened(image)), True))
 ASSETS = Path(__file__).with_name("assets")
 PREFETCH_FRAMES = 8  # decoded frames kept ready ahead of the landmarker
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -225,28 +241,33 @@ class FaceTracker:
         self._landmarker = create_landmarker(options)
         self._raw = raw_results and _raw_api(self._landmarker)
         self._last_ms = -1
-        self._mirrored = None  # a second landmarker for mirrored frames, made at the first miss
+        self._retries: dict[int, object] = {}  # one landmarker per retry (RETRIES), made at its first use
 
     def __enter__(self) -> FaceTracker:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._landmarker.close()
-        if self._mirrored is not None:
-            self._mirrored.close()
+        for landmarker in self._retries.values():
+            landmarker.close()
 
     def track(self, time_s: float, image: np.ndarray):
         """(scores [52], matrix [4, 4], landmarks [478, 3]) or None when no face is found, in the
-        frame nor mirrored."""
+        frame nor in any of its ``RETRIES``."""
         stamp = max(round(time_s * 1000), self._last_ms + 1)  # must increase strictly
         self._last_ms = stamp
         found = self._detect(self._landmarker, image, stamp)
         partner = mirror_partners()
-        if found is None and partner is not None:
-            if self._mirrored is None:
-                self._mirrored = create_landmarker(self._options)
-            flipped = self._detect(self._mirrored, np.ascontiguousarray(image[:, ::-1]), stamp)
-            found = None if flipped is None else unmirror(*flipped, partner)
+        for k, (change, mirrors) in enumerate(RETRIES):
+            if found is not None:
+                break
+            if mirrors and partner is None:
+                continue
+            if k not in self._retries:
+                self._retries[k] = create_landmarker(self._options)
+            found = self._detect(self._retries[k], change(image), stamp)
+            if found is not None and mirrors:
+                found = unmirror(*found, partner)
         return found
 
     def _detect(self, landmarker, image: np.ndarray, stamp: int):
@@ -440,15 +461,16 @@ def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | N
     return detect_images([image], model)[0]
 
 
-def detect_images(images, model: Path | None = None, mirror: bool = True) -> list[np.ndarray | None]:
+def detect_images(images, model: Path | None = None, retry: bool = True) -> list[np.ndarray | None]:
     """:func:`detect_image` for many images, with one landmarker (building one costs more than a detection).
-    ``mirror``: where no face is found, try the mirrored image (as a video's frames are)."""
+    ``retry``: where no face is found, try the image again as ``RETRIES`` say (as a video's frames are)."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
     options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
-    partner = mirror_partners() if mirror else None
+    partner = mirror_partners()
+    retries = [(change, mirrors) for change, mirrors in RETRIES if retry and (partner is not None or not mirrors)]
 
     def detect(landmarker, image: np.ndarray) -> np.ndarray | None:
         result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
@@ -459,10 +481,11 @@ def detect_images(images, model: Path | None = None, mirror: bool = True) -> lis
     with create_landmarker(options) as landmarker:
         for image in images:
             landmarks = detect(landmarker, image)
-            if landmarks is None and partner is not None:
-                flipped = detect(landmarker, image[:, ::-1])
-                if flipped is not None:
-                    landmarks = unmirror(np.zeros(len(ARKIT_BLENDSHAPES)), np.eye(4), flipped, partner)[2]
+            for change, mirrors in retries:
+                if landmarks is not None:
+                    break
+                landmarks = detect(landmarker, change(image))
+                if landmarks is not None and mirrors:
+                    landmarks = unmirror(np.zeros(len(ARKIT_BLENDSHAPES)), np.eye(4), landmarks, partner)[2]
             found.append(landmarks)
     return found
-

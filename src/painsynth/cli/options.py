@@ -3,7 +3,7 @@
 from typing import Literal
 
 # painsynth.capture.retarget.METHODS, default first; kept here so --help imports no capture (a test keeps them equal)
-CAPTURE_METHODS = ("hybrid", "fit", "cue", "direct")
+CAPTURE_METHODS = ("hybrid", "fit", "cue", "direct", "hybrid-levels")
 CaptureMethod = Literal[CAPTURE_METHODS]
 CAPTURE_METHOD_HELP = ("au-tcn: capture's retargeting that turns each clip's video into features (as capture "
                        "--method; each clip read against its own calmest frames). Cached per method.")

@@ -15,7 +15,7 @@ import numpy as np
 from painsynth.capture.retarget.base import CLIP_NEUTRAL, Assets, Neutral, Observation
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.capture.retarget.fit import fit_retarget
-from painsynth.capture.retarget.hybrid import retarget_cue, retarget_hybrid
+from painsynth.capture.retarget.hybrid import retarget_cue, retarget_hybrid, retarget_hybrid_levels
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Method:
     uses_fit: bool  # needs Assets.fitter
     uses_cue: bool  # needs Assets.cue_model
     summary: str
+    uses_levels: bool = False  # needs Assets.levels
 
 
 def _direct(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
@@ -42,6 +43,9 @@ METHODS: dict[str, Method] = {
     "fit": Method(_fit, True, False, "anny's pain units solved from the 478 landmarks"),
     "cue": Method(retarget_cue, False, True, "MediaPipe's scores, cheek raise and nose wrinkle from the image cue"),
     "direct": Method(_direct, False, False, "MediaPipe's blendshape scores less the neutral face's"),
+    "hybrid-levels": Method(retarget_hybrid_levels, True, True, "hybrid with each pain unit scaled to its "
+                            "measured level: held pain keeps more of its level, the per-frame PSPI is noisier",
+                            uses_levels=True),
 }
 
 

@@ -59,3 +59,4 @@ class Assets:
 
     fitter: object | None = None  # retarget.fit.LandmarkFitter
     cue_model: dict[str, np.ndarray] | None = None  # the image cue's regression
+    levels: np.ndarray | None = None  # [52] gain per unit on the hybrid's output (1 where none)

@@ -1,7 +1,8 @@
 """``hybrid`` retargeting (the default): MediaPipe's scores where its net tracks anny well (blinks, jaw,
 mouth, smiles, brows up, gaze), the landmark fit for the PSPI units it misses, and the image cue for
-the units the landmarks cannot see, as ``CUE_RULES`` says; and ``cue``: MediaPipe's scores with the
-image cue's units from the cue alone."""
+the units the landmarks cannot see, as ``CUE_RULES`` says; ``hybrid-levels``: the same with each pain
+unit scaled to its measured level; and ``cue``: MediaPipe's scores with the image cue's units from
+the cue alone."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ CUE_RULES = {stem + side: rule for stem, rule in (("cheekSquint", "cue"), ("nose
 # noseSneer hardly (r 0.13-0.26), and the landmark fit alone did better than their geometric mean at
 # 45 degrees (benchmarks/roundtrip.py: AU9 r 0.39 against 0.30), so noseSneer stays the fit's there.
 TURNED_CUE_UNITS = tuple(unit for unit in CUE_RULES if unit.startswith("cheekSquint"))
+
+# The pain units whose level hybrid-levels puts right with a measured gain each (Assets.levels, built by
+# calibration.build_level_gains on identities of their own): the hybrid reads them at a fraction of
+# their level on new faces (each held alone at 0.6-0.8, front, 3 identities of seed 5, against the
+# person's baseline clip: cheek raise 0.18, lid tightening 0.17, upper lip 0.27, nose wrinkle 0.25 of
+# the truth, brows down 0.83), which a per-frame correlation does not see but a pain level does. It is
+# not the default: scaling the weakest readings up scales their noise too, and the per-frame PSPI r of
+# the round trip's held-out set falls (benchmarks/roundtrip.py, README "Capture fidelity").
+LEVEL_STEMS = ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp")
 
 
 def hybrid_retarget(direct: np.ndarray, fitted: np.ndarray, units: tuple[str, ...] = FIT_UNITS,
@@ -81,6 +91,17 @@ def retarget_hybrid(observation: Observation, neutral: Neutral, assets: Assets) 
                           neutral=neutral.residual)
     cue, frames = _cue(observation, neutral, assets)
     return hybrid_retarget(direct, fitted, cue=cue, cue_frames=frames)
+
+
+def retarget_hybrid_levels(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
+    return at_level(retarget_hybrid(observation, neutral, assets), assets.levels)
+
+
+def at_level(weights: np.ndarray, levels: np.ndarray | None) -> np.ndarray:
+    """``weights`` [T, 52] times the per-unit gains ``levels`` [52], kept in [0, 1] (unchanged without)."""
+    if levels is None:
+        return weights
+    return np.clip(weights * levels, 0.0, 1.0).astype(np.float32)
 
 
 def retarget_cue(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
