@@ -37,9 +37,9 @@ TURNED_CUE_UNITS = tuple(unit for unit in CUE_RULES if unit.startswith("cheekSqu
 
 # The pain units whose level hybrid-levels puts right with a measured gain each (Assets.levels, built by
 # calibration.build_level_gains on identities of their own): the hybrid reads them at a fraction of
-# their level on new faces (each held alone at 0.6-0.8, front, 3 identities of seed 5, against the
-# person's baseline clip: cheek raise 0.18, lid tightening 0.17, upper lip 0.27, nose wrinkle 0.25 of
-# the truth, brows down 0.83), which a per-frame correlation does not see but a pain level does. It is
+# their level on new faces (each held alone at 0.6-0.8, front, against the person's baseline clip:
+# cheek raise 0.23, lid tightening 0.15, upper lip 0.39, nose wrinkle 0.25 of the truth, brows down
+# 0.95; benchmarks/unit_levels.py), which a per-frame correlation does not see but a pain level does. It is
 # not the default: scaling the weakest readings up scales their noise too, and the per-frame PSPI r of
 # the round trip's held-out set falls (benchmarks/roundtrip.py, README "Capture fidelity").
 LEVEL_STEMS = ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp")
