@@ -372,6 +372,17 @@ def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple
     return np.clip(shapes, 0, 1), rotation.astype(np.float32)
 
 
+def _captured(renderer, identity, shapes: np.ndarray, rotation: np.ndarray, cameras, lighting, backgrounds,
+              folder: str, model_path: Path) -> list:
+    """The identity playing (shapes [T, 52], rotation [T, 3]) seen by each camera: rendered, encoded to
+    H.264 and captured exactly as a video is; one Observation per camera."""
+    vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
+    rendered = list(renderer.render_clip(vertices, cameras, lighting, backgrounds))
+    return [observe(run_landmarker(write_video(Path(folder) / "clip.mp4", np.stack([f[v] for f in rendered]), 25.0),
+                                   model_path), 25.0)
+            for v in range(len(cameras))]
+
+
 def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEWS, frames: int = CUE_FRAMES,
                    model_path: Path | None = None, rig=None) -> list[dict]:
     """Captured training clips: per identity and view, ``patches`` [T, 2, P, P], ``valid`` [T],
@@ -390,19 +401,16 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
                 identity = avatar.identity
                 renderer.load_avatar(avatar)
                 shapes, rotation = training_motion(rng, frames)
-                vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
                 cameras = [frame_head(identity.mesh.head_box, view) for view in views]
                 # the near-only views' backgrounds from a generator of their own: the other views' clips
                 # stay those the cue was trained on before they were added
                 backgrounds = [make_background("solid", (CUE_SIZE, CUE_SIZE),
                                                extra if view in NEAR_ONLY_VIEWS else rng) for view in views]
-                rendered = list(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds))
+                lighting = sample_lighting(rng)
                 targets = np.stack([[shapes[:, BLENDSHAPE_INDEX[stem + side]] for stem in CUE_STEMS]
                                     for side in SIDES]).transpose(2, 0, 1)
-                for v in range(len(views)):
-                    path = write_video(Path(folder) / "clip.mp4", np.stack([f[v] for f in rendered]), 25.0)
-                    raw = run_landmarker(path, model_path)
-                    seen = observe(raw, 25.0)
+                for v, seen in enumerate(_captured(renderer, identity, shapes, rotation, cameras, lighting,
+                                                   backgrounds, folder, model_path)):
                     patches, valid = seen.patches, seen.valid
                     n = min(len(patches), len(targets))
                     clips.append({"patches": patches[:n], "valid": valid[:n], "targets": targets[:n],
@@ -552,11 +560,9 @@ def build_level_gains(model_path: Path | None = None, rig=None) -> dict[str, np.
                 clips = _level_clips(rng)
                 seen = [[] for _ in cameras]
                 for shapes, rotation in clips:
-                    vertices = identity.animate(shapes, rotation, np.zeros_like(rotation))
-                    rendered = list(renderer.render_clip(vertices, cameras, lighting, backgrounds))
-                    for v in range(len(cameras)):
-                        path = write_video(Path(folder) / "clip.mp4", np.stack([f[v] for f in rendered]), 25.0)
-                        seen[v].append(observe(run_landmarker(path, model_path), 25.0))
+                    for v, observation in enumerate(_captured(renderer, identity, shapes, rotation, cameras,
+                                                              lighting, backgrounds, folder, model_path)):
+                        seen[v].append(observation)
                 for observations in seen:
                     if not np.any(observations[0].valid):
                         continue

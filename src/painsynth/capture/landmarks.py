@@ -290,11 +290,10 @@ class FaceTracker:
 def mirror_partners() -> np.ndarray | None:
     """[478] int: the landmark that each landmark of a mirrored frame is in the frame itself (an
     involution), or None where the shipped file is missing."""
-    for folder in (ASSETS, Path.home() / ".cache" / "painsynth"):
-        if (folder / MIRROR_FILE).is_file():
-            with np.load(folder / MIRROR_FILE, allow_pickle=False) as data:
-                return data["partner"]
-    return None
+    if not (ASSETS / MIRROR_FILE).is_file():
+        return None
+    with np.load(ASSETS / MIRROR_FILE, allow_pickle=False) as data:
+        return data["partner"]
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,6 +14,19 @@ from painsynth.cli.errors import fail
 from painsynth.cli.options import CAPTURE_METHOD_HELP, CAPTURE_METHODS, CaptureMethod
 from painsynth.cli.output import ProgressBar
 
+# Options several of these commands share (one OptionInfo may serve several commands)
+MODEL_OPTION = typer.Option("au-tcn", "--model", help="Registered model (painsynth.models.list_models()).")
+TASK_OPTION = typer.Option("binary", "--task", help="binary (0 vs 1-4), binary-extreme (0 vs 4) or multiclass (5 levels).")
+BATCH_SIZE_OPTION = typer.Option(64, "--batch-size", help="Clips per batch.")
+LR_OPTION = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0).")
+OPTIMIZER_OPTION = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01).")
+FRAMES_OPTION = typer.Option(32, help="Frames sampled per clip.")
+IMAGE_SIZE_OPTION = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)")
+WEIGHTS_OPTION = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file).")
+TRAIN_ENCODER_OPTION = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings.")
+DEVICE_OPTION = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N].")
+CAPTURE_METHOD_OPTION = typer.Option(CAPTURE_METHODS[0], "--capture-method", help=CAPTURE_METHOD_HELP)
+
 
 def _frame_model_kwargs(image_size: int | None, weights: Path | None, train_encoder: bool) -> dict:
     kwargs = {k: v for k, v in (("image_size", image_size), ("weights", weights and str(weights))) if v is not None}
@@ -24,23 +37,23 @@ def _frame_model_kwargs(image_size: int | None, weights: Path | None, train_enco
 
 def train(
     data: list[Path] = typer.Option(..., "--data", help="Dataset folder (painsynth manifest); repeat for several."),
-    model: str = typer.Option("au-tcn", "--model", help="Registered model (painsynth.models.list_models())."),
-    task: str = typer.Option("binary", "--task", help="binary (0 vs 1-4), binary-extreme (0 vs 4) or multiclass (5 levels)."),
+    model: str = MODEL_OPTION,
+    task: str = TASK_OPTION,
     out: Path = typer.Option(Path("runs/train"), "--out", "-o", help="Run folder: best.pt, last.pt, epochs.csv, config.json. An unfinished run there is resumed."),
     epochs: int = typer.Option(30, help="Maximum epochs."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
-    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0)."),
-    optimizer: str = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01)."),
+    batch_size: int = BATCH_SIZE_OPTION,
+    lr: float = LR_OPTION,
+    optimizer: str = OPTIMIZER_OPTION,
     seed: int = typer.Option(0, help="Seed for the validation split, initialisation and batches."),
-    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
-    frames: int = typer.Option(32, help="Frames sampled per clip."),
+    device: str = DEVICE_OPTION,
+    frames: int = FRAMES_OPTION,
     sampling: str = typer.Option("uniform", help="uniform (evenly over the clip) or window (a random contiguous window)."),
     patience: int = typer.Option(10, help="Stop after this many epochs without a better validation AUROC."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of the training clips held out for validation, by split_group (with fewer than 5 groups there is no validation: every epoch runs and the last is kept)."),
-    image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
-    train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
-    capture_method: CaptureMethod = typer.Option(CAPTURE_METHODS[0], "--capture-method", help=CAPTURE_METHOD_HELP),
+    image_size: Optional[int] = IMAGE_SIZE_OPTION,
+    weights: Optional[Path] = WEIGHTS_OPTION,
+    train_encoder: bool = TRAIN_ENCODER_OPTION,
+    capture_method: CaptureMethod = CAPTURE_METHOD_OPTION,
 ) -> None:
     """Train a pain recognition model; validation is subject-disjoint (split_group) and picks the checkpoint by AUROC.
 
@@ -115,7 +128,7 @@ def evaluate(
     run: Path = typer.Argument(..., help="Run folder written by `painsynth train`."),
     data: list[Path] = typer.Option(..., "--data", help="Test dataset folder; repeat for several."),
     model: Optional[str] = typer.Option(None, "--model", help="Fail unless the run's checkpoint is of this model."),
-    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+    device: str = DEVICE_OPTION,
     bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the 95 % intervals (0: none)."),
     seed: int = typer.Option(0, help="Seed for the bootstrap."),
     held_out_only: bool = typer.Option(False, "--held-out-only", help="Score only the clips of split groups (subjects, performers) the run neither trained nor validated on."),
@@ -162,22 +175,22 @@ def experiment(
     synthetic: Path = typer.Option(..., "--synthetic", help="Synthetic dataset folder (painsynth generate)."),
     real: Path = typer.Option(..., "--real", help="Real dataset folder (painsynth ingest); its subjects make the folds."),
     real_subjects: str = typer.Option("0,5,10,20,all", "--real-subjects", help="Budgets of real training subjects, comma-separated; 'all' = every training subject of a fold."),
-    model: str = typer.Option("au-tcn", "--model", help="Registered model (painsynth.models.list_models())."),
-    task: str = typer.Option("binary", "--task", help="binary (0 vs 1-4), binary-extreme (0 vs 4) or multiclass (5 levels)."),
+    model: str = MODEL_OPTION,
+    task: str = TASK_OPTION,
     folds: int = typer.Option(5, help="Subject-disjoint folds of the real subjects (each is the test set once)."),
     seeds: int = typer.Option(3, help="Seeds per fold and budget (subject sampling and training)."),
     out: Path = typer.Option(Path("runs/experiment"), "--out", "-o", help="Experiment folder: results.csv/.md/.png, cells/, runs/. A re-run skips finished cells."),
     epochs: int = typer.Option(30, help="Epochs per cell: every cell trains them all and keeps the last (no validation split)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Clips per batch."),
-    lr: float = typer.Option(1e-3, "--lr", help="Learning rate (cosine schedule to 0)."),
-    optimizer: str = typer.Option("adamw", "--optimizer", help="adamw, or sgd (momentum 0.9, Nesterov; try --lr 0.01)."),
-    frames: int = typer.Option(32, help="Frames sampled per clip."),
-    device: str = typer.Option("auto", help="auto (CUDA, then CPU), cpu or cuda[:N]."),
+    batch_size: int = BATCH_SIZE_OPTION,
+    lr: float = LR_OPTION,
+    optimizer: str = OPTIMIZER_OPTION,
+    frames: int = FRAMES_OPTION,
+    device: str = DEVICE_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Cells trained at once, each in its own process. (default: one per core on CPU, 1 on CUDA)"),
-    image_size: Optional[int] = typer.Option(None, "--image-size", help="Frame models: frames are decoded (and encoded) at this size. (default: the model's, 112)"),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Frame models: a checkpoint to start from (frame-temporal: MobileNetV2 encoder weights; r2plus1d-18: e.g. torchvision's Kinetics-400 file)."),
-    train_encoder: bool = typer.Option(False, "--train-encoder", help="frame-temporal: fine-tune the MobileNetV2 encoder on decoded frames (slow on CPU) instead of training on its cached embeddings."),
-    capture_method: CaptureMethod = typer.Option(CAPTURE_METHODS[0], "--capture-method", help=CAPTURE_METHOD_HELP),
+    image_size: Optional[int] = IMAGE_SIZE_OPTION,
+    weights: Optional[Path] = WEIGHTS_OPTION,
+    train_encoder: bool = TRAIN_ENCODER_OPTION,
+    capture_method: CaptureMethod = CAPTURE_METHOD_OPTION,
 ) -> None:
     """Real-only vs synthetic-only vs synthetic+real against the number of real training subjects, subject-disjoint folds.
 
