@@ -47,7 +47,7 @@ def main() -> None:
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
     from painsynth.procedural import make_track
-    from painsynth.render import Renderer, make_background, sample_lighting
+    from painsynth.render import create_renderer, make_background, sample_lighting
 
     torch.set_num_threads(1)  # as a generate worker
     views = args.views.split(",")
@@ -58,7 +58,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     lighting = sample_lighting(rng)
     backgrounds = [make_background("noise", (SIZE, SIZE), rng) for _ in views]
-    renderers = {name: Renderer(SIZE, SIZE, shadows=shadows) for name, (_, shadows) in SETTINGS.items()}
+    renderers = {name: create_renderer(SIZE, shadows=shadows) for name, (_, shadows) in SETTINGS.items()}
     print(f"{len(avatars)} avatars ({', '.join(f'{s.hair_family}/{s.garment}/{s.glasses}' for s in specs)}), "
           f"{len(views)} views, {FRAMES} frames, {SIZE}x{SIZE}, best of {args.repeats}\n")
 

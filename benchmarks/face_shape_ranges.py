@@ -120,10 +120,10 @@ def print_ranges(rig) -> None:
 def identity_measure(rig, count: int, seed: int, size: int) -> None:
     from painsynth.audit import Embedder
     from painsynth.avatars import appearance_maps, sample_avatars
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
     embedder = Embedder()
-    renderer = Renderer(size, size, samples=4)
+    renderer = create_renderer(size, samples=4)
     neutral = np.zeros((1, 52), np.float32)
     still = np.zeros((1, 3), np.float32)
     embeddings = {"without face shape": [], "with face shape": []}

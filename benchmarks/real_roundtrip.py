@@ -55,11 +55,11 @@ def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path) -
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
     from painsynth.video import write_video
 
     rig = HeadRig()
-    renderer = Renderer(SIZE, SIZE)
+    renderer = create_renderer(SIZE)
     rng = np.random.default_rng(SEED)
     rows = []
     try:

@@ -170,10 +170,10 @@ class PainsynthRun:
     """Renderer.render_clip (normals, upload, draw, readback) of the clip under one setting."""
 
     def __init__(self, clip: Clip, setting: PainsynthSetting):
-        from painsynth.render import Renderer
+        from painsynth.render import create_renderer
 
         self.clip = clip
-        self.renderer = Renderer(SIZE, SIZE, samples=setting.msaa, batch=setting.batch, shadows=setting.shadows)
+        self.renderer = create_renderer(SIZE, samples=setting.msaa, batch=setting.batch, shadows=setting.shadows)
         self.renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
 
     def __call__(self, vertices: np.ndarray) -> list[np.ndarray]:
@@ -419,9 +419,9 @@ GL_CALLS = {
 
 def profile_render_clip(clip: Clip, msaa: int) -> dict[str, float]:
     """Seconds per frame of each stage of render_clip (one view): the fastest of a few profiled clips."""
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
 
-    renderer = Renderer(SIZE, SIZE, samples=msaa)
+    renderer = create_renderer(SIZE, samples=msaa)
     renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
 
     def render(vertices):
@@ -472,10 +472,10 @@ def readback_only_seconds(repeats: int = 200) -> float:
 
 def encode_seconds(clip: Clip) -> float:
     """Seconds per frame to encode the clip's frames as `generate` does (libx264, one thread)."""
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
     from painsynth.video import H264Writer
 
-    renderer = Renderer(SIZE, SIZE)
+    renderer = create_renderer(SIZE)
     renderer.load_identity(clip.identity.mesh, clip.maps["albedo"], clip.maps["gloss"])
     images = [views[0] for views in renderer.render_clip(clip.vertices, [clip.camera], clip.lighting,
                                                           [clip.background])]
@@ -492,11 +492,11 @@ def per_clip_seconds(clip: Clip) -> dict[str, float]:
     """The once-per-performance costs of render_performance, for a fresh avatar."""
     from painsynth.animate import HeadRig
     from painsynth.avatars import appearance_maps, sample_avatars
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
 
     rig = HeadRig()
     spec = sample_avatars(2, 1)[1]  # not the clip's avatar: nothing cached
-    renderer = Renderer(SIZE, SIZE)
+    renderer = create_renderer(SIZE)
     costs = {
         "identity (anny rest mesh + crop)": timed(lambda: rig.identity(spec.phenotype))[0],
         "appearance maps (1024x1024 albedo + gloss)": timed(lambda: appearance_maps(spec))[0],

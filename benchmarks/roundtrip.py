@@ -248,12 +248,12 @@ def main() -> None:
     from painsynth.animate import HeadRig
     from painsynth.capture.calibration import retarget_assets
     from painsynth.capture.model import verified_model
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
 
     model = verified_model()
     rig = HeadRig()
     retarget_assets("hybrid")
-    renderer = Renderer(SIZE, SIZE)
+    renderer = create_renderer(SIZE)
     try:
         for name in args.sets.split(","):
             report(name, run_set(name, args, rig, renderer, model), args)

@@ -38,12 +38,12 @@ def main() -> None:
     from painsynth.capture.model import verified_model
     from painsynth.capture.retarget import retarget
     from painsynth.capture.retarget.neutral import neutral_from
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
     from painsynth.tracks import BLENDSHAPE_INDEX
 
     views = args.views.split(",")
     model, rig, assets = verified_model(), HeadRig(), retarget_assets(args.method)
-    renderer = Renderer(roundtrip.SIZE, roundtrip.SIZE)
+    renderer = create_renderer(roundtrip.SIZE)
     rng = np.random.default_rng(args.seed)
     still = np.zeros((FRAMES, 3), np.float32)
     alone = []

@@ -18,11 +18,11 @@ def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
     import numpy as np
 
     from painsynth.avatars.build import build_avatar
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
     avatar = build_avatar(spec, rig)
     identity = avatar.identity
-    renderer = Renderer(size, size)
+    renderer = create_renderer(size)
     renderer.load_avatar(avatar)
     rng = np.random.default_rng(seed)
     vertices = identity.animate(blendshapes, rotation, np.zeros((len(blendshapes), 3), np.float32))

@@ -1,5 +1,5 @@
-"""generate and capture on a real local Ray cluster (loopback): same output as the local pool, a killed
-worker costs nothing, bad addresses and a missing Ray are one line."""
+"""generate, capture and experiment on a real local Ray cluster (loopback): same output as the local pool, a
+killed worker costs nothing, bad addresses and a missing Ray are one line."""
 
 import os
 import signal
@@ -17,6 +17,7 @@ from painsynth.capture import CaptureSettings, capture
 from painsynth.config import make_config
 from painsynth.dataset import read_manifest
 from painsynth.executors import connect_ray
+from painsynth.experiment import ExperimentConfig, run_experiment
 from painsynth.generate import generate
 from painsynth.tracks import MotionTrack
 
@@ -89,9 +90,25 @@ def test_capture_on_ray_equals_the_local_run(cluster, local_run, tmp_path):
         np.testing.assert_array_equal(a.blendshapes, b.blendshapes)
 
 
+def test_experiment_on_ray_equals_the_local_run(cluster, tmp_path):
+    from test_experiment import fake_dataset, fast, two_per_subject  # the experiment tests' tiny datasets
+
+    subjects = [f"r{i}" for i in range(6)]
+    real = fake_dataset(tmp_path / "real", *two_per_subject(subjects), "real")
+    groups, labels = two_per_subject(subjects + ["perf-0", "perf-1"])
+    syn = fake_dataset(tmp_path / "syn", groups, labels, "captured", seed=1)
+    config = ExperimentConfig(synthetic=syn, real=real, budgets="0,2", folds=2, seeds=1, train=fast())
+    here = run_experiment(config, tmp_path / "here", workers=1)
+    there = run_experiment(config, tmp_path / "there", ray=cluster)
+    assert there.cells_run == here.cells_run == 6 and not there.cell_errors
+    assert (tmp_path / "there" / "results.csv").read_text() == (tmp_path / "here" / "results.csv").read_text()
+
+
 def test_an_address_that_does_not_answer_is_one_line_and_writes_nothing(tmp_path):
     port = _free_port()  # nothing listens there; a fresh process (this one has joined the test cluster)
-    for command in (["generate", "--clips", "1", "--frames", "8", "--size", "32"], ["capture", str(tmp_path)]):
+    commands = (["generate", "--clips", "1", "--frames", "8", "--size", "32"], ["capture", str(tmp_path)],
+                ["experiment", "--synthetic", str(tmp_path), "--real", str(tmp_path)])
+    for command in commands:
         result = subprocess.run([PAINSYNTH, *command, "--out", str(tmp_path / "x"),
                                  "--ray", f"ray://127.0.0.1:{port}"], capture_output=True, text=True, timeout=300)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr

@@ -109,3 +109,18 @@ def test_background_folder_images_and_errors(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(SceneError, match="broken.jpg: background image cannot be decoded"):
         check_background_images(background_images(tmp_path))
+
+
+def test_every_renderer_in_the_table_draws_a_head(rig):
+    from painsynth.render import RENDERERS, create_renderer
+
+    identity = rig.identity({})
+    for name in RENDERERS:
+        renderer = create_renderer(SIZE, name=name)
+        try:
+            _, (image,) = render_still(renderer, identity, ["front"])
+        finally:
+            renderer.release()
+        assert image.shape == (SIZE, SIZE, 3) and 0.15 < foreground(image).mean() < 0.9, name
+    with pytest.raises(ValueError, match="unknown renderer 'blender'; allowed: moderngl"):
+        create_renderer(SIZE, name="blender")

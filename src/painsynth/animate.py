@@ -210,20 +210,36 @@ class Identity:
 
     def face_unit_reach(self) -> np.ndarray:
         """[V] the largest coordinate change any one face unit at full strength makes at each vertex (m)."""
-        return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3).abs().amax(dim=(0, 2)).numpy()
+        return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3).abs().amax(dim=(0, 2)).cpu().numpy()
 
-    @torch.no_grad()
+    def to(self, device: torch.device | str) -> "Identity":
+        """This identity with its per-vertex data on ``device``: :meth:`animate_tensor` then blends and
+        skins there (the bone transforms, a few per frame, are still computed by anny on the CPU)."""
+        self._rest_vertices, self._face_basis, self._weights, self._weight_bones = (
+            t.to(device) for t in (self._rest_vertices, self._face_basis, self._weights, self._weight_bones))
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return self._face_basis.device
+
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         """Per-frame vertices [T, V, 3] (float32, metres) of the head-and-shoulders mesh."""
-        units = torch.as_tensor(np.asarray(blendshapes, dtype=np.float32))
+        return self.animate_tensor(blendshapes, head_rotation, head_translation).cpu().numpy()
+
+    @torch.no_grad()
+    def animate_tensor(self, blendshapes: np.ndarray, head_rotation: np.ndarray,
+                       head_translation: np.ndarray) -> torch.Tensor:
+        """As :meth:`animate`, left as a float32 tensor on this identity's device."""
+        units = torch.as_tensor(np.asarray(blendshapes, dtype=np.float32), device=self.device)
         shaped = (self._rest_vertices + units @ self._face_basis).reshape(len(units), -1, 3)
         delta = self.rig.delta_transforms(self._rest_bone_poses[0, 0], head_rotation, head_translation)
         transforms, _ = self.rig.model.get_bone_transforms(delta, self._rest_bone_poses)
-        return self._skin(shaped, transforms.to(torch.float32)).numpy()
+        return self._skin(shaped, transforms.to(self.device, torch.float32))
 
     def _skin(self, vertices: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
         """Linear blend skinning over only the bones that move in this clip (the rest stay put)."""
-        identity = torch.eye(4, dtype=transforms.dtype)
+        identity = torch.eye(4, dtype=transforms.dtype, device=transforms.device)
         moving = torch.nonzero((transforms - identity).abs().amax(dim=(0, 2, 3)) > 1e-7).flatten()
         if len(moving) == 0:
             return vertices

@@ -54,6 +54,7 @@ class GenerateConfig:
     ray: str | None = None  # a Ray cluster's address (auto, local, ray://host:port); None: this machine's pool
     msaa: int = 0
     crf: int = 18
+    device: str = "auto"  # where torch animates the heads (painsynth.devices); auto: CUDA when there is one
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -68,7 +69,7 @@ class GenerateConfig:
     def settings_that_shape_data(self) -> dict:
         """What must match for a re-run to resume a dataset instead of mixing two."""
         data = self.to_dict()
-        for key in ("out", "workers", "ray"):
+        for key in ("out", "workers", "ray", "device"):
             data.pop(key)
         return data
 
@@ -104,6 +105,16 @@ def make_config(**values) -> GenerateConfig:
     return validate(config)
 
 
+def _check_device(config: GenerateConfig) -> None:
+    """The device must exist here, unless the work runs on a Ray cluster (its workers may have it)."""
+    from painsynth.devices import DeviceError, check_device_name, resolve_device
+
+    try:
+        (check_device_name if config.ray else resolve_device)(config.device)
+    except DeviceError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _as_list(value) -> list:
     return value.split(",") if isinstance(value, str) else list(value)
 
@@ -120,6 +131,7 @@ def validate(config: GenerateConfig) -> GenerateConfig:
     _positive_int("workers", config.workers)
     if config.ray is not None and (not isinstance(config.ray, str) or not config.ray.strip()):
         raise ConfigError(f"ray must be a Ray address (auto, local or ray://HOST:PORT), got {config.ray!r}")
+    _check_device(config)
     if not isinstance(config.avatar_per_subject, bool):
         raise ConfigError(f"avatar_per_subject must be true or false, got {config.avatar_per_subject!r}")
     if isinstance(config.fps, bool) or not isinstance(config.fps, (int, float)) or not 1 <= config.fps <= 240:

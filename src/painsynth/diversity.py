@@ -22,7 +22,7 @@ from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.tables import ADULT_AGE_BANDS, CHILD_AGE_BANDS
 from painsynth.capture.landmarks import detect_images
 from painsynth.preview import PEAK_PAIN_AUS, blendshapes_for
-from painsynth.render import Lighting, Renderer, frame_head, make_background
+from painsynth.render import Lighting, create_renderer, frame_head, make_background
 
 SAME_PERSON = 0.6  # dlib's own threshold
 SELF_LIMIT = 0.45  # an avatar's other images must stay this close to its neutral front image
@@ -51,7 +51,7 @@ def render_states(specs: Sequence[AvatarSpec], size: int = 256, detection: bool 
                   on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, np.ndarray]]:
     """Per avatar, uint8 RGB images [size, size, 3] of each of STATES (and DETECTION_VIEWS neutral
     and at peak pain, when ``detection``)."""
-    rig, renderer = HeadRig(), Renderer(size, size, samples=4)
+    rig, renderer = HeadRig(), create_renderer(size, samples=4)
     faces = np.stack([np.zeros(52, np.float32), blendshapes_for(PEAK_PAIN_AUS)])
     still = np.zeros((2, 3), np.float32)
     views = ["front", "left30", *(DETECTION_VIEWS if detection else ())]

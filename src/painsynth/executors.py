@@ -9,7 +9,9 @@
 A unit is a pure function of its arguments (its spec and the seed): it writes its own outputs
 (atomically) and returns a small record, so results do not depend on what ran it. ``map`` yields
 (item, result or the exception it raised) as units finish; at most ``window`` units are in flight, so
-the driver's memory stays flat however many units there are.
+the driver's memory stays flat however many units there are. ``shared`` values (large inputs every
+unit reads, such as an experiment's features) travel once per process, or once into Ray's object
+store, and each unit is called as ``function(item, *shared)``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def _windowed(submit: Callable, items: list, collect: Callable, window: int) -> 
                 pending[submit(nxt)] = nxt
 
 
+_shared_in_process: tuple = ()  # a pool worker's copy of the executor's shared values
+
+
+def _start_worker(shared: tuple, initializer: Callable | None, initargs: tuple) -> None:
+    global _shared_in_process
+    _shared_in_process = shared
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _call_with_shared(function: Callable, item):
+    return function(item, *_shared_in_process)
+
+
 @dataclass
 class LocalExecutor:
     """This process (``workers`` 1) or a spawn pool of ``workers`` processes."""
@@ -58,19 +74,21 @@ class LocalExecutor:
     workers: int = 1
     initializer: Callable | None = None
     initargs: tuple = ()
+    shared: tuple = ()
 
     def map(self, function: Callable, items: Iterable) -> Iterator[tuple[object, object]]:
         items = list(items)
         if self.workers <= 1 or len(items) <= 1:
             for item in items:
                 try:
-                    yield item, function(item)
+                    yield item, function(item, *self.shared)
                 except Exception as exc:  # noqa: BLE001 - recorded by the caller; the run goes on
                     yield item, exc
             return
         with ProcessPoolExecutor(min(self.workers, len(items)), mp_context=get_context("spawn"),
-                                 initializer=self.initializer, initargs=self.initargs) as pool:
-            yield from _windowed(lambda item: pool.submit(function, item), items,
+                                 initializer=_start_worker,
+                                 initargs=(self.shared, self.initializer, self.initargs)) as pool:
+            yield from _windowed(lambda item: pool.submit(_call_with_shared, function, item), items,
                                  lambda handles: wait(handles, return_when=FIRST_COMPLETED)[0],
                                  window=4 * self.workers)
 
@@ -121,6 +139,7 @@ class RayExecutor:
     num_cpus: float = 1
     num_gpus: float = 0
     window: int = 256
+    shared: tuple = ()
 
     def map(self, function: Callable, items: Iterable) -> Iterator[tuple[object, object]]:
         import ray
@@ -128,16 +147,18 @@ class RayExecutor:
         connect_ray(self.address)
         task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=RETRIES,
                           retry_exceptions=False)(function)
-        yield from _windowed(lambda item: task.remote(item), list(items),
+        shared = [ray.put(value) for value in self.shared]  # Ray hands each task the values, not the refs
+        yield from _windowed(lambda item: task.remote(item, *shared), list(items),
                              lambda refs: ray.wait(refs, num_returns=1)[0], window=self.window)
 
 
 EXECUTORS = {"local": LocalExecutor, "ray": RayExecutor}
 
 
-def executor(ray: str | None, workers: int = 1, initializer: Callable | None = None,
-             initargs: tuple = ()) -> LocalExecutor | RayExecutor:
-    """The executor a command's ``--ray`` / ``--workers`` ask for."""
+def executor(ray: str | None, workers: int = 1, initializer: Callable | None = None, initargs: tuple = (),
+             shared: tuple = (), num_gpus: float = 0) -> LocalExecutor | RayExecutor:
+    """The executor a command's ``--ray`` / ``--workers`` ask for; ``num_gpus`` is each Ray task's share
+    of a GPU (Ray places the task on a node that has it)."""
     if ray:
-        return EXECUTORS["ray"](address=ray)
-    return EXECUTORS["local"](workers=workers, initializer=initializer, initargs=initargs)
+        return EXECUTORS["ray"](address=ray, shared=shared, num_gpus=num_gpus)
+    return EXECUTORS["local"](workers=workers, initializer=initializer, initargs=initargs, shared=shared)

@@ -35,12 +35,9 @@ import csv
 import io
 import json
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -48,6 +45,7 @@ import numpy as np
 import torch
 
 from painsynth.dataset import group_members
+from painsynth.executors import executor
 from painsynth.fileio import atomic_path
 from painsynth.train import (
     FEATURES,
@@ -76,6 +74,8 @@ CELL_MODEL_SELECTION = "last epoch, no validation"
 UNUSED_TRAIN_SETTINGS = ("seed", "device", "val_fraction", "patience")  # per cell, or not used without validation
 METRICS = ("auroc", "f1", "accuracy")
 TRAIN_DEFAULTS = asdict(TrainConfig())
+# A cell's share of a GPU on a Ray node: the models are small, so several cells train on one GPU at once.
+CELL_GPU_SHARE = 0.25
 RESULT_COLUMNS = ("setting", "budget", "real_subjects", "train_real_subjects", "fold", "seed", "auroc", "f1",
                   "accuracy", "balanced_accuracy", "n_train", "n_test", "cell", "error")
 
@@ -315,47 +315,42 @@ def default_cell_workers(device: str = "auto") -> int:
     return 1 if resolve_device(device).type == "cuda" else max(1, os.cpu_count() or 1)
 
 
-_WORKER_STATE: dict = {}
-
-
-def _init_worker(real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig, out: Path,
-                 threads: int) -> None:
+def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
-    _WORKER_STATE.update(real=real, synthetic=synthetic, config=config, out=out)
 
 
-def _run_cell_in_worker(cell: Cell) -> dict:
-    state = _WORKER_STATE
-    return run_cell(cell, state["real"], state["synthetic"], state["config"], state["out"])
+def _run_cell_unit(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig,
+                   out: Path) -> dict:
+    """A cell as executors run it: the cell, then the values every cell shares."""
+    return run_cell(cell, real, synthetic, config, out)
 
 
 def _run_cells(cells: Sequence[Cell], real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig,
-               out: Path, workers: int) -> Iterator[dict]:
-    """Each cell's record as it finishes: in this process, or in ``workers`` spawned processes (the
-    features are sent once per process). A cell whose process dies is recorded as an error, not lost."""
+               out: Path, workers: int, ray: str | None = None) -> Iterator[dict]:
+    """Each cell's record as it finishes: in this process, in ``workers`` spawned processes, or as Ray
+    tasks (the features travel once per process, or once into Ray's object store). A cell whose process
+    dies, or that fails in a way training does not catch, is recorded as an error, not lost."""
     workers = min(workers, len(cells))
-    if workers <= 1:
-        for cell in cells:
-            yield run_cell(cell, real, synthetic, config, out)
-        return
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(real, synthetic, config, out, threads)) as pool:
-        futures = {pool.submit(_run_cell_in_worker, cell): cell for cell in cells}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool as exc:
-                yield {**_cell_record(futures[future]), "error": f"training process died ({exc})"}
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    on_gpu = resolve_device(config.train.device).type == "cuda"
+    runner = executor(ray, workers, initializer=_set_threads, initargs=(threads,),
+                      shared=(real, synthetic, config, out), num_gpus=CELL_GPU_SHARE if on_gpu else 0)
+    for cell, result in runner.map(_run_cell_unit, cells):
+        if isinstance(result, BaseException):
+            reason = str(result).splitlines()[0] if str(result) else type(result).__name__
+            yield {**_cell_record(cell), "error": f"training process failed ({reason})"}
+        else:
+            yield result
 
 
 def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Callable[[int, int], None] | None = None,
-                   errors: list[str] | None = None, workers: int | None = None) -> ExperimentSummary:
+                   errors: list[str] | None = None, workers: int | None = None,
+                   ray: str | None = None) -> ExperimentSummary:
     """Run (or resume) the whole experiment into ``out`` and write results.csv, results.md and results.png.
 
-    Cells train in ``workers`` processes (default :func:`default_cell_workers`); each cell is seeded by
-    itself, so the results do not depend on the number of workers.
+    Cells train in ``workers`` processes (default :func:`default_cell_workers`), or as tasks on the Ray
+    cluster at ``ray`` (one task per cell); each cell is seeded by itself, so the results do not depend
+    on what ran them.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -390,7 +385,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, on_progress: Calla
     if on_progress:
         on_progress(summary.cells_skipped, len(cells))
     by_name = {cell.name: cell for cell in todo}
-    for done, record in enumerate(_run_cells(todo, real, synthetic, config, out, workers), start=1):
+    for done, record in enumerate(_run_cells(todo, real, synthetic, config, out, workers, ray), start=1):
         records[by_name[record["cell"]]] = record
         summary.cells_run += 1
         if on_progress:

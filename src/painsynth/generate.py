@@ -23,6 +23,7 @@ import numpy as np
 
 from painsynth import __version__
 from painsynth.config import ConfigError, GenerateConfig
+from painsynth.devices import resolve_device
 from painsynth.dataset import DATASET_JSON, GROUP_JOIN, MANIFEST_NAME, write_manifest_batches
 from painsynth.executors import connect_ray, executor
 from painsynth.fileio import atomic_path, log_error, remove_partials, sha256_of
@@ -34,6 +35,9 @@ MANIFEST_BATCH = 5_000  # manifest rows per Parquet row group
 AVATAR_BANK = "avatars.jsonl"
 TRACK_SUFFIX = ".npz"
 AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recently used avatars
+# A performance's share of a GPU on a Ray node with ``--device cuda``: the GPU draws faster than one
+# process feeds it (the CPU encodes), so many performances share it.
+PERFORMANCE_GPU_SHARE = 1 / 16
 # Settings added after datasets were first made: an earlier record without them used these values.
 SETTINGS_BEFORE_RECORDED = {"motion_privacy": "none"}
 
@@ -279,15 +283,15 @@ def _init_worker(single_thread: bool) -> None:
         torch.set_num_threads(1)  # one process per core does better than threads fighting
 
 
-def _renderer(size: int, msaa: int):
+def _renderer(size: int, msaa: int, device):
     """This process's renderer for these settings (made once, reused for every performance)."""
-    from painsynth.render import Renderer
+    from painsynth.render import create_renderer
 
-    if _worker.get("renderer_settings") != (size, msaa):
+    if _worker.get("renderer_settings") != (size, msaa, device):
         if "renderer" in _worker:
             _worker["renderer"].release()
-        _worker["renderer"] = Renderer(size, size, samples=msaa)
-        _worker["renderer_settings"] = (size, msaa)
+        _worker["renderer"] = create_renderer(size=size, samples=msaa, device=device)
+        _worker["renderer_settings"] = (size, msaa, device)
         _worker.pop("loaded", None)
     return _worker["renderer"]
 
@@ -300,17 +304,19 @@ def _rig():
     return _worker["rig"]
 
 
-def _avatar(spec) -> tuple:
-    """The avatar, built, kept for the last few avatars this process saw."""
+def _avatar(spec, device) -> tuple:
+    """The avatar, built, its identity on ``device``; kept for the last few avatars this process saw."""
     from painsynth.avatars.build import build_avatar
 
     cache = _worker.setdefault("avatars", {})
     key = json.dumps(spec.to_dict(), sort_keys=True)  # ids repeat across banks; the spec does not
-    if key not in cache:
+    if (key, device) not in cache:
         if len(cache) >= AVATARS_KEPT:
             cache.pop(next(iter(cache)))
-        cache[key] = (key, build_avatar(spec, _rig()))
-    return cache[key]
+        avatar = build_avatar(spec, _rig())
+        avatar.identity.to(device)
+        cache[key, device] = (key, avatar)
+    return cache[key, device]
 
 
 def _load_into(renderer, key: str, avatar) -> None:
@@ -332,9 +338,10 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     track = MotionTrack.load(out / unit.track)
     if track.n_frames == 0:
         raise TrackError(f"{unit.track}: motion track has no frames")
-    key, avatar = _avatar(spec)
+    device = resolve_device(config.device)
+    key, avatar = _avatar(spec, device)
     identity = avatar.identity
-    vertices = identity.animate(track.blendshapes, track.head_rotation, track.head_translation)
+    vertices = identity.animate_tensor(track.blendshapes, track.head_rotation, track.head_translation)
     rng = np.random.default_rng(unit.seed)
     lighting = sample_lighting(rng)
     images = background_images(config.background_folder) if config.background_folder else None
@@ -343,7 +350,7 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
         cameras.append(frame_head(identity.mesh.head_box, view, config.jitter, rng))
         kinds.append(config.backgrounds[rng.integers(len(config.backgrounds))])
         backgrounds.append(make_background(kinds[-1], (config.size, config.size), rng, images))
-    renderer = _renderer(config.size, config.msaa)
+    renderer = _renderer(config.size, config.msaa, device)
     _load_into(renderer, key, avatar)
     paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
     with ExitStack() as stack:
@@ -424,7 +431,9 @@ def _render_unit(work: tuple[Performance, GenerateConfig]) -> list[dict]:
 
 def _run_units(units: list[Performance], config: GenerateConfig) -> Iterator[tuple[Performance, list | BaseException]]:
     """(unit, its manifest rows or the exception it raised) as units finish, wherever ``config`` says."""
-    runner = executor(config.ray, config.workers, initializer=_init_worker, initargs=(True,))
+    on_gpu = config.ray is not None and config.device.startswith("cuda")
+    runner = executor(config.ray, config.workers, initializer=_init_worker, initargs=(True,),
+                      num_gpus=PERFORMANCE_GPU_SHARE if on_gpu else 0)
     for (unit, _), result in runner.map(_render_unit, [(unit, config) for unit in units]):
         yield unit, result
 

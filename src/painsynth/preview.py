@@ -32,9 +32,9 @@ def contact_sheet(out: str | Path, count: int, views: list[str], seed: int, size
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
-    rig, renderer = HeadRig(), Renderer(size, size, samples=4)
+    rig, renderer = HeadRig(), create_renderer(size, samples=4)
     faces = np.stack([np.zeros(len(BLENDSHAPE_INDEX), np.float32), blendshapes_for(PEAK_PAIN_AUS)])
     still = np.zeros((2, 3), dtype=np.float32)
     rows = []

@@ -83,7 +83,7 @@ from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.observe import observe
 from painsynth.fileio import cached_arrays
 from painsynth.procedural import AU_TO_BLENDSHAPES, make_track
-from painsynth.render import Lighting, Renderer, frame_head, make_background, sample_lighting
+from painsynth.render import Lighting, create_renderer, frame_head, make_background, sample_lighting
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 from painsynth.video import write_video
 
@@ -194,7 +194,7 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
     rig = rig or HeadRig()
     size = CORRESPONDENCE_SIZE
     specs = sample_avatars(max(CORRESPONDENCE_AVATARS) + 1, 0)
-    renderer = Renderer(size, size, batch=1)
+    renderer = create_renderer(size, batch=1)
     lighting = Lighting(key_direction=(0.3, -1.0, 0.4), key_color=(0.9, 0.9, 0.9),
                         fill_direction=(-0.5, -1.0, 0.1), fill_color=(0.35, 0.35, 0.35),
                         ambient_color=(0.25, 0.25, 0.25), key_kelvin=5500.0)
@@ -284,7 +284,7 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     rng = np.random.default_rng(CALIBRATION_SEED)
     options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
-    renderer = Renderer(size, size)
+    renderer = create_renderer(size)
     responses, pose = [], []
     try:
         with create_landmarker(options) as landmarker:
@@ -392,7 +392,7 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
     model_path = verified_model(model_path)
     rng = np.random.default_rng(CUE_SEED)
     extra = np.random.default_rng([CUE_SEED, 1])
-    renderer = Renderer(CUE_SIZE, CUE_SIZE)
+    renderer = create_renderer(CUE_SIZE)
     clips = []
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -481,7 +481,7 @@ def build_population_neutral(model: Path | None = None, rig=None, fitter: Landma
     model = verified_model(model)
     size = POPULATION_SIZE
     rng = np.random.default_rng(POPULATION_SEED)
-    renderer = Renderer(size, size)
+    renderer = create_renderer(size)
     scores, residuals = [], []
     try:
         for spec in sample_avatars(avatars, POPULATION_SEED):
@@ -545,7 +545,7 @@ def build_level_gains(model_path: Path | None = None, rig=None) -> dict[str, np.
     model_path = verified_model(model_path)
     assets = Assets(fitter=default_fitter(), cue_model=cue_model())
     rng = np.random.default_rng(LEVEL_SEED)
-    renderer = Renderer(CUE_SIZE, CUE_SIZE)
+    renderer = create_renderer(CUE_SIZE)
     columns = [[BLENDSHAPE_INDEX[stem + side] for side in SIDES] for stem in LEVEL_STEMS]
     sums = np.zeros((LEVEL_AVATARS, len(LEVEL_STEMS), 2))  # (sum truth^2, sum truth x reading)
     try:
@@ -606,7 +606,7 @@ def build_mirror_map(model: Path | None = None, rig=None) -> dict[str, np.ndarra
 
     rig = rig or HeadRig()
     size = CORRESPONDENCE_SIZE
-    renderer = Renderer(size, size, batch=1)
+    renderer = create_renderer(size, batch=1)
     lighting = Lighting(key_direction=(0.0, -1.0, 0.4), key_color=(0.9, 0.9, 0.9),
                         fill_direction=(0.0, -1.0, 0.1), fill_color=(0.35, 0.35, 0.35),
                         ambient_color=(0.25, 0.25, 0.25), key_kelvin=5500.0)  # light from straight ahead

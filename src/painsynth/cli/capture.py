@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from painsynth.cli.errors import fail
+from painsynth.cli.options import RAY_OPTION
 from painsynth.cli.output import ProgressBar, console, count_text
 
 MAX_NEUTRAL_ROWS = 5  # subjects whose neutral face the capture summary names
@@ -27,7 +28,7 @@ def capture(
     neutral: str = typer.Option("subject", "--neutral", help="Whose neutral face expression is read against: subject (each person's baseline clips - BioVid BL1 or a CSV's neutral=1 rows - else all their clips' calmest frames; a person with one clip and no baseline gets the population's), population (an average neutral face), clip (each clip's own calmest frames: erases an expression held all clip), or a path to a video or photo of the person at rest."),
     label: Optional[int] = typer.Option(None, "--label", help="Pain level 0-4 of a single video (files not named the BioVid way are otherwise unlabelled, which generate can replay but train cannot learn from)."),
     workers: Optional[int] = typer.Option(None, help="Parallel processes, one clip each at a time. (default: half the cores)"),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster instead of this machine's processes: auto (the cluster this machine joined with `ray start`), local (a private one here) or ray://HOST:PORT. Needs pip install 'painsynth[ray]'."),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Capture facial motion from real videos as motion tracks (MediaPipe Face Landmarker, retargeted onto anny's face units).
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from painsynth.cli.errors import fail
-from painsynth.cli.options import CAPTURE_METHOD_HELP, CAPTURE_METHODS, CaptureMethod
+from painsynth.cli.options import CAPTURE_METHOD_HELP, CAPTURE_METHODS, RAY_OPTION, CaptureMethod
 from painsynth.cli.output import ProgressBar
 
 # Options several of these commands share (one OptionInfo may serve several commands)
@@ -187,6 +187,7 @@ def experiment(
     frames: int = FRAMES_OPTION,
     device: str = DEVICE_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Cells trained at once, each in its own process. (default: one per core on CPU, 1 on CUDA)"),
+    ray: Optional[str] = RAY_OPTION,
     image_size: Optional[int] = IMAGE_SIZE_OPTION,
     weights: Optional[Path] = WEIGHTS_OPTION,
     train_encoder: bool = TRAIN_ENCODER_OPTION,
@@ -196,6 +197,7 @@ def experiment(
 
     Synthetic clips carrying a test subject's motion (same split_group) are never trained on.
     """
+    from painsynth.executors import ExecutorError, connect_ray
     from painsynth.experiment import ExperimentConfig, ExperimentError, run_experiment
     from painsynth.models import UnknownModelError
     from painsynth.train import TrainConfig, TrainError
@@ -209,9 +211,11 @@ def experiment(
     errors: list[str] = []
     try:
         config.check()
+        if ray:
+            connect_ray(ray)  # a cluster that does not answer stops the run before anything is written
         with ProgressBar("experiment cells") as report:
-            summary = run_experiment(config, out, on_progress=report, errors=errors, workers=workers)
-    except (ExperimentError, TrainError, UnknownModelError) as exc:
+            summary = run_experiment(config, out, on_progress=report, errors=errors, workers=workers, ray=ray)
+    except (ExperimentError, TrainError, UnknownModelError, ExecutorError) as exc:
         fail(str(exc))
     for line in summary.left_out:
         typer.echo(line, err=True)

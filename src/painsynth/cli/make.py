@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from painsynth.cli.errors import fail
+from painsynth.cli.options import RAY_OPTION
 from painsynth.cli.output import ProgressBar, print_generate_summary
 
 
@@ -35,8 +36,9 @@ def generate(
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
     motion_privacy: Optional[str] = typer.Option(None, "--motion-privacy", help="De-identify the motions before replay: none, mix (each clip spliced from the motion of 3 subjects of the same label) or normalise (each subject's amplitude and tempo mapped onto the population's). Recorded in dataset.json and in each track. (default: none)"),
     workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster instead of this machine's processes: auto (the cluster this machine joined with `ray start`), local (a private one here) or ray://HOST:PORT. Needs pip install 'painsynth[ray]'."),
+    ray: Optional[str] = RAY_OPTION,
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
+    device: Optional[str] = typer.Option(None, help="Where torch animates the heads: auto (CUDA when there is one), cpu or cuda[:N]. OpenGL draws on the GPU whenever EGL finds one. With --ray, cuda gives each performance 1/16 of a GPU. (default: auto)"),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file of these options (keys as above, - or _); flags given here win."),
 ) -> None:
     """Render a labelled multi-view pain video dataset: videos/, tracks/, manifest.parquet, dataset.json.
@@ -53,7 +55,7 @@ def generate(
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
                  background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
                  children=children, motions=motions, motion_privacy=motion_privacy, hair_families=hair_families, garments=garments,
-                 glasses_share=glasses_share, workers=workers, ray=ray, msaa=msaa)
+                 glasses_share=glasses_share, workers=workers, ray=ray, msaa=msaa, device=device)
     try:
         settings = load_config_file(config) if config else {}
         settings.update({k: v for k, v in given.items() if v is not None})

@@ -199,6 +199,13 @@ class LayerRig:
         self._surface = _SurfaceGroup(surface, [local_normals[id(layer)] for layer in surface]) if surface else None
         self._rigid = [_RigidGroup(group, [local_normals[id(layer)] for layer in group]) for group in rigid]
 
+    def to(self, device: torch.device | str) -> "LayerRig":
+        """The rig with its tensors on ``device`` (where the head's vertices will be posed)."""
+        for group in [self._surface, *self._rigid]:
+            if group is not None:
+                group.__dict__.update({name: value.to(device) for name, value in vars(group).items()})
+        return self
+
     def pose(self, vertices: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
         """Head ``vertices`` and ``normals`` [T, V, 3] → [T, N, 9]: each point's position, normal and
         strand direction."""

@@ -69,10 +69,13 @@ class Renderer:
     """
 
     def __init__(self, width: int = 224, height: int = 224, samples: int = 0, batch: int = 8,
-                 shadows: bool = True):
+                 shadows: bool = True, device: torch.device | str = "cpu"):
         """`samples` > 0 turns on multisample anti-aliasing; on llvmpipe 2 samples halve the speed.
-        `shadows` draws the key light's soft shadow (one depth pass per frame)."""
+        `shadows` draws the key light's soft shadow (one depth pass per frame). `device` is where torch
+        turns a clip's vertices into per-vertex data (normals, worn layers) before they are uploaded;
+        OpenGL itself draws wherever EGL put the context (the GPU's driver when there is one)."""
         self.size = (width, height)
+        self.device = torch.device(device)
         self.batch = batch
         self.shadows = shadows
         self.ctx = create_context()
@@ -140,7 +143,7 @@ class Renderer:
                 layers: Sequence[Layer], inner_triangles: np.ndarray | None) -> None:
         for resource in self._mesh_resources:
             resource.release()
-        self._normals = VertexNormals(mesh.triangles)
+        self._normals = VertexNormals(mesh.triangles, self.device)
         self._head = self._upload_head(mesh, albedo, gloss, relief, inner_triangles)
         self._layers = self._upload_layers(list(layers), mesh) if layers else None
         self._slots = list(range(2 * self.batch))
@@ -157,7 +160,7 @@ class Renderer:
         triangles = corner_to_render.reshape(-1, 3)
         if inner_triangles is not None:
             triangles = triangles[np.argsort(inner_triangles, kind="stable")]
-        self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long)
+        self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long, device=self.device)
         skin, casts = self._programs["skin"], self._shadows.solid
         head = Drawable(self.ctx, all_uvs[unique % len(all_uvs)], triangles, 2 * self.batch,
                         ("in_position", "in_normal"), [skin, casts])
@@ -169,7 +172,7 @@ class Renderer:
     def _upload_layers(self, layers: list[Layer], mesh: HeadMesh) -> Drawable:
         """All worn layers in one drawable: one vertex buffer per frame slot, a part per layer."""
         rest = torch.as_tensor(mesh.neutral_vertices[None], dtype=torch.float32)
-        self._layer_rig = LayerRig(layers, rest, self._normals(rest))
+        self._layer_rig = LayerRig(layers, rest, self._normals(rest).cpu()).to(self.device)
         uvs = np.zeros((self._layer_rig.size, 2), np.float32)
         triangles, parts, programs = [], [], []
         for layer, first_point in zip(layers, self._layer_rig.first):
@@ -203,17 +206,19 @@ class Renderer:
         return texture
 
     def render_clip(
-        self, vertices: np.ndarray, cameras: list[Camera], lighting: Lighting, backgrounds: list[np.ndarray]
+        self, vertices: np.ndarray | torch.Tensor, cameras: list[Camera], lighting: Lighting,
+        backgrounds: list[np.ndarray]
     ) -> Iterator[list[np.ndarray]]:
-        """For each frame of `vertices` [T, V, 3], the uint8 RGB images seen by each camera, over
-        that camera's background (uint8 RGB [height, width, 3])."""
+        """For each frame of `vertices` [T, V, 3] (an array, or a tensor best on this renderer's device),
+        the uint8 RGB images seen by each camera, over that camera's background (uint8 RGB [height, width, 3])."""
         if not self._slots:
             raise RuntimeError("load_identity() must be called before render_clip()")
         with self.ctx:
             backdrop = self._backdrop(backgrounds)
-        streams = self._vertex_streams(vertices)
+        points = torch.as_tensor(vertices, dtype=torch.float32, device=self.device)
+        streams = self._vertex_streams(points)
         cameras = [_CameraUniforms(camera) for camera in cameras]
-        light = light_view_projection(lighting.key_direction, np.asarray(vertices[0])).T.tobytes()
+        light = light_view_projection(lighting.key_direction, points[0].cpu().numpy()).T.tobytes()
         with self.ctx:
             self._set_lighting(lighting, light)
         batches = [[stream[start:start + self.batch] for stream in streams]
@@ -250,13 +255,13 @@ class Renderer:
         pixels = np.ascontiguousarray(np.concatenate(rows, axis=0))
         return self.ctx.texture((pixels.shape[1], pixels.shape[0]), 3, pixels.tobytes())
 
-    def _vertex_streams(self, vertices: np.ndarray) -> list[np.ndarray]:
-        """Per-vertex data [T, N, C] of every frame: the head's, then the layers' (if any)."""
-        points = torch.as_tensor(vertices, dtype=torch.float32)
+    def _vertex_streams(self, points: torch.Tensor) -> list[np.ndarray]:
+        """Per-vertex data [T, N, C] of every frame of ``points`` [T, V, 3] (on this renderer's device):
+        the head's, then the layers' (if any), computed there and brought back for upload."""
         normals = self._normals(points)
-        streams = [torch.cat([points, normals], dim=2)[:, self._render_to_vertex].numpy()]
+        streams = [torch.cat([points, normals], dim=2)[:, self._render_to_vertex].cpu().numpy()]
         if self._layers is not None:
-            streams.append(self._layer_rig.pose(points, normals).numpy())
+            streams.append(self._layer_rig.pose(points, normals).cpu().numpy())
         return streams
 
     def _prepare(self, buffer: int, frames: list[np.ndarray]) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from painsynth import models
+from painsynth import devices, models
+from painsynth.devices import DeviceError
 from painsynth.train.errors import TrainError
 from painsynth.train.features import check_capture_method
 from painsynth.train.inputs import DEFAULT_CAPTURE_METHOD, FEATURES, SAMPLINGS, InputSpec, check_model_kwargs, input_spec
@@ -75,14 +76,7 @@ def _plain_options(model_kwargs: dict) -> dict:
 
 def resolve_device(device: str) -> torch.device:
     """``auto`` (CUDA when there is one, else CPU), ``cpu`` or ``cuda[:N]`` as a torch device; TrainError otherwise."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise TrainError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise TrainError(f"device {device!r} asked for but CUDA is not available")
-    if resolved.type not in ("cpu", "cuda"):
-        raise TrainError(f"unsupported device {device!r}; use auto, cpu or cuda[:N]")
-    return resolved
+        return devices.resolve_device(device)
+    except DeviceError as exc:
+        raise TrainError(str(exc)) from None
