@@ -760,3 +760,21 @@ def test_frame_model_options_on_a_feature_model_get_one_line(tmp_path):
                                  str(tmp_path / "none.pth"), "--out", str(tmp_path / "o")])
     _one_line_failure(result, "none.pth: weights file not readable")
     assert not (tmp_path / "o").exists()
+
+
+def test_clips_captured_in_parallel_processes_equal_those_captured_one_by_one(tiny_dataset, tmp_path):
+    from painsynth.train.features import CapturedFeatures
+
+    serial_root = _videos_only(tiny_dataset, tmp_path / "serial")
+    parallel_root = _videos_only(tiny_dataset, tmp_path / "parallel")
+    rows = {row["clip_id"]: row for row in manifest_rows(parallel_root)}
+    broken = sorted(rows)[2]
+    for root in (serial_root, parallel_root):
+        (root / rows[broken]["path"]).write_bytes(b"not a video")  # left out with its reason, not fatal
+    serial = [CapturedFeatures(serial_root, "direct", workers=1)(row) if cid != broken else None
+              for cid, row in sorted(rows.items())]
+    errors = []
+    parallel = T.clip_features(parallel_root, capture_method="direct", errors=errors)  # one process per core
+    assert parallel.clip_ids == [cid for cid in sorted(rows) if cid != broken]
+    assert len(errors) == 1 and rows[broken]["path"].split("/")[-1] in errors[0]
+    assert all(np.array_equal(a, b) for a, b in zip(parallel.features, [s for s in serial if s is not None]))

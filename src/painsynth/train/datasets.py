@@ -18,7 +18,7 @@ same. Clips without a pain level (label -1: motion a user filmed without pain le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -131,13 +131,25 @@ def clip_features(dataset_dir: str | Path, on_progress: Callable[[int, int], Non
     if not rows:
         raise _nothing_labelled([root])
     if spec.kind == FEATURES:
-        load = CapturedFeatures(root, spec.capture_method, capture_model)
+        each = CapturedFeatures(root, spec.capture_method, capture_model).each
     elif spec.kind == EMBEDDINGS:
-        load = _embeddings_loader(root, spec, model, model_kwargs or {})
+        each = _one_by_one(_embeddings_loader(root, spec, model, model_kwargs or {}))
     else:
         cache = frame_cache if frame_cache is not None else FrameCache()
-        load = _frames_loader(root, spec, cache)
-    return _collect(root, rows, spec, load, on_progress, errors)
+        each = _one_by_one(_frames_loader(root, spec, cache))
+    return _collect(root, rows, spec, each, on_progress, errors)
+
+
+def _one_by_one(load: Callable[[dict], object]) -> Callable[[Sequence[dict]], Iterator[tuple[int, object]]]:
+    """A per-row loader as a loader of many rows in this process: (position, input or its ClipSkipped)."""
+    def each(rows: Sequence[dict]) -> Iterator[tuple[int, object]]:
+        for position, row in enumerate(rows):
+            try:
+                yield position, load(row)
+            except ClipSkipped as exc:
+                yield position, exc
+
+    return each
 
 
 def _embeddings_loader(root: Path, spec: InputSpec, model: str, model_kwargs: dict) -> Callable[[dict], np.ndarray]:
@@ -175,27 +187,37 @@ def _frames_loader(root: Path, spec: InputSpec, cache: FrameCache) -> Callable[[
     return load
 
 
-def _collect(root: Path, rows: list[dict], spec: InputSpec, load: Callable[[dict], object],
+def _collect(root: Path, rows: list[dict], spec: InputSpec,
+             each: Callable[[Sequence[dict]], Iterator[tuple[int, object]]],
              on_progress: Callable[[int, int], None] | None, errors: list[str] | None) -> ClipFeatures:
-    """Every row's input by ``load``; a row whose load raises ClipSkipped is left out (its message in
-    ``errors``); TrainError when none is left."""
+    """Every row's input by ``each`` (rows in, (position, input or ClipSkipped) out, in any order), kept in
+    the rows' order; a row that raised ClipSkipped is left out (its message in ``errors``); TrainError when
+    none is left."""
+    loaded: dict[int, object] = {}
+    readable = []
+    for position, row in enumerate(rows):
+        try:
+            readable.append((position, {**row, "sha256": current_sha256(root, row)}))
+        except ClipSkipped as exc:
+            loaded[position] = exc
+    if on_progress:
+        on_progress(len(loaded), len(rows))
+    for index, result in each([row for _, row in readable]):
+        loaded[readable[index][0]] = result
+        if on_progress:
+            on_progress(len(loaded), len(rows))
     out = ClipFeatures([], [], [], [], spec)
     labels = []
-    for done, row in enumerate(rows):
-        if on_progress:
-            on_progress(done, len(rows))
-        try:
-            clip = load({**row, "sha256": current_sha256(root, row)})
-        except ClipSkipped as exc:
+    for position, row in enumerate(rows):
+        clip = loaded[position]
+        if isinstance(clip, ClipSkipped):
             if errors is not None:
-                errors.append(str(exc))
+                errors.append(str(clip))
             continue
         out.features.append(clip)
         labels.append(int(row["label"]))
         out.split_groups.append(str(row["split_group"]))
         out.clip_ids.append(str(row["clip_id"]))
-    if on_progress:
-        on_progress(len(rows), len(rows))
     if not out.features:
         verb = {FEATURES: "featurised", EMBEDDINGS: "encoded", FRAMES: "decoded"}[spec.kind]
         raise TrainError(f"{root}: none of its {len(rows)} labelled clips could be {verb}")

@@ -4,17 +4,21 @@ Every clip's video is run through :mod:`painsynth.capture` -- the path real vide
 clips are featurised from their rendered pixels exactly as real clips are -- with one of capture's
 retargeting methods (``capture_method``, default :data:`~painsynth.train.inputs.DEFAULT_CAPTURE_METHOD`),
 each clip read against its own calmest frames (``neutral="clip"``: a clip is featurised alone, without its
-subject's other clips). The features are cached per method under
+subject's other clips). Clips not in the cache are captured in parallel processes, one per core (capture
+runs MediaPipe on one core: two processes made 40 demo clips 1.8x as fast on 2 cores). The features are cached per method under
 ``<dataset>/features/capture-<method>/<clip_id>.npz``, reused while the video's content (its sha256,
 :func:`painsynth.train.datasets.current_sha256`) and the method's retargeting (:func:`feature_cache_key`) match.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from painsynth.executors import LocalExecutor
 from painsynth.fileio import atomic_path
 from painsynth.tracks import TrackError
 from painsynth.train.errors import ClipSkipped, TrainError
@@ -99,26 +103,62 @@ def featurise_clip(root: Path, row: dict, model_path: Path, method: str = DEFAUL
     return features
 
 
+def _featurise_unit(work: tuple) -> np.ndarray:
+    """A clip as executors run it, ``(root, row, model_path, method)``: captured and cached; ClipSkipped
+    when it cannot be captured."""
+    from painsynth.capture import CaptureError
+
+    root, row, model_path, method = work
+    try:
+        return featurise_clip(root, row, model_path, method)
+    except (CaptureError, VideoError, TrackError, OSError) as exc:
+        raise ClipSkipped(str(exc)) from None
+
+
+def _featurise_positioned(item: tuple) -> np.ndarray:
+    return _featurise_unit(item[1])
+
+
 class CapturedFeatures:
     """Loads the features [T, N_FEATURES] captured by ``method`` of one dataset folder's clips (manifest rows,
     whose ``sha256`` is the video's current content): the cached file when it still matches, else a capture
     of the video. The landmarker model is verified on the first capture; a clip that cannot be captured
     raises ClipSkipped."""
 
-    def __init__(self, root: Path, method: str = DEFAULT_CAPTURE_METHOD, capture_model: str | Path | None = None):
+    def __init__(self, root: Path, method: str = DEFAULT_CAPTURE_METHOD, capture_model: str | Path | None = None,
+                 workers: int | None = None):
         self.root, self.method, self.capture_model, self._model_path = root, method, capture_model, None
+        self.workers = workers or os.cpu_count() or 1
+
+    def _cached(self, row: dict) -> np.ndarray | None:
+        cached = cache_path(self.root, row["clip_id"], InputSpec(capture_method=self.method))
+        return load_cached_features(cached, row["sha256"], self.method)
 
     def __call__(self, row: dict) -> np.ndarray:
-        from painsynth.capture import CaptureError
-
-        cached = cache_path(self.root, row["clip_id"], InputSpec(capture_method=self.method))
-        features = load_cached_features(cached, row["sha256"], self.method)
+        features = self._cached(row)
         if features is not None:
             return features
-        try:
-            return featurise_clip(self.root, row, self._verified_model(), self.method)
-        except (CaptureError, VideoError, TrackError, OSError) as exc:
-            raise ClipSkipped(str(exc)) from None
+        return _featurise_unit((self.root, row, self._verified_model(), self.method))
+
+    def each(self, rows: Sequence[dict]) -> Iterator[tuple[int, np.ndarray | ClipSkipped]]:
+        """(position, features or the ClipSkipped) of every row: the cached ones at once, then the others as
+        their captures finish, ``workers`` at a time in separate processes."""
+        missing = []
+        for position, row in enumerate(rows):
+            features = self._cached(row)
+            if features is None:
+                missing.append(position)
+            else:
+                yield position, features
+        if not missing:
+            return
+        model_path = self._verified_model()
+        runner = LocalExecutor(workers=min(self.workers, len(missing)))
+        work = [(position, (self.root, rows[position], model_path, self.method)) for position in missing]
+        for (position, _), result in runner.map(_featurise_positioned, work):
+            if isinstance(result, BaseException) and not isinstance(result, ClipSkipped):
+                result = ClipSkipped(f"{self.root / rows[position]['path']}: capture failed ({result})")
+            yield position, result
 
     def _verified_model(self) -> Path:
         from painsynth.capture import ModelError, verified_model
