@@ -1,5 +1,5 @@
 # Two commands, each of which installs what it needs on a fresh machine:
-#   make demo   renders a small dataset, its contact sheet and report, trains au-tcn on it and
+#   make demo   renders a small dataset and its report, trains au-tcn on it and
 #               evaluates it on a held-out set, printing the metrics
 #   make test   runs the whole test suite
 VENV ?= .venv
@@ -15,10 +15,9 @@ demo: $(DEMO_STAMP)
 	@echo "train: every clip is captured (MediaPipe + retargeting) into <dataset>/features/, then au-tcn is fitted"
 	$(VENV)/bin/painsynth train --data demo/syn --model au-tcn --task binary --epochs 40 --batch-size 8 --out demo/run-au-tcn
 	$(VENV)/bin/painsynth evaluate demo/run-au-tcn --data demo/test --held-out-only
-	$(VENV)/bin/painsynth preview --avatars 8 --views front,left45 --seed 1 --out demo/syn/preview.png
 	$(VENV)/bin/painsynth report demo/syn --out demo/syn/report.html
 	@echo "demo dataset: $(CURDIR)/demo/syn (manifest.parquet, videos/, tracks/, features/); held-out: demo/test (scored: its performers not in training)"
-	@echo "contact sheet: $(CURDIR)/demo/syn/preview.png; report: $(CURDIR)/demo/syn/report.html"
+	@echo "report (with a contact sheet of the avatars): $(CURDIR)/demo/syn/report.html; a larger sheet of a bank's faces, neutral and in pain: $(VENV)/bin/painsynth preview --avatars 24"
 	@echo "au-tcn run: $(CURDIR)/demo/run-au-tcn (metrics.json)"
 
 test: $(STAMP) browser

@@ -92,3 +92,15 @@ def test_the_fast_target_reader_reads_what_annys_own_does():
         ours, theirs = read_target(path, count, world, torch.float64), annys(path, count, world, torch.float64)
         assert ours.dtype == theirs.dtype and torch.equal(ours, theirs), path.name
     assert empty and not read_target(empty[0], count, world, torch.float64).any()
+
+
+def test_whether_annys_model_is_built_is_read_from_its_cache_folder(tmp_path, monkeypatch):
+    from painsynth.animate import anny_cache_folder, anny_model_built
+
+    monkeypatch.setenv("ANNY_CACHE_DIR", str(tmp_path))
+    assert anny_cache_folder() == tmp_path and not anny_model_built()
+    (tmp_path / "v14").mkdir()
+    (tmp_path / "v14" / "load_data_0.safetensors").write_bytes(b"")  # a first stage only: not built yet
+    assert not anny_model_built()
+    (tmp_path / "v14" / "build_compact_model_data_0.safetensors").write_bytes(b"")
+    assert anny_model_built()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,16 @@ SHOULDER_HALF_WIDTH = 1.8
 # The anny release whose target reader :func:`read_target` replaces (the version pyproject.toml pins).
 ANNY_WITH_SLOW_TARGET_READER = "0.6.2"
 FACE_MODIFIER_GROUPS = ("head", "forehead", "eyebrows", "eyes", "nose", "mouth", "cheek", "chin", "ears")
+
+
+def anny_cache_folder() -> Path:
+    """Where anny keeps its built model (its own rule: ``ANNY_CACHE_DIR``, else ``~/.cache/anny``)."""
+    return Path(os.getenv("ANNY_CACHE_DIR", str(Path.home() / ".cache" / "anny")))
+
+
+def anny_model_built() -> bool:
+    """Whether anny's cache holds a built model, looked up without importing anny (which takes seconds)."""
+    return any(anny_cache_folder().glob("v*/build_compact_model_data_*.safetensors"))
 
 
 def import_anny():

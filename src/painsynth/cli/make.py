@@ -10,7 +10,7 @@ from rich.console import Console
 
 from painsynth.cli.errors import fail
 from painsynth.cli.options import RAY_OPTION
-from painsynth.cli.output import ProgressBar, print_generate_summary
+from painsynth.cli.output import ProgressBar, build_anny_model_once, print_generate_summary
 
 
 def generate(
@@ -66,6 +66,7 @@ def generate(
             connect_ray(cfg.ray)  # before the progress bar and before anything is written
     except (ConfigError, ExecutorError) as exc:
         fail(str(exc))
+    build_anny_model_once()
     with ProgressBar("rendering performances") as report:
         try:
             summary = run_generate(cfg, on_progress=report)
@@ -114,6 +115,7 @@ def preview(
         bank = make_config(hair_families=hair_families, garments=garments, glasses_share=glasses_share)
     except (ConfigError, ValueError) as exc:
         fail(str(exc))
+    build_anny_model_once()
     try:
         path = contact_sheet(out, avatars, view_list, seed_value, size=size, children=children,
                              choices=bank.bank_choices())

@@ -66,3 +66,14 @@ def _age_band(age: float) -> str:
         if age < upper:
             return band
     return "61+"
+
+
+def build_anny_model_once() -> None:
+    """anny's model is built into its cache on first use (33 s here): say so while it happens, before any
+    progress bar (a worker process would otherwise build it silently under one at 0 %)."""
+    from painsynth.animate import anny_cache_folder, anny_model_built, load_anny
+
+    if anny_model_built():
+        return
+    with console.status(f"first use of anny: building its model in {anny_cache_folder()} (once, about 30 s)"):
+        load_anny()
