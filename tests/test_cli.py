@@ -32,6 +32,9 @@ def test_help_lists_every_subcommand_and_explains_options():
     (["--garments", "kimono"], "unknown garment 'kimono'; allowed: hospital_gown"),
     (["--glasses-share", "1.5"], "glasses_share must be a number from 0 to 1, got 1.5"),
     (["--glasses-share", "-0.1"], "glasses_share must be a number from 0 to 1"),
+    (["--first-performer", "-1"], "first_performer must be an integer >= 0, got -1"),
+    (["--device", "tpu"], "unknown device 'tpu'; use auto, cpu or cuda[:N]"),
+    (["--device", "mps"], "unsupported device 'mps'; use auto, cpu or cuda[:N]"),
 ])
 def test_bad_values_get_one_clear_line_and_leave_nothing(tmp_path, args, message):
     out = tmp_path / "out"

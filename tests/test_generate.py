@@ -201,3 +201,12 @@ def test_the_manifest_is_written_from_the_row_files_in_row_groups(tmp_path, monk
     assert pq.ParquetFile(tmp_path / "grouped" / "manifest.parquet").num_row_groups == 2  # 2 units
     a, b = read_manifest(tmp_path / "whole").to_pylist(), read_manifest(tmp_path / "grouped").to_pylist()
     assert [r["clip_id"] for r in a] == [r["clip_id"] for r in b] and [r["sha256"] for r in a] == [r["sha256"] for r in b]
+
+
+def test_a_first_performer_number_makes_a_set_of_other_performers(tmp_path):
+    config = make_config(out=tmp_path, **{**SMALL, "clips": 6, "clips_per_performer": 2, "first_performer": 8,
+                                          "levels": [0, 4]})
+    subjects = [MotionTrack.load(tmp_path / track).subject for _, track in prepare_motions(config)]
+    assert subjects == ["perf-0008", "perf-0008", "perf-0009", "perf-0009", "perf-0010", "perf-0010"]
+    levels = [MotionTrack.load(tmp_path / track).label for _, track in prepare_motions(config)]
+    assert levels == [0, 4, 0, 4, 0, 4]

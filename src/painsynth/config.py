@@ -43,6 +43,7 @@ class GenerateConfig:
     background_folder: Path | None = None
     levels: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     clips_per_performer: int = 5
+    first_performer: int = 0  # number of the first procedural performer: a held-out set of new motion styles
     avatar_per_subject: bool = False  # every motion of one subject (split_group) played by the same avatar(s)
     children: bool = False
     hair_families: list[str] = field(default_factory=lambda: list(HAIR_FAMILIES))  # hair the bank may draw
@@ -128,6 +129,7 @@ def validate(config: GenerateConfig) -> GenerateConfig:
         raise ConfigError(f"seed must be a non-negative integer, got {config.seed!r}")
     _positive_int("frames", config.frames, MIN_FRAMES)
     _positive_int("clips_per_performer", config.clips_per_performer)
+    _positive_int("first_performer", config.first_performer, 0)
     _positive_int("workers", config.workers)
     if config.ray is not None and (not isinstance(config.ray, str) or not config.ray.strip()):
         raise ConfigError(f"ray must be a Ray address (auto, local or ray://HOST:PORT), got {config.ray!r}")

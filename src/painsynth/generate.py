@@ -39,7 +39,7 @@ AVATARS_KEPT = 8  # per process: identities and textures (~8 MiB each) of recent
 # process feeds it (the CPU encodes), so many performances share it.
 PERFORMANCE_GPU_SHARE = 1 / 16
 # Settings added after datasets were first made: an earlier record without them used these values.
-SETTINGS_BEFORE_RECORDED = {"motion_privacy": "none"}
+SETTINGS_BEFORE_RECORDED = {"motion_privacy": "none", "first_performer": 0}
 
 
 class GenerateError(RuntimeError):
@@ -178,7 +178,7 @@ def _procedural_motions(config: GenerateConfig) -> list[tuple[str, Callable[[], 
     motions = []
     for index in range(config.clips):
         level = config.levels[index % len(config.levels)]
-        performer = f"perf-{index // config.clips_per_performer:04d}"
+        performer = f"perf-{config.first_performer + index // config.clips_per_performer:04d}"
         seed = _derived_seed(config.seed, 1, index)
         motions.append((f"m{index:05d}-{LEVEL_NAMES[level]}",
                         partial(make_track, level, seed, config.frames, config.fps, performer)))

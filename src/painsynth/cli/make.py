@@ -28,6 +28,7 @@ def generate(
     backgrounds_dir: Optional[Path] = typer.Option(None, "--backgrounds-dir", help="Folder of background images (adds kind 'image')."),
     levels: Optional[str] = typer.Option(None, help="Pain levels to make, 0 (BL1) to 4 (PA4). (default: 0,1,2,3,4)"),
     clips_per_performer: Optional[int] = typer.Option(None, "--clips-per-performer", help="Procedural clips per motion 'performer' (split_group). (default: 5, one per level)"),
+    first_performer: Optional[int] = typer.Option(None, "--first-performer", help="Number of the first procedural performer (perf-NNNN, whose motion style the name fixes): e.g. a held-out set of performers another dataset does not have. (default: 0)"),
     avatar_per_subject: Optional[bool] = typer.Option(None, "--avatar-per-subject", help="Play all motions of one subject (split_group: a performer, or a captured participant) on the same avatar(s), like a real cohort where each person gives every level. (default: each performance takes the next avatar)"),
     children: Optional[bool] = typer.Option(None, "--children/--adults", help="Include children (4-17) in the avatar bank. (default: adults 18-85)"),
     hair_families: Optional[str] = typer.Option(None, "--hair-families", help="Hair families the bank draws from: bald, balding, receding, buzz, short, medium, long_straight, long_wavy, ponytail, bun, afro. (default: all, with odds by gender and age)"),
@@ -53,7 +54,7 @@ def generate(
 
     given = dict(out=out, clips=clips, per_motion=per_motion, avatars=avatars, views=views, seed=seed,
                  frames=frames, fps=fps, size=size, jitter=jitter, backgrounds=backgrounds,
-                 background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, avatar_per_subject=avatar_per_subject,
+                 background_folder=backgrounds_dir, levels=levels, clips_per_performer=clips_per_performer, first_performer=first_performer, avatar_per_subject=avatar_per_subject,
                  children=children, motions=motions, motion_privacy=motion_privacy, hair_families=hair_families, garments=garments,
                  glasses_share=glasses_share, workers=workers, ray=ray, msaa=msaa, device=device)
     try:
