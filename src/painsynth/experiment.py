@@ -319,12 +319,6 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _run_cell_unit(cell: Cell, real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig,
-                   out: Path) -> dict:
-    """A cell as executors run it: the cell, then the values every cell shares."""
-    return run_cell(cell, real, synthetic, config, out)
-
-
 def _run_cells(cells: Sequence[Cell], real: ClipFeatures, synthetic: ClipFeatures, config: ExperimentConfig,
                out: Path, workers: int, ray: str | None = None) -> Iterator[dict]:
     """Each cell's record as it finishes: in this process, in ``workers`` spawned processes, or as Ray
@@ -335,7 +329,7 @@ def _run_cells(cells: Sequence[Cell], real: ClipFeatures, synthetic: ClipFeature
     on_gpu = resolve_device(config.train.device).type == "cuda"
     runner = executor(ray, workers, initializer=_set_threads, initargs=(threads,),
                       shared=(real, synthetic, config, out), num_gpus=CELL_GPU_SHARE if on_gpu else 0)
-    for cell, result in runner.map(_run_cell_unit, cells):
+    for cell, result in runner.map(run_cell, cells):  # run_cell(cell, *shared)
         if isinstance(result, BaseException):
             reason = str(result).splitlines()[0] if str(result) else type(result).__name__
             yield {**_cell_record(cell), "error": f"training process failed ({reason})"}
