@@ -29,7 +29,7 @@ def test_device_names():
     check_device_name("cuda:1")  # a name a Ray worker may have, whatever this machine has
 
 
-@pytest.mark.skipif(not NO_CUDA, reason="needs a machine without CUDA")
+@pytest.mark.skipif(not NO_CUDA, reason="this machine has CUDA, so the refusal of --device cuda where CUDA is missing cannot be shown here")
 def test_cuda_without_cuda_is_refused_unless_a_ray_cluster_runs_the_work(tmp_path):
     with pytest.raises(DeviceError, match="device 'cuda' asked for but CUDA is not available"):
         resolve_device("cuda")

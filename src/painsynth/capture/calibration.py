@@ -203,11 +203,8 @@ def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.nd
     errors = np.zeros(N_LANDMARKS)
     found = 0
     try:
-        for index in CORRESPONDENCE_AVATARS:
-            spec = specs[index]
-            avatar = build_avatar(spec, rig)
+        for avatar in _loaded([specs[index] for index in CORRESPONDENCE_AVATARS], rig, renderer):
             identity = avatar.identity
-            renderer.load_avatar(avatar)
             camera = frame_head(identity.mesh.head_box, "front")
             vertices = identity.mesh.neutral_vertices
             image = next(iter(renderer.render_clip(vertices[None], [camera], lighting, [background])))[0]
@@ -288,11 +285,8 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     responses, pose = [], []
     try:
         with create_landmarker(options) as landmarker:
-            for index in avatars:
-                spec = specs[index]
-                avatar = build_avatar(spec, rig)
+            for avatar in _loaded([specs[index] for index in avatars], rig, renderer):
                 identity = avatar.identity
-                renderer.load_avatar(avatar)
                 vertices = identity.animate(shapes, rotations, np.zeros_like(rotations))
                 cameras = [frame_head(identity.mesh.head_box, view) for view in views]
                 backgrounds = [make_background("solid", (size, size), rng) for _ in views]
@@ -372,6 +366,14 @@ def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple
     return np.clip(shapes, 0, 1), rotation.astype(np.float32)
 
 
+def _loaded(specs, rig, renderer):
+    """Each spec's avatar, built and loaded into ``renderer``, one at a time."""
+    for spec in specs:
+        avatar = build_avatar(spec, rig)
+        renderer.load_avatar(avatar)
+        yield avatar
+
+
 def _captured(renderer, identity, shapes: np.ndarray, rotation: np.ndarray, cameras, lighting, backgrounds,
               folder: str, model_path: Path) -> list:
     """The identity playing (shapes [T, 52], rotation [T, 3]) seen by each camera: rendered, encoded to
@@ -396,10 +398,8 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
     clips = []
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for index, spec in enumerate(sample_avatars(avatars, CUE_SEED)):
-                avatar = build_avatar(spec, rig)
+            for index, avatar in enumerate(_loaded(sample_avatars(avatars, CUE_SEED), rig, renderer)):
                 identity = avatar.identity
-                renderer.load_avatar(avatar)
                 shapes, rotation = training_motion(rng, frames)
                 cameras = [frame_head(identity.mesh.head_box, view) for view in views]
                 # the near-only views' backgrounds from a generator of their own: the other views' clips
@@ -484,9 +484,7 @@ def build_population_neutral(model: Path | None = None, rig=None, fitter: Landma
     renderer = create_renderer(size)
     scores, residuals = [], []
     try:
-        for spec in sample_avatars(avatars, POPULATION_SEED):
-            avatar = build_avatar(spec, rig)
-            renderer.load_avatar(avatar)
+        for avatar in _loaded(sample_avatars(avatars, POPULATION_SEED), rig, renderer):
             mesh = avatar.identity.mesh
             cameras = [frame_head(mesh.head_box, view) for view in POPULATION_VIEWS]
             backgrounds = [make_background("solid", (size, size), rng) for _ in cameras]
@@ -550,10 +548,8 @@ def build_level_gains(model_path: Path | None = None, rig=None) -> dict[str, np.
     sums = np.zeros((LEVEL_AVATARS, len(LEVEL_STEMS), 2))  # (sum truth^2, sum truth x reading)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for index, spec in enumerate(sample_avatars(LEVEL_AVATARS, LEVEL_SEED)):
-                avatar = build_avatar(spec, rig)
+            for index, avatar in enumerate(_loaded(sample_avatars(LEVEL_AVATARS, LEVEL_SEED), rig, renderer)):
                 identity = avatar.identity
-                renderer.load_avatar(avatar)
                 cameras = [frame_head(identity.mesh.head_box, view) for view in LEVEL_VIEWS]
                 backgrounds = [make_background("solid", (CUE_SIZE, CUE_SIZE), rng) for _ in cameras]
                 lighting = sample_lighting(rng)
@@ -613,11 +609,9 @@ def build_mirror_map(model: Path | None = None, rig=None) -> dict[str, np.ndarra
     background = make_background("solid", (size, size), np.random.default_rng(0))
     images = []
     try:
-        for spec in sample_avatars(MIRROR_AVATARS, 0):
-            symmetric = dataclasses.replace(spec, face_shape={}, glasses="none", hair_family="bald",
-                                            facial_hair="none")
-            avatar = build_avatar(symmetric, rig)
-            renderer.load_avatar(avatar)
+        symmetric = [dataclasses.replace(spec, face_shape={}, glasses="none", hair_family="bald", facial_hair="none")
+                     for spec in sample_avatars(MIRROR_AVATARS, 0)]
+        for avatar in _loaded(symmetric, rig, renderer):
             camera = frame_head(avatar.identity.mesh.head_box, "front")
             images.append(next(iter(renderer.render_clip(avatar.identity.mesh.neutral_vertices[None], [camera],
                                                          lighting, [background])))[0])

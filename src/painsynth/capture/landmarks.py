@@ -256,19 +256,13 @@ class FaceTracker:
         frame nor in any of its ``RETRIES``."""
         stamp = max(round(time_s * 1000), self._last_ms + 1)  # must increase strictly
         self._last_ms = stamp
-        found = self._detect(self._landmarker, image, stamp)
-        partner = mirror_partners()
-        for k, (change, mirrors) in enumerate(RETRIES):
-            if found is not None:
-                break
-            if mirrors and partner is None:
-                continue
-            if k not in self._retries:
-                self._retries[k] = create_landmarker(self._options)
-            found = self._detect(self._retries[k], change(image), stamp)
-            if found is not None and mirrors:
-                found = unmirror(*found, partner)
-        return found
+
+        def detect(attempt: int | None, frame: np.ndarray):
+            if attempt is not None and attempt not in self._retries:
+                self._retries[attempt] = create_landmarker(self._options)
+            return self._detect(self._landmarker if attempt is None else self._retries[attempt], frame, stamp)
+
+        return first_found(image, detect)
 
     def _detect(self, landmarker, image: np.ndarray, stamp: int):
         import mediapipe as mp
@@ -284,6 +278,23 @@ class FaceTracker:
                   if result.facial_transformation_matrixes else np.eye(4))
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float32)
         return _scores(pairs), matrix, landmarks
+
+
+def first_found(image: np.ndarray, detect, retries=RETRIES):
+    """What ``detect(attempt, image)`` finds, (scores, matrix, landmarks) or None: in ``image`` itself
+    (attempt None), else in each of ``retries`` in turn (attempt = its place in RETRIES), a mirrored
+    one mirrored back. Mirrored retries are left out where the mirror map is missing."""
+    found = detect(None, image)
+    partner = mirror_partners()
+    for attempt, (change, mirrors) in enumerate(retries):
+        if found is not None:
+            break
+        if mirrors and partner is None:
+            continue
+        found = detect(attempt, change(image))
+        if found is not None and mirrors:
+            found = unmirror(*found, partner)
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -468,23 +479,17 @@ def detect_images(images, model: Path | None = None, retry: bool = True) -> list
 
     options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
-    partner = mirror_partners()
-    retries = [(change, mirrors) for change, mirrors in RETRIES if retry and (partner is not None or not mirrors)]
-
-    def detect(landmarker, image: np.ndarray) -> np.ndarray | None:
-        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
-        return (np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
-                if result.face_landmarks else None)
-
     found = []
     with create_landmarker(options) as landmarker:
+
+        def detect(_attempt: int | None, image: np.ndarray):
+            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
+            if not result.face_landmarks:
+                return None
+            landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
+            return np.zeros(len(ARKIT_BLENDSHAPES)), np.eye(4), landmarks  # only the landmarks are kept
+
         for image in images:
-            landmarks = detect(landmarker, image)
-            for change, mirrors in retries:
-                if landmarks is not None:
-                    break
-                landmarks = detect(landmarker, change(image))
-                if landmarks is not None and mirrors:
-                    landmarks = unmirror(np.zeros(len(ARKIT_BLENDSHAPES)), np.eye(4), landmarks, partner)[2]
-            found.append(landmarks)
+            result = first_found(image, detect, RETRIES if retry else ())
+            found.append(None if result is None else result[2])
     return found
