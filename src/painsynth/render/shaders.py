@@ -5,9 +5,13 @@
 # llvmpipe runs both sides of every `if` under a lane mask, so one shader that chose its model by
 # a uniform paid for all five models on every pixel (1.3x slower on the bare head alone).
 # Skin: wrap lighting with a wider wrap for red than for blue, so the shadow terminator turns
-# warm as light scattered under the skin would make it; Blinn-Phong highlights scaled by the gloss
-# map (lips and eyes wet, hair dull) with Schlick's Fresnel for grazing sheen; bump shading from
-# the relief map (wrinkles, pores) by the surface gradient of screen-space derivatives.
+# warm as light scattered under the skin would make it; an energy-normalised Blinn-Phong sheen
+# ((s + 8) / 8 cos^s) with Schlick's Fresnel from 2-4 % at normal incidence, its exponent from
+# the gloss map (broad on skin, s about 25; tight on wet lips and eyes, 60-100), whatever the
+# skin's colour: on Monk 9-10 skin that sheen is most of what shows the face's shape (the weak
+# narrow highlight before it left those faces flat). Bump shading from the relief map (wrinkles,
+# pores) by the surface gradient of screen-space derivatives; the sheen sees a third of the bump,
+# as pores break a highlight up without scattering it into grain.
 # Strand (hair, lashes): Kajiya-Kay strands along the layer's tangent, a white primary and a
 # tinted, shifted secondary highlight; coverage from the texture's alpha.
 # Fabric: rough diffuse with a soft rim sheen. Frame: glossy plastic or metal.
@@ -94,14 +98,19 @@ float schlick(vec3 h, vec3 v) {
 
 #if defined(SKIN)
 const vec3 WRAP = vec3(0.45, 0.25, 0.2);
+const vec2 SKIN_SHININESS = vec2(10.0, 120.0);
+const float SKIN_F0 = 0.02;
+const float SHEEN_BUMP = 0.3;
 
-vec3 light(vec3 n, vec3 v, vec3 l, vec3 color, vec3 albedo, float gloss) {
+vec3 light(vec3 n, vec3 sheen_n, vec3 v, vec3 l, vec3 color, vec3 albedo, float gloss) {
     float ndl = dot(n, l);
     vec3 diffuse = max(vec3(0.0), (ndl + WRAP) / (1.0 + WRAP));
     vec3 h = normalize(l + v);
-    float shininess = mix(12.0, 90.0, gloss);
-    float specular = pow(max(dot(n, h), 0.0), shininess) * mix(0.05, 0.5, gloss) * schlick(h, v) * 4.0;
-    return color * (albedo * diffuse + specular * step(0.0, ndl));
+    float shininess = mix(SKIN_SHININESS.x, SKIN_SHININESS.y, gloss * gloss);
+    float f0 = SKIN_F0 * (1.0 + gloss);
+    float fresnel = f0 + (1.0 - f0) * (schlick(h, v) - 0.04) / 0.96;
+    float specular = pow(max(dot(sheen_n, h), 0.0), shininess) * (shininess + 8.0) / 8.0 * fresnel * max(ndl, 0.0);
+    return color * (albedo * diffuse + specular);
 }
 
 vec3 bumped(vec3 n, float height) {
@@ -163,7 +172,9 @@ void main() {
     float alpha = 1.0;
 #if defined(SKIN)
     vec2 detail = texture(detail_map, uv).rg;
-    n = bumped(n, (detail.g - 0.5) * relief_depth);
+    vec3 bump_n = bumped(n, (detail.g - 0.5) * relief_depth);
+    vec3 sheen_n = normalize(mix(n, bump_n, SHEEN_BUMP));
+    n = bump_n;
 #elif defined(STRAND)
     alpha = texel.a;
 #elif defined(GLASS)
@@ -180,8 +191,8 @@ void main() {
     vec3 key_light = key_color;
 #endif
 #if defined(SKIN)
-    vec3 color = ambient + light(n, v, key_direction, key_light, albedo, detail.r)
-        + light(n, v, fill_direction, fill_color, albedo, detail.r);
+    vec3 color = ambient + light(n, sheen_n, v, key_direction, key_light, albedo, detail.r)
+        + light(n, sheen_n, v, fill_direction, fill_color, albedo, detail.r);
 #elif defined(STRAND)
     vec3 t = normalize(world_tangent);
     vec3 color = ambient + light(n, t, v, key_direction, key_light, albedo)
