@@ -356,3 +356,28 @@ def test_eyeliner_darkens_the_upper_lash_line(person):
     bare = _luminance(appearance_maps(_no_makeup(person), SIZE)["albedo"])[line].mean()
     lined = _luminance(appearance_maps(_no_makeup(person, liner=1.0), SIZE)["albedo"])[line].mean()
     assert lined < 0.6 * bare
+
+
+def test_the_corneas_are_painted_large_where_the_renderer_draws_them(person):
+    layout = reference.uv_layout(SIZE)
+    uvs = reference.texture_coordinates()
+    from painsynth.animate import load_anny
+
+    anny_uvs = load_anny().texture_coordinates.numpy()
+    moved = np.any(uvs != anny_uvs, axis=1)
+    for name in ("eye_front.L", "eye_front.R"):
+        # anny's island is 24 texels across; its copy has about 70 times the texels
+        assert (layout.part == reference.PART[name]).sum() > 20_000
+    # Only the corneas' coordinates move, and each lands on texels painted as its own eye.
+    pupil = reference.fields_of(SIZE).eye_angle < reference.PUPIL_DEGREES - 1
+    albedo = appearance_maps(person, SIZE)["albedo"]
+    rows = np.clip(((1 - uvs[moved, 1]) * SIZE).astype(int), 0, SIZE - 1)
+    cols = np.clip((uvs[moved, 0] * SIZE).astype(int), 0, SIZE - 1)
+    painted = np.zeros(SIZE * SIZE, np.int16) - 1
+    painted[layout.texels] = layout.part
+    assert set(painted[rows * SIZE + cols]) <= {reference.PART["eye_front.L"], reference.PART["eye_front.R"]}
+    assert moved.sum() < 0.05 * len(uvs)
+    # ... where the pupils are discs of about 100 texels each (anny's islands alone give them 1), darker than the iris
+    lum = _luminance(albedo)
+    assert pupil.sum() > 150
+    assert lum[layout.texels[pupil]].mean() < 0.6 * lum[_region("iris")].mean()

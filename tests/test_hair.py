@@ -182,3 +182,22 @@ def test_rendered_hair_leaves_the_eyes_and_brows_alone(people, who):
             assert changed.mean() < 0.01, (who, family, camera, changed.mean())
         # ... while the hair does show on the head.
         assert (np.abs(worn[0].astype(int) - bare[0].astype(int)).max(-1) > 12).mean() > 0.02
+
+
+def test_lashes_are_fine_tapering_strands_as_dense_on_both_eyes(people):
+    from painsynth.avatars.lashes import build_lashes
+
+    spec, _, anatomy = people["adult"]
+    (layer,) = build_lashes(spec, anatomy)
+    coverage = layer.texture[..., 3].astype(float) / 255  # rows from the tips (0) to the roots
+    height = len(coverage)
+    roots, middle = coverage[-height // 8:].mean(), coverage[height // 3:height // 2].mean()
+    assert 0.1 < roots < 0.95 and middle < 0.8 * roots  # gaps between strands, thinner towards the tips
+    assert np.mean((coverage > 0) & (coverage < 1)) > 0.05  # soft strand edges, blended rather than cut
+    # Each lid's card runs over the same length of texture on both eyes: the same lashes per lid.
+    anchors = layer.binding.anchors.numpy()
+    u = layer.uvs[:, 0]
+    left = anatomy.vertices[anchors, 0] > 0
+    upper = anatomy.vertices[anchors, 2] > anatomy.eye_centres[0, 2] - 0.002
+    spans = [np.ptp(u[side & upper & (layer.uvs[:, 1] < 0.1)]) for side in (left, ~left)]
+    assert spans[0] == pytest.approx(spans[1], rel=0.05)

@@ -17,7 +17,7 @@ from painsynth.avatars.garments import garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
 from painsynth.avatars.lashes import build_lashes
-from painsynth.avatars.reference import PART
+from painsynth.avatars.reference import PART, texture_coordinates
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.texture import appearance_maps
 from painsynth.render.layers import Layer
@@ -41,6 +41,7 @@ class Avatar:
     maps: dict[str, np.ndarray]  # albedo, gloss, relief
     layers: list[Layer]
     inner_triangles: np.ndarray | None = None  # [F] bool, see Renderer.load_identity
+    texture_coordinates: np.ndarray | None = None  # [U, 2] the maps' layout (None: anny's own)
 
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         return self.identity.animate(blendshapes, head_rotation, head_translation)
@@ -51,7 +52,8 @@ def build_avatar(spec: AvatarSpec, rig: HeadRig, texture_size: int = 1024) -> Av
     identity = rig.identity(spec.phenotype, spec.face_shape)
     anatomy = anatomy_of(identity)
     layers = [layer for build in WEARABLES.values() for layer in build(spec, anatomy)]
-    return Avatar(spec, identity, appearance_maps(spec, texture_size), layers, inner_triangles(anatomy))
+    return Avatar(spec, identity, appearance_maps(spec, texture_size), layers, inner_triangles(anatomy),
+                  texture_coordinates())
 
 
 def inner_triangles(anatomy: Anatomy) -> np.ndarray:

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from painsynth.avatars.spec import AvatarSpec
 
 _PIGMENTED = ("black", "dark_brown", "brown", "blond", "red")
+_LASH_TEXTURE = (256, 64)  # texels along the lid, from root to tip
+_LASHES_PER_TILE = 70
+# Tiles of the texture along each lid: about 160 upper lashes, and the lower lid's 0.45-long
+# lashes half as dense, as on people.
+_TILES = {True: 4.0, False: 2.0}
+# The cards' v stops short of the texture's edges: filtering wraps round them, and the roots'
+# row drew a line along the tips.
+_V_ROOT = 0.03
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,20 +74,26 @@ def _rim_vertices(an: Anatomy) -> list[np.ndarray]:
 
 
 def _lash_texture(spec: AvatarSpec, rng: np.random.Generator) -> np.ndarray:
-    n = 64
+    """RGBA strands across the texture (u along the lid, v from the lid at 0 to the tips at 1):
+    each a few texels wide at its root, tapering to one, of its own length and slant, so a lid
+    reads as a fringe of fine hairs rather than a comb of bars."""
+    width, height = _LASH_TEXTURE
     colour = spec.brow_color if spec.brow_color in _PIGMENTED or spec.brow_color in ("grey", "white") else "black"
     if colour in ("blond", "red"):
         colour = "brown"  # lashes are darker than the scalp hair
-    columns = rng.permutation(n)[: n // 2]
-    v = 1 - (np.arange(n) + 0.5) / n  # 0 at the lid, 1 at the tips
-    ends = 0.6 + 0.4 * rng.random(n)
-    alpha = np.zeros((n, n), bool)
-    alpha[:, columns] = True
-    alpha &= v[:, None] < ends[None]
-    rgb = hair_rgb(colour, rng.standard_normal(n * n) * 0.5).reshape(n, n, 3) * 0.55
-    image = np.empty((n, n, 4), np.uint8)
+    v = 1 - (np.arange(height) + 0.5) / height  # image row 0 is the tips
+    u = np.arange(width) + 0.5
+    alpha = np.zeros((height, width), np.float32)
+    for root, length, slant in zip(rng.uniform(0, width, _LASHES_PER_TILE), rng.uniform(0.55, 1.0, _LASHES_PER_TILE),
+                                   rng.normal(0, 6, _LASHES_PER_TILE)):
+        centre = root + slant * v[:, None] ** 2
+        half_width = 2.6 * (1 - 0.6 * v[:, None] / length)
+        offset = np.abs((u[None] - centre + width / 2) % width - width / 2)  # wraps round the tile
+        alpha = np.maximum(alpha, np.clip(half_width - offset + 0.5, 0, 1) * (v[:, None] < length))
+    rgb = hair_rgb(colour, rng.standard_normal(width * height) * 0.5).reshape(height, width, 3) * 0.55
+    image = np.empty((height, width, 4), np.uint8)
     image[..., :3] = to_srgb8(rgb)
-    image[..., 3] = np.where(alpha, 255, 0)
+    image[..., 3] = np.round(255 * alpha).astype(np.uint8)
     return image
 
 
@@ -100,11 +114,11 @@ def build_lashes(spec: AvatarSpec, an: Anatomy) -> list[Layer]:
         size = length * (0.35 + 0.65 * np.sin(np.pi * np.clip(t * 0.9 + 0.05, 0, 1)) ** 0.6)
         if upper:
             size = size * (0.9 + 0.2 * t)
-            first = 0.85 * forward + 0.35 * up + 0.15 * outward_x * t[:, None] * np.array([1.0, 0, 0])
-            second = 0.35 * forward + 0.95 * up + 0.25 * outward_x * t[:, None] * np.array([1.0, 0, 0])
+            first = 0.9 * forward - 0.25 * up + 0.15 * outward_x * t[:, None] * np.array([1.0, 0, 0])
+            second = 0.45 * forward + 0.9 * up + 0.25 * outward_x * t[:, None] * np.array([1.0, 0, 0])
         else:
             size = size * 0.45
-            first = 0.9 * forward - 0.3 * up + 0.1 * outward_x * t[:, None] * np.array([1.0, 0, 0])
+            first = 0.9 * forward + 0.2 * up + 0.1 * outward_x * t[:, None] * np.array([1.0, 0, 0])
             second = 0.6 * forward - 0.8 * up + 0.15 * outward_x * t[:, None] * np.array([1.0, 0, 0])
         first = first / np.linalg.norm(first, axis=-1, keepdims=True) * np.ones((len(rim), 1))
         second = second / np.linalg.norm(second, axis=-1, keepdims=True) * np.ones((len(rim), 1))
@@ -116,7 +130,7 @@ def build_lashes(spec: AvatarSpec, an: Anatomy) -> list[Layer]:
         for row, (where, run) in enumerate(((root, first), (bend, 0.5 * (first + second)), (tip, second))):
             points.append(where)
             directions.append(run / np.linalg.norm(run, axis=1, keepdims=True))
-            uvs.append(np.stack([t * 3 * (1 + k), np.full(n, row / 2)], 1))
+            uvs.append(np.stack([t * _TILES[upper] + 0.37 * k, np.full(n, _V_ROOT + (1 - 2 * _V_ROOT) * row / 2)], 1))
             anchors.append(rim)
         for row in range(2):
             a = start + row * n + np.arange(n - 1)

