@@ -44,21 +44,27 @@ def exposed(gain: float):
                                    for name in ("key_color", "fill_color", "ambient_color")})
 
 
-def measure(specs, rule: str, rig, renderer, embedder) -> None:
+def embeddings(specs, rules: list[str], rig, renderer, embedder) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per rule, the dlib vectors of the avatars whose face it found and their Monk tones (each
+    avatar built once and rendered under every rule)."""
     background = make_background("solid", (256, 256), np.random.default_rng(0))
     still = np.zeros((1, 3), np.float32)
-    vectors, tones = [], []
+    found = {rule: ([], []) for rule in rules}
     for spec in specs:
         avatar = build_avatar(spec, rig)
         renderer.load_avatar(avatar)
         camera = [frame_head(avatar.identity.mesh.head_box, "front")]
         faces = avatar.animate(np.zeros((1, 52), np.float32), still, still)
-        (image,), = renderer.render_clip(faces, camera, exposed(exposure_gain(spec.monk_tone, rule)), [background])
-        vector = embedder.embed_frame(image)
-        if vector is not None:
-            vectors.append(vector)
-            tones.append(spec.monk_tone)
-    vectors, tones = np.array(vectors), np.array(tones)
+        for rule in rules:
+            (image,), = renderer.render_clip(faces, camera, exposed(exposure_gain(spec.monk_tone, rule)), [background])
+            vector = embedder.embed_frame(image)
+            if vector is not None:
+                found[rule][0].append(vector)
+                found[rule][1].append(spec.monk_tone)
+    return {rule: (np.array(vectors), np.array(tones)) for rule, (vectors, tones) in found.items()}
+
+
+def report(rule: str, vectors: np.ndarray, tones: np.ndarray) -> None:
     distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
     pairs = distances[np.triu_indices(len(vectors), 1)]
     print(f"{rule}: {len(vectors)} faces found, same-person pairs {np.mean(pairs < SAME_PERSON):.3f}, "
@@ -78,8 +84,8 @@ def main() -> None:
     specs = sample_avatars(args.avatars, args.seed)
     rig, renderer, embedder = HeadRig(), create_renderer(256, samples=4), Embedder()
     try:
-        for rule in args.rules.split(","):
-            measure(specs, rule, rig, renderer, embedder)
+        for rule, (vectors, tones) in embeddings(specs, args.rules.split(","), rig, renderer, embedder).items():
+            report(rule, vectors, tones)
     finally:
         renderer.release()
 
