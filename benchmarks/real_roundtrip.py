@@ -9,7 +9,8 @@ column: the baseline) exactly as ``painsynth capture`` does, and compared with t
 - per-unit Pearson r over the units that move in the real clip (the replayed weight spans at least
   ``--moving`` between its 5th and 95th percentile), median over units and avatars;
 - Pearson r of the summed PSPI units (browDown, cheekSquint, eyeSquint, noseSneer, mouthUpperUp,
-  eyeBlink; left and right).
+  eyeBlink; left and right);
+- per unit, its median r over the videos it moves in and the avatars, worst first.
 
 The real videos are read from the folder given (they are not part of the repository) and never
 copied; the script says so and stops when the folder holds none.
@@ -115,6 +116,7 @@ def main() -> None:
         print("| video | view | moving units | per-unit r (median) | per-unit r (min) | PSPI-unit sum r |")
         print("|---|---|---|---|---|---|")
         overall = {view: ([], []) for view in VIEWS}
+        by_unit = {view: {} for view in VIEWS}  # unit -> r over videos and avatars
         for name, source in sources.items():
             units = moving_units(source, args.moving)
             for view in VIEWS:
@@ -122,7 +124,10 @@ def main() -> None:
                 for back in sorted((tmp / "back").glob(f"*__{view}__{name}.npz")):
                     got = MotionTrack.load(back)
                     n = min(got.n_frames, source.n_frames)
-                    per_unit += [pearson(source.blendshapes[:n, u], got.blendshapes[:n, u]) for u in units]
+                    rs = [pearson(source.blendshapes[:n, u], got.blendshapes[:n, u]) for u in units]
+                    per_unit += rs
+                    for u, r in zip(units, rs):
+                        by_unit[view].setdefault(u, []).append(r)
                     pain.append(pearson(source.blendshapes[:n, PSPI_COLUMNS].sum(axis=1),
                                         got.blendshapes[:n, PSPI_COLUMNS].sum(axis=1)))
                 overall[view][0].extend(per_unit), overall[view][1].extend(pain)
@@ -133,6 +138,12 @@ def main() -> None:
         print("|---|---|---|")
         for view, (per_unit, pain) in overall.items():
             print(f"| {view} | {np.median(per_unit):.2f} | {np.mean(pain):.2f} |")
+        print("\n| unit (worst first) | " + " | ".join(f"{view} median r" for view in VIEWS) + " | replays |")
+        print("|---|" + "---:|" * (len(VIEWS) + 1))
+        names = {index: name for name, index in BLENDSHAPE_INDEX.items()}
+        for u in sorted(by_unit[VIEWS[0]], key=lambda u: np.median(by_unit[VIEWS[0]][u])):
+            cells = " | ".join(f"{np.median(by_unit[view].get(u, [np.nan])):.2f}" for view in VIEWS)
+            print(f"| {names[u]} | {cells} | {len(by_unit[VIEWS[0]][u])} |")
         lost = summary.errors
         print(f"\nReplays not captured back: {len(lost)}" + "".join(f"\n- {line}" for line in lost))
     print(f"\n{time.perf_counter() - start:.0f} s")
