@@ -10,8 +10,9 @@
 # the gloss map (broad on skin, s about 25; tight on wet lips and eyes, 60-100), whatever the
 # skin's colour: on Monk 9-10 skin that sheen is most of what shows the face's shape (the weak
 # narrow highlight before it left those faces flat). Bump shading from the relief map (wrinkles,
-# pores) by the surface gradient of screen-space derivatives; the sheen sees a third of the bump,
-# as pores break a highlight up without scattering it into grain.
+# pores) by the surface gradient of screen-space derivatives, in the diffuse light only: in the
+# sheen, the bump scattered highlights into grain and drew the relief map's UV seams (down the
+# sides of the nose) as dark lines.
 # Strand (hair, lashes): Kajiya-Kay strands along the layer's tangent, a white primary and a
 # tinted, shifted secondary highlight; coverage from the texture's alpha.
 # Fabric: rough diffuse with a soft rim sheen. Frame: glossy plastic or metal.
@@ -100,7 +101,6 @@ float schlick(vec3 h, vec3 v) {
 const vec3 WRAP = vec3(0.45, 0.25, 0.2);
 const vec2 SKIN_SHININESS = vec2(10.0, 120.0);
 const float SKIN_F0 = 0.02;
-const float SHEEN_BUMP = 0.3;
 
 vec3 light(vec3 n, vec3 sheen_n, vec3 v, vec3 l, vec3 color, vec3 albedo, float gloss) {
     float ndl = dot(n, l);
@@ -172,9 +172,8 @@ void main() {
     float alpha = 1.0;
 #if defined(SKIN)
     vec2 detail = texture(detail_map, uv).rg;
-    vec3 bump_n = bumped(n, (detail.g - 0.5) * relief_depth);
-    vec3 sheen_n = normalize(mix(n, bump_n, SHEEN_BUMP));
-    n = bump_n;
+    vec3 sheen_n = n;
+    n = bumped(n, (detail.g - 0.5) * relief_depth);
 #elif defined(STRAND)
     alpha = texel.a;
 #elif defined(GLASS)
