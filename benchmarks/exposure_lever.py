@@ -19,7 +19,7 @@ from painsynth.audit import Embedder
 from painsynth.avatars import sample_avatars
 from painsynth.avatars.build import build_avatar
 from painsynth.avatars.tables import MONK_TONES
-from painsynth.diversity import _EVEN_LIGHT, SAME_PERSON
+from painsynth.diversity import EVEN_LIGHT, SAME_PERSON
 from painsynth.render import create_renderer, frame_head, make_background
 
 RULES = {"none": None, "half": (0.25, 0.5, 4.0), "full": (0.25, 1.0, 6.0)}  # target, power, largest gain
@@ -40,7 +40,7 @@ def exposure_gain(monk_tone: int, rule: str) -> float:
 
 
 def exposed(gain: float):
-    return replace(_EVEN_LIGHT, **{name: tuple(np.multiply(getattr(_EVEN_LIGHT, name), gain))
+    return replace(EVEN_LIGHT, **{name: tuple(np.multiply(getattr(EVEN_LIGHT, name), gain))
                                    for name in ("key_color", "fill_color", "ambient_color")})
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, MotionTrack
 
 VIEWS = ("front", "left30")
 SIZE = 224
@@ -140,10 +140,9 @@ def main() -> None:
             print(f"| {view} | {np.median(per_unit):.2f} | {np.mean(pain):.2f} |")
         print("\n| unit (worst first) | " + " | ".join(f"{view} median r" for view in VIEWS) + " | replays |")
         print("|---|" + "---:|" * (len(VIEWS) + 1))
-        names = {index: name for name, index in BLENDSHAPE_INDEX.items()}
         for u in sorted(by_unit[VIEWS[0]], key=lambda u: np.median(by_unit[VIEWS[0]][u])):
             cells = " | ".join(f"{np.median(by_unit[view].get(u, [np.nan])):.2f}" for view in VIEWS)
-            print(f"| {names[u]} | {cells} | {len(by_unit[VIEWS[0]][u])} |")
+            print(f"| {ARKIT_BLENDSHAPES[u]} | {cells} | {len(by_unit[VIEWS[0]][u])} |")
         lost = summary.errors
         print(f"\nReplays not captured back: {len(lost)}" + "".join(f"\n- {line}" for line in lost))
     print(f"\n{time.perf_counter() - start:.0f} s")

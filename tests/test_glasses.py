@@ -133,7 +133,7 @@ def test_lenses_lay_no_milky_film_over_dark_eyes_at_45_degrees(heads):
     """Clear lenses reflect, they do not scatter: on a very dark face seen at ±45° the eyes behind
     both lenses (the far one at a grazing angle) stay nearly as dark as without them. A white lens
     albedo greyed the eyes out and cost MediaPipe the face at 45°."""
-    from painsynth.diversity import _EVEN_LIGHT
+    from painsynth.diversity import EVEN_LIGHT
     from painsynth.render import Renderer, frame_head, make_background
 
     size = 128
@@ -151,7 +151,7 @@ def test_lenses_lay_no_milky_film_over_dark_eyes_at_45_degrees(heads):
 
         def render(layers):
             renderer.load_avatar(Avatar(spec, identity, maps, layers))
-            return next(iter(renderer.render_clip(vertices, [camera], _EVEN_LIGHT, [background])))[0].astype(float)
+            return next(iter(renderer.render_clip(vertices, [camera], EVEN_LIGHT, [background])))[0].astype(float)
 
         bare, worn = render([]), render([lens])
         for x, y in eyes:

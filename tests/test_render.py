@@ -3,7 +3,8 @@ import pytest
 from PIL import Image
 
 from conftest import ADULT_TALL, CHILD
-from painsynth.render import VIEWS, Lighting, Renderer, SceneError, frame_head, make_background, parse_views, sample_lighting
+from painsynth.diversity import EVEN_LIGHT
+from painsynth.render import VIEWS, Renderer, SceneError, frame_head, make_background, parse_views, sample_lighting
 from painsynth.render.scene import background_images, check_background_images, kelvin_to_rgb
 
 SIZE = 128
@@ -21,13 +22,13 @@ def skin(shape=(64, 64)):
     return np.full((*shape, 3), (190, 150, 130), np.uint8), np.full(shape, 60, np.uint8)
 
 
-def render_still(renderer, identity, views, background=None):
-    renderer.load_identity(identity.mesh, *skin())
+def render_still(renderer, identity, views, background=None, maps=None, lighting=None):
+    renderer.load_identity(identity.mesh, *(maps or skin()))
     still = np.zeros((1, 3), np.float32)
     vertices = identity.animate(np.zeros((1, 52), np.float32), still, still)
     cameras = [frame_head(identity.mesh.head_box, v) for v in views]
     backdrop = np.broadcast_to(GREEN, (SIZE, SIZE, 3)).copy() if background is None else background
-    lighting = sample_lighting(np.random.default_rng(0))
+    lighting = lighting or sample_lighting(np.random.default_rng(0))
     return cameras, next(renderer.render_clip(vertices, cameras, lighting, [backdrop] * len(views)))
 
 
@@ -132,14 +133,7 @@ def test_dark_skin_shows_its_shape_in_a_broad_sheen(rig, renderer):
     # sheen is most of what shows the face's shape, as in photographs. Measured on this head in
     # this light: the 90th percentile over the median of the skin's brightness is 1.63 (1.21 with
     # the narrow, weak highlight that left Monk 10 faces flat).
-    identity = rig.identity({})
-    renderer.load_identity(identity.mesh, np.full((64, 64, 3), (41, 36, 32), np.uint8),  # Monk 10
-                           np.full((64, 64), 95, np.uint8))  # the skin's gloss
-    still = np.zeros((1, 3), np.float32)
-    vertices = identity.animate(np.zeros((1, 52), np.float32), still, still)
-    light = Lighting(key_direction=(0.35, -0.9, 0.35), key_color=(1.0, 0.97, 0.93), fill_direction=(-0.6, -0.8, 0.1),
-                     fill_color=(0.35, 0.36, 0.38), ambient_color=(0.22, 0.22, 0.24), key_kelvin=5600.0)
-    backdrop = np.broadcast_to(GREEN, (SIZE, SIZE, 3)).copy()
-    (image,) = next(renderer.render_clip(vertices, [frame_head(identity.mesh.head_box, "front")], light, [backdrop]))
+    monk_10 = np.full((64, 64, 3), (41, 36, 32), np.uint8), np.full((64, 64), 95, np.uint8)  # the skin's gloss
+    _, (image,) = render_still(renderer, rig.identity({}), ["front"], maps=monk_10, lighting=EVEN_LIGHT)
     brightness = image[foreground(image)].astype(float).mean(axis=1)
     assert np.percentile(brightness, 90) > 1.45 * np.median(brightness)

@@ -28,7 +28,7 @@ SAME_PERSON = 0.6  # dlib's own threshold
 SELF_LIMIT = 0.45  # an avatar's other images must stay this close to its neutral front image
 STATES = ("front", "left30", "pain")
 DETECTION_VIEWS = ("left45", "right45")
-_EVEN_LIGHT = Lighting(key_direction=(0.35, -0.9, 0.35), key_color=(1.0, 0.97, 0.93),
+EVEN_LIGHT = Lighting(key_direction=(0.35, -0.9, 0.35), key_color=(1.0, 0.97, 0.93),
                        fill_direction=(-0.6, -0.8, 0.1), fill_color=(0.35, 0.36, 0.38),
                        ambient_color=(0.22, 0.22, 0.24), key_kelvin=5600.0)
 
@@ -62,7 +62,7 @@ def render_states(specs: Sequence[AvatarSpec], size: int = 256, detection: bool 
             avatar = build_avatar(spec, rig)
             renderer.load_avatar(avatar)
             cameras = [frame_head(avatar.identity.mesh.head_box, view) for view in views]
-            neutral, pained = renderer.render_clip(avatar.animate(faces, still, still), cameras, _EVEN_LIGHT,
+            neutral, pained = renderer.render_clip(avatar.animate(faces, still, still), cameras, EVEN_LIGHT,
                                                    [background] * len(views))
             shots = {"front": neutral[0], "left30": neutral[1], "pain": pained[0]}
             for k, view in enumerate(views[2:], start=2):

