@@ -117,6 +117,30 @@ def test_measurement_model_is_mediapipes_anatomical_response(rig, average):
         assert _cosine(small["units"][k][used], cal["units"][k][used]) > 0.5, unit
 
 
+def test_measurement_model_is_mirror_symmetric():
+    """Each side's measured response is the other's mirrored (anny's units and MediaPipe's mesh are
+    symmetric; ten identities left noseSneerRight 1.3x noseSneerLeft's norm, and right nose wrinkles
+    read at a third of left ones); yaw is odd under the mirror, pitch even."""
+    from painsynth.capture.calibration import mirrored_field, symmetric_response
+    from painsynth.capture.landmarks import mirror_partners
+
+    partner = mirror_partners()
+    rng = np.random.default_rng(0)
+    units, pose = rng.standard_normal((len(CALIBRATED_UNITS), 478, 3)), rng.standard_normal((2, 478, 3))
+    np.testing.assert_allclose(mirrored_field(mirrored_field(units, partner), partner), units)
+    assert all(unit.endswith(("Left", "Right")) for unit in CALIBRATED_UNITS)
+    for cal in (dict(zip(("units", "pose"), symmetric_response(units, pose, partner))), calibration()):
+        for k, unit in enumerate(CALIBRATED_UNITS):
+            other = CALIBRATED_UNITS.index(unit[:-4] + "Right" if unit.endswith("Left") else unit[:-5] + "Left")
+            np.testing.assert_allclose(cal["units"][k], mirrored_field(cal["units"][other], partner), atol=1e-12)
+        yaw, pitch = cal["pose"]
+        np.testing.assert_allclose(mirrored_field(yaw, partner), -yaw, atol=1e-12)
+        np.testing.assert_allclose(mirrored_field(pitch, partner), pitch, atol=1e-12)
+    # a field that is symmetric already is left as it was
+    again = symmetric_response(*symmetric_response(units, pose, partner), partner)
+    np.testing.assert_allclose(again[0], symmetric_response(units, pose, partner)[0])
+
+
 def test_fit_recovers_nose_sneer_that_direct_misses(clip, tracks, average):
     truth = clip["blendshapes"]
     sneer = truth[:, BLENDSHAPE_INDEX["noseSneerLeft"]]
@@ -195,7 +219,12 @@ def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
     columns = [BLENDSHAPE_INDEX[n] for n in CHEEK]
     hybrid = tracks["hybrid"].blendshapes[:, columns].mean(axis=1)
     fitted = tracks["fit"].blendshapes[:, columns].mean(axis=1)
-    assert _corr(hybrid, truth) > 0.6 and _corr(hybrid, truth) > _corr(fitted, truth) + 0.2
+    # The landmarks barely move in a cheek raise: the fit reads it at a few hundredths (0.013 at the
+    # peak on this clip), which may still follow the time course (r 0.83 with the mirror-symmetric
+    # measurement model; it was below the hybrid's by more than 0.2 before), so what the image adds
+    # is the level.
+    assert _corr(hybrid, truth) > 0.9
+    assert hybrid.max() > 0.2 and hybrid.max() > 10 * fitted.max()
     assert hybrid[17:31].max() > 0.2 and hybrid[2:16].max() < hybrid[17:31].max()  # not read in the sneer
     assert set(CUE_RULES) <= set(FIT_UNITS)  # the cue only touches units the fit already replaces
 

