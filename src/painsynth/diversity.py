@@ -29,8 +29,8 @@ SELF_LIMIT = 0.45  # an avatar's other images must stay this close to its neutra
 STATES = ("front", "left30", "pain")
 DETECTION_VIEWS = ("left45", "right45")
 EVEN_LIGHT = Lighting(key_direction=(0.35, -0.9, 0.35), key_color=(1.0, 0.97, 0.93),
-                       fill_direction=(-0.6, -0.8, 0.1), fill_color=(0.35, 0.36, 0.38),
-                       ambient_color=(0.22, 0.22, 0.24), key_kelvin=5600.0)
+                      fill_direction=(-0.6, -0.8, 0.1), fill_color=(0.35, 0.36, 0.38),
+                      ambient_color=(0.22, 0.22, 0.24), key_kelvin=5600.0)
 
 
 @dataclass

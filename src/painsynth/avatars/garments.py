@@ -40,8 +40,8 @@ _OFFSET = {"hospital_gown": (0.006, 0.0065, 0.0), "t_shirt": (0.0035, 0.0045, 0.
 # down the strap's middle (at 0.12 a sliver of the body's fabric showed there).
 _TRIM = {"hospital_gown": 0.14, "t_shirt": 0.2, "collared_shirt": 0.0, "sweater": 0.4, "tank_top": 0.15}
 
-_NECK_AXIS_Y = 1.7
-_NECK_TOP = -2.5  # face-frame height above which nothing is covered (the chin ends near -2.3)  # the neck's vertical axis, face frame (it passes x = 0)
+_NECK_AXIS_Y = 1.7  # the neck's vertical axis, face frame (it passes x = 0)
+_NECK_TOP = -2.5  # face-frame height above which nothing is covered (the chin ends near -2.3)
 _REFINE = 1  # times the triangles along a cut are split before cutting
 _UNSEEN_BELOW = -0.9  # cosine around the neck (1 at the throat) behind which no view sees a cut (a 45° view of a head turned 20° sees to 155°)
 _TEXTURE_SIZE = (256, 512)  # rows (height, z) x columns (around the body)
@@ -214,10 +214,9 @@ class _Mesh:
         count = (m >= 0).sum(axis=1)
         v0, v1, v2 = tri.T
         m01, m12, m20 = m.T
-        four = split
         tris = [tri[count == 0],
-                np.stack([v0, m01, m20], 1)[four], np.stack([m01, v1, m12], 1)[four],
-                np.stack([m20, m12, v2], 1)[four], np.stack([m01, m12, m20], 1)[four]]
+                np.stack([v0, m01, m20], 1)[split], np.stack([m01, v1, m12], 1)[split],
+                np.stack([m20, m12, v2], 1)[split], np.stack([m01, m12, m20], 1)[split]]
         single = count == 1
         k = np.argmax(m >= 0, axis=1)[single]  # the cut edge: corners k, k + 1, the midpoint between
         rolled = np.take_along_axis(tri[single], (k[:, None] + np.arange(3)) % 3, axis=1)
