@@ -23,7 +23,10 @@ def test_fast_path_matches_annys_own_forward_pass(rig):
             phenotype_kwargs=rig._phenotype_tensor(ADULT_TALL),
             facial_actions=torch.as_tensor(units, dtype=model.dtype),
         )["vertices"][:, identity.mesh.vertex_ids].numpy()
-    assert np.abs(ours - theirs).max() < 1e-5  # metres
+    # The lids near the eyeballs are kept out of them (tests/test_eyelid_contact.py); all else is anny's.
+    free = np.setdiff1d(np.arange(ours.shape[1]), identity.contact.vertices.numpy())
+    assert len(free) > 0.75 * ours.shape[1]
+    assert np.abs(ours[:, free] - theirs[:, free]).max() < 1e-5  # metres
 
 
 def test_no_motion_gives_the_neutral_mesh(rig):

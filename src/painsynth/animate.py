@@ -3,7 +3,8 @@
 anny's full forward pass skins all 13,718 body vertices for every frame. A clip only moves the
 face units and the neck/head bones, so `HeadRig` asks anny once per identity for the rest mesh,
 the face-unit basis and the bone transforms, and then blends and skins only the head-and-shoulders
-vertices. `tests/test_animate.py` checks that this matches anny's own forward pass.
+vertices. `tests/test_animate.py` checks that this matches anny's own forward pass, apart from the
+lids, which :mod:`painsynth.eyelid_contact` keeps out of the eyeballs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from painsynth.eyelid_contact import EyelidContact
 from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
@@ -30,6 +32,7 @@ SHOULDER_HALF_WIDTH = 1.8
 # "asym" targets are not in anny's target.json, so anny cannot load them as local changes.
 # The anny release whose target reader :func:`read_target` replaces (the version pyproject.toml pins).
 ANNY_WITH_SLOW_TARGET_READER = "0.6.2"
+EYE_BONES = ("eye.L", "eye.R")  # each carries its eyeball's vertices alone
 FACE_MODIFIER_GROUPS = ("head", "forehead", "eyebrows", "eyes", "nose", "mouth", "cheek", "chin", "ears")
 
 
@@ -175,20 +178,33 @@ class HeadRig:
         [-1, 1]; labels left out stay 0. It moves vertices but never changes the topology.
         """
         model = self.model
+        rest = self._rest_model(phenotype, face_shape)
+        rest_vertices = rest["rest_vertices"][0].numpy()
+        vertex_ids, triangles, uv_ids = self._crop(rest_vertices, rest["rest_bone_heads"][0].numpy())
+        face_basis = model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
+        identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis,
+                            self._eyelid_contact(rest_vertices, vertex_ids, phenotype, face_shape))
+        still = np.zeros((1, 3), dtype=np.float32)
+        neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
+        identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
+        return identity
+
+    def _rest_model(self, phenotype: dict[str, float], face_shape: dict[str, float] | None) -> dict:
+        model = self.model
         coeffs = model._get_phenotype_blendshape_coefficients(
             self._phenotype_tensor(phenotype),
             self._local_change_tensor(face_shape),
             torch.zeros(1, len(ARKIT_BLENDSHAPES), dtype=model.dtype),
         )
-        rest = model.get_rest_model(coeffs)
-        rest_vertices = rest["rest_vertices"][0].numpy()
-        vertex_ids, triangles, uv_ids = self._crop(rest_vertices, rest["rest_bone_heads"][0].numpy())
-        face_basis = model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
-        identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis)
-        still = np.zeros((1, 3), dtype=np.float32)
-        neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
-        identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
-        return identity
+        return model.get_rest_model(coeffs)
+
+    def _eyelid_contact(self, rest_vertices: np.ndarray, vertex_ids: np.ndarray, phenotype: dict[str, float],
+                        face_shape: dict[str, float] | None) -> EyelidContact:
+        eyes = [torch.as_tensor(np.flatnonzero(self._bone_weight(vertex_ids, bone) > 0.5)) for bone in EYE_BONES]
+        unshaped = None
+        if face_shape:
+            unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
+        return EyelidContact(torch.as_tensor(rest_vertices[vertex_ids], dtype=torch.float32), eyes, unshaped)
 
     def _crop(self, vertices: np.ndarray, bone_heads: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vertex ids, triangles (into those ids) and triangle UV ids of the head and shoulders."""
@@ -248,8 +264,9 @@ class Identity:
     mesh: HeadMesh
 
     def __init__(self, rig: HeadRig, vertex_ids: np.ndarray, rest_vertices: np.ndarray,
-                 rest_bone_poses: torch.Tensor, face_basis: torch.Tensor):
+                 rest_bone_poses: torch.Tensor, face_basis: torch.Tensor, contact: EyelidContact | None = None):
         self.rig = rig
+        self.contact = contact  # keeps the lids out of the eyeballs (None: anny's units as they are)
         self._rest_vertices = torch.as_tensor(rest_vertices, dtype=torch.float32).reshape(1, -1)
         self._rest_bone_poses = rest_bone_poses
         self._face_basis = face_basis.reshape(len(ARKIT_BLENDSHAPES), -1)  # [52, V*3]
@@ -266,6 +283,8 @@ class Identity:
         skins there (the bone transforms, a few per frame, are still computed by anny on the CPU)."""
         self._rest_vertices, self._face_basis, self._weights, self._weight_bones = (
             t.to(device) for t in (self._rest_vertices, self._face_basis, self._weights, self._weight_bones))
+        if self.contact is not None:
+            self.contact.to(device)
         return self
 
     @property
@@ -282,6 +301,8 @@ class Identity:
         """As :meth:`animate`, left as a float32 tensor on this identity's device."""
         units = torch.as_tensor(np.asarray(blendshapes, dtype=np.float32), device=self.device)
         shaped = (self._rest_vertices + units @ self._face_basis).reshape(len(units), -1, 3)
+        if self.contact is not None:
+            shaped = self.contact.apply(shaped)
         delta = self.rig.delta_transforms(self._rest_bone_poses[0, 0], head_rotation, head_translation)
         transforms, _ = self.rig.model.get_bone_transforms(delta, self._rest_bone_poses)
         return self._skin(shaped, transforms.to(self.device, torch.float32))

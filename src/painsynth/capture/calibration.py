@@ -107,22 +107,25 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-CORRESPONDENCE_VERSION = 7  # 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
+CORRESPONDENCE_VERSION = 8  # 8: lids kept over the eyeballs, also where a face shape sank them (painsynth.eyelid_contact); 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 7  # 7: the two sides' responses made mirror-symmetric, as CORRESPONDENCE_VERSION 7; 6: as CORRESPONDENCE_VERSION 6
+CALIBRATION_VERSION = 9  # 9: each response kept where anny's unit moves the face (CALIBRATION_SUPPORT); 8: as CORRESPONDENCE_VERSION 8; 7: the two sides' responses made mirror-symmetric, as CORRESPONDENCE_VERSION 7; 6: as CORRESPONDENCE_VERSION 6
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
 CALIBRATION_STRENGTHS = (0.5, 1.0)  # each unit's response: least-squares slope through the neutral
 CALIBRATION_SIZE = 224  # px, square renders
 POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose nuisance directions
+# A unit's measured response is kept at the landmarks where anny's own unit moves the face by at least
+# this share of its largest motion, and dropped elsewhere (see supported_response).
+CALIBRATION_SUPPORT = 0.2
 
-CUE_VERSION = 9  # 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
+CUE_VERSION = 10  # 10: as CALIBRATION_VERSION 8; 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -138,7 +141,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-LEVEL_VERSION = 5  # 5: as CALIBRATION_VERSION 7; 4: as CORRESPONDENCE_VERSION 6
+LEVEL_VERSION = 6  # 6: as CALIBRATION_VERSION 8; 5: as CALIBRATION_VERSION 7; 4: as CORRESPONDENCE_VERSION 6
 LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
 LEVEL_AVATARS = 8
 LEVEL_VIEWS = ("front", "left30", "right30")
@@ -147,7 +150,7 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
-POPULATION_VERSION = 6  # 6: as CORRESPONDENCE_VERSION 7; 5: as CORRESPONDENCE_VERSION 6
+POPULATION_VERSION = 7  # 7: as CORRESPONDENCE_VERSION 8; 6: as CORRESPONDENCE_VERSION 7; 5: as CORRESPONDENCE_VERSION 6
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")
@@ -245,7 +248,7 @@ def correspondence() -> dict[str, np.ndarray]:
 def _calibration_path() -> Path:
     key = hashlib.sha256(f"{CALIBRATION_VERSION}-{MODEL_SHA256}-{_cache_path().stem}-{CALIBRATED_UNITS}-"
                          f"{CALIBRATION_SEED}-{CALIBRATION_AVATARS}-{CALIBRATION_VIEWS}-{CALIBRATION_STRENGTHS}-"
-                         f"{CALIBRATION_SIZE}-{POSE_STEP}".encode()).hexdigest()[:16]
+                         f"{CALIBRATION_SIZE}-{POSE_STEP}-{CALIBRATION_SUPPORT}".encode()).hexdigest()[:16]
     return CACHE / f"mediapipe_anny_calibration_{key}.npz"
 
 
@@ -262,7 +265,7 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     view, a unit's response is the least-squares slope of the aligned displacement from that
     identity's neutral over the strengths; the model is the mean over identities and views, made
     mirror-symmetric (:func:`symmetric_response`; ``symmetric=False`` keeps each side as measured, for
-    ``benchmarks/unit_sides.py``).
+    ``benchmarks/unit_sides.py``) and kept where anny's unit moves the face (:func:`supported_response`).
 
     Returns ``units`` [len(CALIBRATED_UNITS), 478, 3] (template metres per unit weight),
     ``pose`` [2, 478, 3] (yaw, pitch: aligned displacement per radian, nuisance directions the fit
@@ -323,7 +326,32 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
         units, pose = symmetric_response(units, pose, partner)
     spread = (np.linalg.norm((responses - units).reshape(len(responses), n_units, -1), axis=2).mean(axis=0) /
               np.linalg.norm(units.reshape(n_units, -1), axis=1))
+    geometric = fitter.geometric_basis[[BLENDSHAPE_INDEX[unit] for unit in CALIBRATED_UNITS]]
+    units = supported_response(units, geometric, partner if symmetric else None)
     return {"units": units, "pose": pose, "spread": spread}
+
+
+def supported_response(units: np.ndarray, geometric: np.ndarray, partner: np.ndarray | None = None) -> np.ndarray:
+    """The measured responses ``units`` [U, 478, 3] of ``CALIBRATED_UNITS``, zero at the landmarks
+    where anny's own unit (``geometric`` [U, 478, 3], its basis at the landmarks) moves the face by
+    less than ``CALIBRATION_SUPPORT`` of its largest motion; with the mirror map ``partner``, a
+    landmark is kept where either side's unit keeps it (mirrored), so a symmetric model stays so.
+
+    Why: far from where a unit moves the face, MediaPipe's landmarks still move a little with it, by
+    a learned correlation rather than by what the image shows, and that part changes with any change
+    of the avatars' look: the nose wrinkle's measured response moved most (0.2 mm per unit weight) at
+    the lower lip between two builds whose renders differed only around the eyes (the eyelid contact),
+    and the fit's nose-wrinkle reading of one test clip fell from 0.65 to 0.39 of its level. Kept
+    where the nose moves (0.2 of its largest motion), the same clip played by the three identities of
+    the round trip's tuned set read the wrinkle at r 0.90 / 0.83 / 0.75 (peaks 0.98 / 1.00 / 0.12 of a
+    true 0.99), against r 0.87 / 0.61 / -0.49 (peaks 0.39 / 0.21 / 0.14) with the whole response; 0.05
+    and 0.1 gave r 0.88 / 0.80 / 0.40 and 0.88 / 0.81 / 0.68."""
+    moves = np.linalg.norm(geometric, axis=2)  # [U, 478]
+    support = moves >= CALIBRATION_SUPPORT * moves.max(axis=1, keepdims=True)
+    if partner is not None:
+        counterpart = [CALIBRATED_UNITS.index(other_side(unit)) for unit in CALIBRATED_UNITS]
+        support |= support[counterpart][:, partner]
+    return units * support[..., None]
 
 
 def mirrored_field(field: np.ndarray, partner: np.ndarray) -> np.ndarray:
