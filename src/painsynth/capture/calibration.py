@@ -125,7 +125,7 @@ POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose
 # this share of its largest motion, and dropped elsewhere (see supported_response).
 CALIBRATION_SUPPORT = 0.2
 
-CUE_VERSION = 10  # 10: as CALIBRATION_VERSION 8; 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
+CUE_VERSION = 10  # 10: as CORRESPONDENCE_VERSION 8; 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
