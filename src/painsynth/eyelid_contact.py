@@ -37,8 +37,7 @@ class EyelidContact:
             eyeball[eye] = True
         self.eyes, self.skin, self.floor = [], [], []
         for eye in eyes:
-            centre = rest[eye].mean(dim=0)
-            radius = (rest[eye] - centre).norm(dim=1).max()
+            centre, radius = _sphere(rest, eye)
             distance = (rest - centre).norm(dim=1)
             skin = torch.nonzero(~eyeball & (distance < REACH)).flatten()
             self.eyes.append(eye)
@@ -70,7 +69,13 @@ class EyelidContact:
         return vertices
 
 
+def _sphere(vertices: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centre [3] and radius of the eyeball whose vertices are ``eye``, in ``vertices`` [V, 3]."""
+    centre = vertices[eye].mean(dim=0)
+    return centre, (vertices[eye] - centre).norm(dim=1).max()
+
+
 def _depth_outside(vertices: torch.Tensor, eye: torch.Tensor) -> torch.Tensor:
     """[V] how far each vertex lies outside the sphere of the eyeball ``eye`` (metres; negative: inside)."""
-    centre = vertices[eye].mean(dim=0)
-    return (vertices - centre).norm(dim=1) - (vertices[eye] - centre).norm(dim=1).max()
+    centre, radius = _sphere(vertices, eye)
+    return (vertices - centre).norm(dim=1) - radius
