@@ -143,3 +143,25 @@ def test_cuts_follow_the_field_within_the_body_mesh_triangles(people):
     seen = face[(_neck_angle(face)[0] > -0.5) & (face[:, 2] > -6.0)]  # front and sides, above the frame's foot
     assert len(seen) > 300
     assert np.mean(np.abs(field(seen)) < 0.02) > 0.97
+
+
+def test_the_collar_is_outlined_by_a_darker_rim(people):
+    """The collar is the shirt's own colour: what shows it, as on a real shirt, is the shade along its
+    edge. Rendered with and without the rim, the rim darkens a thin line around the collar, on the shirt."""
+    from painsynth.render import Renderer
+
+    spec, identity, anatomy, maps = people[1]
+    shirt = dataclasses.replace(spec, garment="collared_shirt", garment_color="e8e8e8")
+    layers = garment_layers(shirt, anatomy)
+    by_name = {layer.name: layer for layer in layers}
+    assert set(by_name) == {"garment", "garment_collar", "garment_collar_rim"}
+    rim_colour = by_name["garment_collar_rim"].texture[..., :3].mean()
+    assert rim_colour < 0.75 * by_name["garment_collar"].texture[..., :3].mean()
+    renderer = Renderer(SIZE, SIZE)
+    outlined, _, _ = _render(renderer, shirt, identity, maps, layers, pitch=0.0)
+    plain, _, _ = _render(renderer, shirt, identity, maps, [by_name["garment"], by_name["garment_collar"]], pitch=0.0)
+    renderer.release()
+    changed = np.abs(outlined[0] - plain[0]).max(-1) > 10
+    assert 20 < changed.sum() < 0.05 * SIZE * SIZE  # a line, not an area
+    drop = plain[0][changed].mean(-1) - outlined[0][changed].mean(-1)
+    assert np.median(drop) > 30 and (drop > 0).mean() > 0.8  # (a few pixels at the silhouette change too)

@@ -31,10 +31,15 @@ _FABRIC_COLOURS = (
 _SHIRT_COLOURS = ("f4f4f0", "dfe8f3", "a9c4e0", "f2e6e8", "3b4a6b", "e9e4d4", "c8d6c0", "4a4a4f")
 _GOWN_COLOURS = ("a9c9de", "b3d4c6", "9fc7c9", "c1d3e6", "a8cdb8")
 
-# Shell offsets along the skin normal, metres: body, trim band, collar.
+# Shell offsets along the skin normal, metres: body, trim band, collar (its rim between body and collar).
 _OFFSET = {"hospital_gown": (0.006, 0.0065, 0.0), "t_shirt": (0.0035, 0.0045, 0.0),
            "collared_shirt": (0.0045, 0.005, 0.0075), "sweater": (0.008, 0.0105, 0.0),
            "tank_top": (0.003, 0.0038, 0.0)}
+# How far the collar's rim reaches past the collar's edge (interocular units, ~2.5 mm), and how dark it
+# is against the shirt: the shade in the fold between collar and shirt that outlines a real
+# collar. Without it the collar, the shirt's own colour, could not be told from the shirt at 224 px.
+_COLLAR_RIM = 0.04
+_COLLAR_RIM_SHADE = 0.4
 # Width of the trim band along the edges, interocular units (0: none). A tank top's straps (0.4 wide) are
 # all binding: the band reaches 0.06 past its width into the body, so at 0.14 or more it meets itself
 # down the strap's middle (at 0.12 a sliver of the body's fabric showed there).
@@ -89,6 +94,10 @@ def garment_layers(spec, anatomy) -> list[Layer]:
         collar = mesh.clip(_collar_field)
         layers.append(_layer("garment_collar", collar, anatomy, collar_off,
                              _fabric_texture(colour, "plain", garment, rng)))
+        # Over the shirt only: over the neck, the rim's grey lit up dark skin.
+        rim = mesh.clip(lambda face: _collar_field(face) - _COLLAR_RIM).clip(cover)
+        layers.append(_layer("garment_collar_rim", rim, anatomy, (body_off + collar_off) / 2,
+                             _fabric_texture(colour * _COLLAR_RIM_SHADE, "plain", garment, rng)))
     return [layer for layer in layers if len(layer.triangles)]
 
 
