@@ -128,7 +128,8 @@ def test_cuts_follow_the_field_within_the_body_mesh_triangles(people):
     edge was a staircase (a fifth of the edge points 0.02-0.17 interocular units off the line). Split
     along the cut, the visible edge lies on the field's zero line, with no crack between split and
     unsplit triangles (a crack would be an edge of one triangle off the line)."""
-    from painsynth.avatars.garments import _cover_field, _Mesh, _neck_angle
+    from painsynth.avatars.cut_mesh import CutMesh
+    from painsynth.avatars.garments import _cover_field, _neck_angle, _seen
 
     _, _, anatomy, _ = people[1]
     skin = np.isin(anatomy.part, [PART["body"], PART["head"]])
@@ -136,7 +137,7 @@ def test_cuts_follow_the_field_within_the_body_mesh_triangles(people):
     def field(face):
         return _cover_field("tank_top", face)
 
-    mesh = _Mesh.of(anatomy, skin).clip(field)
+    mesh = CutMesh.of(anatomy, skin).clip(field, _seen)
     edges = np.sort(mesh.triangles[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 3, 2), axis=2).reshape(-1, 2)
     unique, count = np.unique(edges, axis=0, return_counts=True)
     face = mesh.face[np.unique(unique[count == 1])]

@@ -201,3 +201,47 @@ def test_lashes_are_fine_tapering_strands_as_dense_on_both_eyes(people):
     upper = anatomy.vertices[anchors, 2] > anatomy.eye_centres[0, 2] - 0.002
     spans = [np.ptp(u[side & upper & (layer.uvs[:, 1] < 0.1)]) for side in (left, ~left)]
     assert spans[0] == pytest.approx(spans[1], rel=0.05)
+
+
+@pytest.mark.parametrize("side", [0.0, -0.9])
+def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
+    """Parted families cut their shells along both sides of the parting line, from the front to the
+    crown: no hair within the line, hair right up to it on both sides; the scalp painted under the
+    hair is barer along it. A family worn without a parting keeps its shells whole."""
+    from painsynth.avatars.cut_mesh import CutMesh
+    from painsynth.avatars.hair import parting, parting_half_width, without_parting
+
+    spec, _, anatomy = people["adult"]
+    spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side})
+    part = parting("medium", spec.hair)
+    assert part == (0.0 if side == 0.0 else pytest.approx(-0.63))
+    assert parting("afro", spec.hair) is None and parting("buzz", spec.hair) is None
+    scalp = CutMesh.of(anatomy, anatomy.head_skin & (anatomy.face[:, 2] > 0.5))
+    cut = without_parting(scalp, part).compact()
+    width = parting_half_width(cut.face)
+    gap = np.abs(cut.face[:, 0] - part)
+    assert (gap >= width - 0.005).all()  # (the width narrows towards the crown: cut linearly, 0.2 mm off)
+    centres = cut.face[cut.triangles].mean(axis=1)
+    assert (np.abs(centres[:, 0] - part) >= parting_half_width(centres) - 0.005).all()
+    on_top = (cut.face[:, 2] > 1.2) & (cut.face[:, 1] < 1.2)  # the parting's front half
+    for outside in (cut.face[:, 0] < part, cut.face[:, 0] > part):
+        edge = on_top & outside & (gap < width + 1e-6)
+        assert edge.sum() >= 3  # hair reaches the line on this side
+    # The painted scalp: along the line, nearer the bare skin (the same head bald) than the same
+    # texels are when the parting lies on the other side.
+    from painsynth.avatars.reference import fields_of
+    from painsynth.avatars.texture import appearance_maps
+
+    where = fields_of(256)
+    line = where.head_skin & (where.face[:, 2] > 1.3) & (where.face[:, 1] < 1.2) & (
+        np.abs(where.face[:, 0] - part) < 0.5 * parting_half_width(where.face))
+    assert line.sum() > 3
+
+    def albedo(**change):
+        image = appearance_maps(dataclasses.replace(spec, **change), 256)["albedo"].astype(float)
+        return image[where.rows[line], where.cols[line]]
+
+    skin = albedo(hair_family="bald")
+    parted = albedo()
+    elsewhere = albedo(hair={**spec.hair, "part": 0.9 if side == 0.0 else -side})
+    assert np.abs(parted - skin).mean() < 0.7 * np.abs(elsewhere - skin).mean()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from painsynth.animate import Identity
-from painsynth.avatars.reference import HEAD_CENTRE, PART, reference_head, vertex_normals
+from painsynth.avatars.reference import PART, head_angles, reference_head, vertex_normals
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
 _SKULL_POINTS = 96
@@ -48,7 +48,7 @@ def anatomy_of(identity: Identity) -> Anatomy:
     ids = mesh.vertex_ids
     interocular_ref = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
     face = (head.vertices[ids] - head.eye_centres.mean(0)) / interocular_ref
-    around = face - HEAD_CENTRE
+    azimuth, elevation = head_angles(face)
     part = _vertex_parts(len(head.vertices), head.faces, head.face_parts)[ids]
     eye_centres = np.stack([vertices[np.isin(part, [PART[f"eye_front.{s}"], PART[f"eye_back.{s}"]])].mean(0)
                             for s in "LR"])
@@ -59,8 +59,8 @@ def anatomy_of(identity: Identity) -> Anatomy:
         neighbour=_neighbours(len(vertices), triangles),
         part=part,
         face=face.astype(np.float32),
-        azimuth=np.degrees(np.arctan2(around[:, 0], -around[:, 1])).astype(np.float32),
-        elevation=np.degrees(np.arctan2(around[:, 2], np.hypot(around[:, 0], around[:, 1]))).astype(np.float32),
+        azimuth=azimuth.astype(np.float32),
+        elevation=elevation.astype(np.float32),
         skull=_skull(identity),
         interocular=float(np.linalg.norm(eye_centres[0] - eye_centres[1])),
         eye_centres=eye_centres,

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from painsynth.avatars.colour import hex_of, linear, to_srgb8
+from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import PART
 from painsynth.render.layers import Layer, SurfaceBinding
 
@@ -47,7 +48,6 @@ _TRIM = {"hospital_gown": 0.14, "t_shirt": 0.2, "collared_shirt": 0.0, "sweater"
 
 _NECK_AXIS_Y = 1.7  # the neck's vertical axis, face frame (it passes x = 0)
 _NECK_TOP = -2.5  # face-frame height above which nothing is covered (the chin ends near -2.3)
-_REFINE = 1  # times the triangles along a cut are split before cutting
 _UNSEEN_BELOW = -0.9  # cosine around the neck (1 at the throat) behind which no view sees a cut (a 45° view of a head turned 20° sees to 155°)
 _TEXTURE_SIZE = (256, 512)  # rows (height, z) x columns (around the body)
 _Z_RANGE = (-6.8, -1.0)  # face-frame heights the texture spans
@@ -79,23 +79,23 @@ def garment_layers(spec, anatomy) -> list[Layer]:
         return _cover_field(garment, face, wrap)
 
     skin = np.isin(anatomy.part, [PART["body"], PART["head"]])
-    mesh = _Mesh.of(anatomy, skin)
+    mesh = CutMesh.of(anatomy, skin)
     colour = linear(spec.garment_color)
     layers = []
     trim = _TRIM[garment]
-    body = mesh.clip(lambda face: cover(face) + trim)
+    body = mesh.clip(lambda face: cover(face) + trim, _seen)
     layers.append(_layer("garment", body, anatomy, body_off,
                          _fabric_texture(colour, spec.garment_pattern, garment, rng)))
     if trim:
         # The band overlaps the body a little, and stands proud of it, so no crack opens between them.
-        band = mesh.clip(cover).clip(lambda face: -(cover(face) + trim + 0.06))
+        band = mesh.clip(cover, _seen).clip(lambda face: -(cover(face) + trim + 0.06), _seen)
         layers.append(_layer("garment_trim", band, anatomy, trim_off, _trim_texture(colour, garment, rng)))
     if garment == "collared_shirt":
-        collar = mesh.clip(_collar_field)
+        collar = mesh.clip(_collar_field, _seen)
         layers.append(_layer("garment_collar", collar, anatomy, collar_off,
                              _fabric_texture(colour, "plain", garment, rng)))
         # Over the shirt only: over the neck, the rim's grey lit up dark skin.
-        rim = mesh.clip(lambda face: _collar_field(face) - _COLLAR_RIM).clip(cover)
+        rim = mesh.clip(lambda face: _collar_field(face) - _COLLAR_RIM, _seen).clip(cover, _seen)
         layers.append(_layer("garment_collar_rim", rim, anatomy, (body_off + collar_off) / 2,
                              _fabric_texture(colour * _COLLAR_RIM_SHADE, "plain", garment, rng)))
     return [layer for layer in layers if len(layer.triangles)]
@@ -108,6 +108,11 @@ def _neck_angle(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dx, dy = f[:, 0], f[:, 1] - _NECK_AXIS_Y
     radius = np.hypot(dx, dy)
     return -dy / np.maximum(radius, 1e-9), radius
+
+
+def _seen(centres: np.ndarray) -> np.ndarray:
+    """Where a camera framing the face can see a cut (not on the back): only there is it refined."""
+    return _neck_angle(centres)[0] > _UNSEEN_BELOW
 
 
 def _neckline(f: np.ndarray, front: float, side: float, back: float, opening: float) -> np.ndarray:
@@ -164,125 +169,7 @@ def _collar_field(f: np.ndarray) -> np.ndarray:
     return np.maximum(np.minimum(band, points), f[:, 2] - (_NECK_TOP + 0.1))
 
 
-# Meshes cut along a field
-
-class _Mesh:
-    """Triangles over points that are linear blends of head vertices: positions, normals, reference
-    face coordinates and the head vertex each point rides on."""
-
-    def __init__(self, triangles, position, normal, face, anchor):
-        self.triangles, self.position, self.normal = triangles, position, normal
-        self.face, self.anchor = face, anchor
-
-    @classmethod
-    def of(cls, anatomy, vertex_mask: np.ndarray) -> _Mesh:
-        tri = anatomy.triangles[np.all(vertex_mask[anatomy.triangles], axis=1)].astype(np.int64)
-        v = anatomy.vertices.astype(np.float64)
-        return cls(tri, v, anatomy.normals.astype(np.float64), anatomy.face.astype(np.float64),
-                   np.arange(len(v)))
-
-    def clip(self, field_of) -> _Mesh:
-        """The part where ``field_of`` (reference face coordinates [N, 3] -> field [N]) is negative.
-
-        The triangles near the field's zero line are first split (``_REFINE`` times), so the cut
-        follows the field where it bends or narrows within a triangle of the coarse body mesh: a
-        tank top's straps are narrower than those triangles, and cut on them alone their edges
-        came out as a staircase.
-        """
-        mesh = self
-        for _ in range(_REFINE):
-            mesh = mesh.refined(mesh._near_zero(field_of(mesh.face)))
-        return mesh._cut(field_of(mesh.face))
-
-    def _near_zero(self, s: np.ndarray) -> np.ndarray:
-        """[F] bool: the triangles that the field ``s`` (per point) changes sign across, where a camera
-        framing the face can see them (not on the back)."""
-        corners = s[self.triangles]
-        seen = _neck_angle(self.face[self.triangles].mean(axis=1))[0] > _UNSEEN_BELOW
-        return seen & (corners.min(axis=1) < 0) & (corners.max(axis=1) > 0)
-
-    def refined(self, split: np.ndarray) -> _Mesh:
-        """Triangles ``split`` [F] cut in four at their edges' midpoints; a neighbour with two of its
-        edges cut is cut in four too, and one with a single edge cut in two, so no crack opens."""
-        tri = self.triangles
-        pairs = np.sort(np.stack([tri, np.roll(tri, -1, axis=1)], axis=2), axis=2)  # [F, 3, 2]: edge k = (k, k+1)
-        unique, which = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
-        which = which.reshape(-1, 3)
-        cut = np.zeros(len(unique), bool)
-        while True:
-            cut[which[split].ravel()] = True
-            grown = split | (cut[which].sum(axis=1) >= 2)
-            if np.array_equal(grown, split):
-                break
-            split = grown
-        edges = np.flatnonzero(cut)
-        middle = np.full(len(unique), -1, np.int64)
-        middle[edges] = len(self.position) + np.arange(len(edges))
-        a, b = unique[edges].T
-        m = middle[which]  # [F, 3]: the midpoint of edge k, or -1
-        count = (m >= 0).sum(axis=1)
-        v0, v1, v2 = tri.T
-        m01, m12, m20 = m.T
-        tris = [tri[count == 0],
-                np.stack([v0, m01, m20], 1)[split], np.stack([m01, v1, m12], 1)[split],
-                np.stack([m20, m12, v2], 1)[split], np.stack([m01, m12, m20], 1)[split]]
-        single = count == 1
-        k = np.argmax(m >= 0, axis=1)[single]  # the cut edge: corners k, k + 1, the midpoint between
-        rolled = np.take_along_axis(tri[single], (k[:, None] + np.arange(3)) % 3, axis=1)
-        mid = m[single, k]
-        tris += [np.stack([rolled[:, 0], mid, rolled[:, 2]], 1), np.stack([mid, rolled[:, 1], rolled[:, 2]], 1)]
-
-        def blend(x):
-            return np.concatenate([x, 0.5 * (x[a] + x[b])])
-
-        normal = blend(self.normal)
-        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
-        return _Mesh(np.concatenate(tris), blend(self.position), normal, blend(self.face),
-                     np.concatenate([self.anchor, self.anchor[a]]))
-
-    def _cut(self, s: np.ndarray) -> _Mesh:
-        """The part where the field ``s`` (per point) is negative, cut along its zero line."""
-        s = np.where(np.abs(s) < 1e-6, 1e-6, s)
-        inside = s[self.triangles] < 0
-        count = inside.sum(1)
-        keep = self.triangles[count == 3]
-        mixed = self.triangles[(count == 1) | (count == 2)]
-        mixed_inside = inside[(count == 1) | (count == 2)]
-        n_in = mixed_inside.sum(1)
-        # Roll each mixed triangle so its odd corner (the lone inside or lone outside one) is first.
-        odd = np.where(n_in == 1, np.argmax(mixed_inside, 1), np.argmin(mixed_inside, 1))
-        rolled = np.take_along_axis(mixed, (odd[:, None] + np.arange(3)) % 3, axis=1)
-        o, p, q = rolled.T
-        edges = np.concatenate([np.sort(np.stack([o, p], 1), 1), np.sort(np.stack([o, q], 1), 1)])
-        unique, where = np.unique(edges, axis=0, return_inverse=True)
-        where = where.reshape(-1)
-        a, b = unique.T
-        t = s[a] / (s[a] - s[b])  # the field's zero along the edge a -> b
-        new = len(self.position) + np.arange(len(unique))
-        e_op, e_oq = new[where[: len(o)]], new[where[len(o):]]
-        one = n_in == 1
-        tris = [keep, np.stack([o, e_op, e_oq], 1)[one],
-                np.stack([e_op, p, q], 1)[~one], np.stack([e_op, q, e_oq], 1)[~one]]
-
-        def blend(x):
-            return np.concatenate([x, x[a] * (1 - t[:, None]) + x[b] * t[:, None]])
-
-        normal = blend(self.normal)
-        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
-        anchor = np.concatenate([self.anchor, np.where(t < 0.5, self.anchor[a], self.anchor[b])])
-        return _Mesh(np.concatenate(tris), blend(self.position), normal, blend(self.face), anchor).compact()
-
-    def compact(self) -> _Mesh:
-        used = np.unique(self.triangles)
-        remap = np.full(len(self.position), -1, np.int64)
-        remap[used] = np.arange(len(used))
-        self.triangles = remap[self.triangles]
-        self.position, self.normal, self.face = self.position[used], self.normal[used], self.face[used]
-        self.anchor = self.anchor[used]
-        return self
-
-
-def _layer(name: str, mesh: _Mesh, anatomy, offset: float, texture: np.ndarray) -> Layer:
+def _layer(name: str, mesh: CutMesh, anatomy, offset: float, texture: np.ndarray) -> Layer:
     points = mesh.position + offset * mesh.normal
     around = np.arctan2(mesh.face[:, 0], -(mesh.face[:, 1] - _NECK_AXIS_Y))  # 0 at the throat
     u = around / (2 * np.pi) + 0.5

@@ -12,11 +12,12 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import smoothstep
-from painsynth.avatars.hair import hair_depth
+from painsynth.avatars.hair import hair_depth, parting, parting_half_width
 from painsynth.avatars.hair_colour import hair_rgb
 from painsynth.avatars.spec import AvatarSpec
 
 _OCCLUSION = 0.6  # the scalp hair's roots, in the shade of the hair over them
+_PARTING_BARE = 0.55  # share of the hair's cover gone along the middle of a parting
 
 
 def paint_scalp_hair(canvas: Canvas, spec: AvatarSpec) -> None:
@@ -34,6 +35,12 @@ def paint_scalp_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         density = 0.5 * (canvas.speckle()[near] < 0.7) + 0.3
     else:
         density = np.clip(0.95 + 0.1 * strands, 0, 1)
+    part = parting(spec.hair_family, spec.hair)
+    if part is not None:  # the scalp shows along the parting, between the hair's roots either side
+        face = where.face[near]
+        half_width = parting_half_width(face)
+        bare = 1 - smoothstep(0.5, 1.2, np.abs(face[:, 0] - part) / np.maximum(half_width, 1e-6))
+        density = density * (1 - _PARTING_BARE * bare * (half_width > 0))
     shade = _OCCLUSION + (1 - _OCCLUSION) * (1 - smoothstep(-2.0, 6.0, depth[near]))[:, None]
     hair = np.clip(hair_rgb(spec.hair_color, strands) * shade, 0, 1)
     canvas.cover(near, hair, region[near] * density, GLOSS["hair"])

@@ -328,6 +328,14 @@ def _skin_masks(size: int) -> dict[str, np.ndarray]:
 # Face-frame landmarks in interocular units, measured on the reference head (origin between
 # the eyeball centres, x to the person's left, y backwards, z up).
 HEAD_CENTRE = np.array([0.0, 1.15, 0.2])  # centre for the hairline's azimuth and elevation
+
+
+def head_angles(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth (degrees around the head, 0 at the nose, ±180 at the nape) and elevation (degrees
+    above HEAD_CENTRE) of face-frame points [N, 3]."""
+    around = face - HEAD_CENTRE
+    return (np.degrees(np.arctan2(around[:, 0], -around[:, 1])),
+            np.degrees(np.arctan2(around[:, 2], np.hypot(around[:, 0], around[:, 1]))))
 NOSE_TIP = np.array([0.0, -0.72, -0.66])
 MOUTH_Z = -1.19
 CHIN_Z = -1.9
@@ -359,15 +367,15 @@ def fields_of(size: int) -> Fields:
     head, layout = reference_head(), uv_layout(size)
     interocular = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
     face = (layout.position - head.eye_centres.mean(0)) / interocular
-    around = face - HEAD_CENTRE
+    azimuth, elevation = head_angles(face)
     rows, cols = np.divmod(layout.texels, size)
     return Fields(
         skin=np.isin(layout.part, [PART["body"], PART["head"]]),
         head_skin=layout.part == PART["head"],
         face=face,
         facing=-layout.normal[:, 1],
-        azimuth=np.degrees(np.arctan2(around[:, 0], -around[:, 1])),
-        elevation=np.degrees(np.arctan2(around[:, 2], np.hypot(around[:, 0], around[:, 1]))),
+        azimuth=azimuth,
+        elevation=elevation,
         eye_angle=_eye_angles(layout, head),
         lid_rim=_lid_rim_distances(layout, head),
         rows=rows,
