@@ -209,22 +209,23 @@ def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
     crown: no hair within the line, hair right up to it on both sides; the scalp painted under the
     hair is barer along it. A family worn without a parting keeps its shells whole."""
     from painsynth.avatars.cut_mesh import CutMesh
-    from painsynth.avatars.hair import parting, parting_half_width, without_parting
+    from painsynth.avatars.hair import parting
 
     spec, _, anatomy = people["adult"]
-    spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side})
+    spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side, "fringe": 0.0})
     part = parting("medium", spec.hair)
-    assert part == (0.0 if side == 0.0 else pytest.approx(-0.63))
+    assert part.x == (0.0 if side == 0.0 else pytest.approx(-0.63))
+    assert parting("medium", {**spec.hair, "fringe": 1.0}).front > part.front  # behind a fringe
     assert parting("afro", spec.hair) is None and parting("buzz", spec.hair) is None
     scalp = CutMesh.of(anatomy, anatomy.head_skin & (anatomy.face[:, 2] > 0.5))
-    cut = without_parting(scalp, part).compact()
-    width = parting_half_width(cut.face)
-    gap = np.abs(cut.face[:, 0] - part)
+    cut = part.cut(scalp).compact()
+    width = part.half_width(cut.face)
+    gap = np.abs(cut.face[:, 0] - part.x)
     assert (gap >= width - 0.005).all()  # (the width narrows towards the crown: cut linearly, 0.2 mm off)
     centres = cut.face[cut.triangles].mean(axis=1)
-    assert (np.abs(centres[:, 0] - part) >= parting_half_width(centres) - 0.005).all()
+    assert (part.distance(centres) >= -0.005).all()
     on_top = (cut.face[:, 2] > 1.2) & (cut.face[:, 1] < 1.2)  # the parting's front half
-    for outside in (cut.face[:, 0] < part, cut.face[:, 0] > part):
+    for outside in (cut.face[:, 0] < part.x, cut.face[:, 0] > part.x):
         edge = on_top & outside & (gap < width + 1e-6)
         assert edge.sum() >= 3  # hair reaches the line on this side
     # The painted scalp: along the line, nearer the bare skin (the same head bald) than the same
@@ -234,7 +235,7 @@ def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
 
     where = fields_of(256)
     line = where.head_skin & (where.face[:, 2] > 1.3) & (where.face[:, 1] < 1.2) & (
-        np.abs(where.face[:, 0] - part) < 0.5 * parting_half_width(where.face))
+        np.abs(where.face[:, 0] - part.x) < 0.5 * part.half_width(where.face))
     assert line.sum() > 3
 
     def albedo(**change):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,30 +126,43 @@ _SIDE_PART = 0.7  # x of the side parting at |hair["part"]| = 1 (the pupils are 
 _PART_HALF_WIDTH = 0.03  # (~1.7 mm: a line of scalp 3-4 mm wide, 2-3 px at 224 px)
 _PART_CROWN = (1.6, 1.9)  # face-frame depth (y, back) over which the parting narrows to nothing
 _PART_RISE = 0.35  # how far from the parting the hair reaches its full volume
+_PART_FRONT = 0.6  # face-frame height the parting starts from (its width grows over 0.3 above it)
+_PART_FRONT_BEHIND_FRINGE = 1.25  # the same behind a let-down fringe (the head's top is at ~1.85)
 
 
-def parting(family: str, p: dict) -> float | None:
-    """The x of the parting line (face frame), or None for a family worn without one."""
+@dataclass(frozen=True)
+class Parting:
+    """A parting line at face-frame x = ``x``, from height ``front`` (face frame) back to the crown."""
+
+    x: float
+    front: float
+
+    def half_width(self, face: np.ndarray) -> np.ndarray:
+        """Half the line's width (interocular units) at face-frame points [N, 3]."""
+        along = 1 - smoothstep(*_PART_CROWN, face[:, 1])
+        return _PART_HALF_WIDTH * along * smoothstep(self.front, self.front + 0.3, face[:, 2])
+
+    def distance(self, face: np.ndarray) -> np.ndarray:
+        """How far outside the line face-frame points [N, 3] lie (interocular units; negative on it)."""
+        return np.abs(face[:, 0] - self.x) - self.half_width(face)
+
+    def cut(self, scalp: CutMesh) -> CutMesh:
+        """The scalp mesh less the line: cut along both of its sides. Each side's field is nearly
+        linear in the face frame, so the cut on the scalp's own triangles lies on it without
+        refining them (refined once, the shells had 1.5x the triangles and looked the same at 224 px)."""
+        return scalp.clip(lambda f: (f[:, 0] - self.x) + self.half_width(f), refine=0).joined(
+            scalp.clip(lambda f: (self.x - f[:, 0]) + self.half_width(f), refine=0))
+
+
+def parting(family: str, p: dict) -> Parting | None:
+    """The parting of this hair, or None for a family worn without one. Behind a let-down fringe it
+    starts on the top of the head: cut through the fringe, it left a bare stripe down the forehead."""
     if family not in _PARTED:
         return None
     side = float(p.get("part", 0.0))
-    return 0.0 if abs(side) < _CENTRE_PART else _SIDE_PART * side
-
-
-def parting_half_width(face: np.ndarray) -> np.ndarray:
-    """Half the parting's width (interocular units) at face-frame points [N, 3]: full from the
-    front to the crown, on the top of the head only."""
-    along = 1 - smoothstep(*_PART_CROWN, face[:, 1])
-    return _PART_HALF_WIDTH * along * smoothstep(0.6, 0.9, face[:, 2])
-
-
-def without_parting(scalp: CutMesh, part: float) -> CutMesh:
-    """The scalp mesh less the line along a parting at x = ``part``: cut along both of its sides.
-    Each side's field is nearly linear in the face frame, so the cut on the scalp's own triangles
-    lies on it without refining them (refined once, the shells had 1.5x the triangles and looked
-    the same at 224 px)."""
-    return scalp.clip(lambda f: (f[:, 0] - part) + parting_half_width(f), refine=0).joined(
-        scalp.clip(lambda f: (part - f[:, 0]) + parting_half_width(f), refine=0))
+    fringe = family in _FRINGED and p.get("fringe", 0.0) > _FRINGE_FROM
+    return Parting(x=0.0 if abs(side) < _CENTRE_PART else _SIDE_PART * side,
+                   front=_PART_FRONT_BEHIND_FRINGE if fringe else _PART_FRONT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +220,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     mesh = CutMesh.of(an, grows)
     part = parting(family, p)
     if part is not None:
-        mesh = without_parting(mesh, part)
+        mesh = part.cut(mesh)
     mesh = mesh.compact()
     azimuth, elevation = head_angles(mesh.face)
     depth = depth_at(azimuth, elevation)
@@ -233,7 +247,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     if family == "afro":  # less bulk over the temples and forehead, so the face stays open
         taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
     if part is not None:  # the hair rises from its roots at the parting
-        taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, np.abs(mesh.face[ids, 0] - part) - parting_half_width(mesh.face[ids]))
+        taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
     curly = family == "afro" or p["curl"] > 0.7
     layers = []
     for k in range(count):

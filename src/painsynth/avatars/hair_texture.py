@@ -12,7 +12,7 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import smoothstep
-from painsynth.avatars.hair import hair_depth, parting, parting_half_width
+from painsynth.avatars.hair import hair_depth, parting
 from painsynth.avatars.hair_colour import hair_rgb
 from painsynth.avatars.spec import AvatarSpec
 
@@ -38,8 +38,8 @@ def paint_scalp_hair(canvas: Canvas, spec: AvatarSpec) -> None:
     part = parting(spec.hair_family, spec.hair)
     if part is not None:  # the scalp shows along the parting, between the hair's roots either side
         face = where.face[near]
-        half_width = parting_half_width(face)
-        bare = 1 - smoothstep(0.5, 1.2, np.abs(face[:, 0] - part) / np.maximum(half_width, 1e-6))
+        half_width = part.half_width(face)
+        bare = 1 - smoothstep(0.5, 1.2, np.abs(face[:, 0] - part.x) / np.maximum(half_width, 1e-6))
         density = density * (1 - _PARTING_BARE * bare * (half_width > 0))
     shade = _OCCLUSION + (1 - _OCCLUSION) * (1 - smoothstep(-2.0, 6.0, depth[near]))[:, None]
     hair = np.clip(hair_rgb(spec.hair_color, strands) * shade, 0, 1)
