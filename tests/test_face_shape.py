@@ -60,6 +60,14 @@ def test_demographics_shift_the_average_face():
     assert children < adults
 
 
+def test_the_average_face_has_a_smaller_nose_than_annys():
+    shapes = draws(200, "female") + draws(200, "male")
+    assert fs.AVERAGE_FACE
+    for label, offset in fs.AVERAGE_FACE.items():
+        assert offset < 0
+        assert np.mean([s[label] for s in shapes]) < 0.6 * offset, label
+
+
 def test_face_shape_moves_nose_and_chin_but_keeps_the_topology(rig):
     plain = rig.identity(ADULT_TALL)
     shape = {"nose-scale-vert-incr": 0.6, "nose-scale-depth-incr": 0.5, "chin-prominent-incr": 0.6,

@@ -6,7 +6,9 @@ The hair is built from each identity's own neutral vertices:
 - *shells*: a few offset copies of the scalp region (head skin above the hairline, ears left out),
   each with a strand alpha texture; inner shells are solid and darker (occlusion), outer ones
   sparse. They ride the scalp through a :class:`SurfaceBinding`. A fringe is the front of the shells
-  let down over the forehead, never below the brows.
+  let down over the forehead, never below the brows. Short, medium and long hair is parted (in the
+  middle or to one side): the shells are cut along both sides of the parting line
+  (:class:`Parting`), and the hair rises from its roots there.
 - *cards* for what hangs or stands off the skull, moved rigidly with the skull
   (:class:`RigidBinding`): curtains of long hair behind the ears and down the back to the
   shoulders, a ponytail, a bun.
@@ -227,17 +229,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     # Texture coordinates: u around the head (meridians are strands), v from the hair's edge.
     u = azimuth / 360 * _U_TILES
     v = np.clip(0.12 + depth / 110, 0, 1)
-    tri = mesh.triangles.copy()
-    # Triangles across the nape's seam (azimuth ±180) get copies of their negative-azimuth corners.
-    corner_u = u[tri]
-    seam = corner_u.max(1) - corner_u.min(1) > _U_TILES / 2
-    extra = np.unique(tri[seam][corner_u[seam] < 0])
-    copies = len(u) + np.arange(len(extra))
-    remap = np.arange(len(u))
-    remap[extra] = copies
-    tri[seam] = np.where(corner_u[seam] < 0, remap[tri[seam]], tri[seam])
-    ids = np.concatenate([np.arange(len(u)), extra])
-    u = np.concatenate([u, u[extra] + _U_TILES])
+    tri, ids, u = _across_the_seam(mesh.triangles, u)
     uvs = np.stack([u, v[ids]], 1).astype(np.float32)
 
     normals, anchors = mesh.normal[ids], mesh.anchor[ids]
@@ -261,6 +253,19 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
                             gloss=0.35 if curly else 0.6))
     return layers
+
+
+def _across_the_seam(triangles: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Triangles across the nape's seam (azimuth ±180) get copies of their negative-azimuth corners
+    at u + _U_TILES: (triangles, the point each corner copies, u of every corner)."""
+    tri = triangles.copy()
+    corner_u = u[tri]
+    seam = corner_u.max(1) - corner_u.min(1) > _U_TILES / 2
+    extra = np.unique(tri[seam][corner_u[seam] < 0])
+    remap = np.arange(len(u))
+    remap[extra] = len(u) + np.arange(len(extra))
+    tri[seam] = np.where(corner_u[seam] < 0, remap[tri[seam]], tri[seam])
+    return tri, np.concatenate([np.arange(len(u)), extra]), np.concatenate([u, u[extra] + _U_TILES])
 
 
 def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):
