@@ -248,8 +248,9 @@ CHILD_SPREAD = 0.65  # children's spreads, as a share of adults'
 # MakeHuman's -1..1): a smaller nose. anny's average nose is long, broad and projecting, and on every
 # face it made the faces alike to dlib: moved this far, dlib's same-person pairs fell from 34.2 % to
 # 23.6 % on 40 avatars of bank 1 (where it was chosen; half as far: 27.8 %, twice: 22.6 % with pinched
-# noses), and from 33.2 % to 26.5 % on bank 2, held out (benchmarks/average_face.py). Capture reads the
-# new faces worse at 45° (see the README's capture fidelity).
+# noses), and from 33.2 % to 26.5 % on bank 2, held out (benchmarks/average_face.py). It costs capture:
+# the round trip's held-out PSPI r at 45° fell from 0.829 to 0.737 (benchmarks/roundtrip.py, assets rebuilt
+# each way); kept for diversity, the trade-off is open.
 AVERAGE_FACE = {"nose-scale-vert-incr": -0.5, "nose-scale-depth-incr": -0.45, "nose-scale-horiz-incr": -0.3}
 
 
