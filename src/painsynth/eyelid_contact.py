@@ -33,14 +33,12 @@ class EyelidContact:
 
     def __init__(self, rest: torch.Tensor, eyes: list[torch.Tensor], unshaped: torch.Tensor | None = None):
         eyeball = torch.zeros(len(rest), dtype=torch.bool)
-        for eye in eyes:
-            eyeball[eye] = True
-        self.eyes, self.skin, self.floor = [], [], []
+        eyeball[torch.cat(eyes)] = True
+        self.eyes, self.skin, self.floor = list(eyes), [], []
         for eye in eyes:
             centre, radius = _sphere(rest, eye)
             distance = (rest - centre).norm(dim=1)
             skin = torch.nonzero(~eyeball & (distance < REACH)).flatten()
-            self.eyes.append(eye)
             self.skin.append(skin)
             floor = torch.clamp(distance[skin], max=radius + MARGIN)  # [S] metres from the centre
             if unshaped is not None:
