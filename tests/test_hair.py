@@ -203,6 +203,27 @@ def test_lashes_are_fine_tapering_strands_as_dense_on_both_eyes(people):
     assert spans[0] == pytest.approx(spans[1], rel=0.05)
 
 
+def test_hair_texture_and_style_follow_ancestry():
+    """Most people of full African ancestry draw coily hair, and afros or close crops more often than
+    long loose hair; East Asian hair is straighter than European."""
+    from painsynth.avatars.hair import sample_hair
+    from painsynth.avatars.tables import HAIR_FAMILIES
+
+    def draws(ancestry):
+        hair = [sample_hair(np.random.default_rng(i), "female", 35.0, HAIR_FAMILIES, ancestry) for i in range(400)]
+        curl = np.array([params["curl"] for _, _, params in hair])
+        share = {family: np.mean([f == family for f, _, _ in hair]) for family in ("afro", "long_straight")}
+        return curl, share
+
+    african, african_share = draws({"african": 1.0, "asian": 0.0, "caucasian": 0.0})
+    european, european_share = draws({"african": 0.0, "asian": 0.0, "caucasian": 1.0})
+    asian, _ = draws({"african": 0.0, "asian": 1.0, "caucasian": 0.0})
+    assert np.mean(african > 0.7) > 0.75 and np.mean(european > 0.7) < 0.4
+    assert african_share["afro"] > 3 * european_share["afro"]
+    assert african_share["long_straight"] < 0.5 * european_share["long_straight"]
+    assert np.median(asian) < 0.6 * np.median(european)
+
+
 @pytest.mark.parametrize("side", [0.0, -0.9])
 def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
     """Parted families cut their shells along both sides of the parting line, from the front to the
@@ -212,11 +233,12 @@ def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
     from painsynth.avatars.hair import parting
 
     spec, _, anatomy = people["adult"]
-    spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side, "fringe": 0.0})
+    spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side, "fringe": 0.0, "curl": 0.2})
     part = parting("medium", spec.hair)
     assert part.x == (0.0 if side == 0.0 else pytest.approx(-0.63))
     assert parting("medium", {**spec.hair, "fringe": 1.0}).front > part.front  # behind a fringe
     assert parting("afro", spec.hair) is None and parting("buzz", spec.hair) is None
+    assert parting("medium", {**spec.hair, "curl": 0.9}) is None  # curly and coily hair is not parted
     scalp = CutMesh.of(anatomy, anatomy.head_skin & (anatomy.face[:, 2] > 0.5))
     cut = part.cut(scalp).compact()
     width = part.half_width(cut.face)

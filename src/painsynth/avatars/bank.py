@@ -134,7 +134,7 @@ def _sample_avatar(
     hair_color = _greyed(rng, natural_hair, age_years)
     adult = age_years >= 18
     hair_family, hairline, hair = sample_hair(_part_rng(avatar_seed, "hair"), gender, age_years,
-                                              choices.hair_families)
+                                              choices.hair_families, ancestry)
     garment, garment_color, garment_pattern = sample_garment(_part_rng(avatar_seed, "garment"), gender,
                                                              age_years, choices.garments)
     glasses, glasses_color = sample_glasses(_part_rng(avatar_seed, "glasses"), age_years, choices.glasses_share)

@@ -39,6 +39,15 @@ if TYPE_CHECKING:
     from painsynth.avatars.spec import AvatarSpec
 
 
+# How a family's odds scale at full African ancestry (geometric in the ancestry share): afros and
+# close crops more common, long loose hair less.
+_ANCESTRY_FACTOR = {"afro": 5.0, "buzz": 1.8, "long_straight": 0.3, "long_wavy": 0.4, "medium": 0.6}
+_COILY_SHARE = 0.85  # share of full African ancestry with coily hair (the rest relaxed or straightened)
+_CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no parting)
+_CURLY_GLOSS = 0.25  # strength of a curly shell's highlight (straight hair 0.6)
+_ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
+
+
 def _odds(gender: str, age_years: float) -> dict[str, float]:
     aging = float(np.clip((age_years - 30) / 45, 0, 1))
     if age_years < 18:
@@ -55,19 +64,28 @@ def _odds(gender: str, age_years: float) -> dict[str, float]:
             "bun": 0.08 + 0.05 * aging, "afro": 0.06, "receding": 0.02 * aging}
 
 
-def sample_hair(rng: np.random.Generator, gender: str, age_years: float,
-                allowed: tuple[str, ...]) -> tuple[str, str, dict[str, float]]:
-    """(family, hairline, parameters) of one identity's hair, among the ``allowed`` families."""
-    odds = {family: p for family, p in _odds(gender, age_years).items() if family in allowed}
+def sample_hair(rng: np.random.Generator, gender: str, age_years: float, allowed: tuple[str, ...],
+                ancestry: dict[str, float] | None = None) -> tuple[str, str, dict[str, float]]:
+    """(family, hairline, parameters) of one identity's hair, among the ``allowed`` families.
+
+    Hair texture follows ancestry: most people of African ancestry have coily hair, worn mostly
+    close-cropped, short or as an afro, less often long; East Asian hair is mostly straight. Drawn
+    without ancestry, nearly every dark-skinned avatar wore straight, parted hair.
+    """
+    african, asian = (ancestry or {}).get("african", 0.0), (ancestry or {}).get("asian", 0.0)
+    odds = {family: p * _ANCESTRY_FACTOR.get(family, 1.0) ** african
+            for family, p in _odds(gender, age_years).items() if family in allowed}
     if not any(odds.values()):
         odds = {family: 1.0 for family in allowed}
     families, p = tuple(odds), np.asarray(tuple(odds.values()), float)
     family = families[int(rng.choice(len(families), p=p / p.sum()))]
     hairline = HAIRLINES[int(rng.choice(len(HAIRLINES), p=(0.35, 0.25, 0.12, 0.13, 0.15)))]
+    coily = rng.random() < african * _COILY_SHARE
+    curl = rng.uniform(_CURLY, 1) if coily else rng.uniform(0, 1) * (1 - _ASIAN_STRAIGHTER * asian)
     params = {
         "length": round(float(rng.uniform(0, 1)), 3),  # within the family's range
         "volume": round(float(rng.uniform(0, 1)), 3),
-        "curl": round(float(rng.uniform(0, 1)), 3),
+        "curl": round(float(curl), 3),
         "part": round(float(rng.uniform(-1, 1)), 3),  # side of the parting, -1 right .. 1 left
         "fringe": round(float(rng.uniform(0, 1)), 3),
     }
@@ -159,7 +177,7 @@ class Parting:
 def parting(family: str, p: dict) -> Parting | None:
     """The parting of this hair, or None for a family worn without one. Behind a let-down fringe it
     starts on the top of the head: cut through the fringe, it left a bare stripe down the forehead."""
-    if family not in _PARTED:
+    if family not in _PARTED or p.get("curl", 0.0) > _CURLY:
         return None
     side = float(p.get("part", 0.0))
     fringe = family in _FRINGED and p.get("fringe", 0.0) > _FRINGE_FROM
@@ -240,7 +258,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
     if part is not None:  # the hair rises from its roots at the parting
         taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
-    curly = family == "afro" or p["curl"] > 0.7
+    curly = family == "afro" or p["curl"] > _CURLY
     layers = []
     for k in range(count):
         share = (k + 1) / count
@@ -249,9 +267,10 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         binding = SurfaceBinding.fit(an.vertices, an.normals, an.neighbour, anchors, points, directions)
         coverage = 1.0 if k == 0 else (0.85 - 0.35 * (k - 1) / max(count - 2, 1))
         shade = 0.55 + 0.45 * share if count > 1 else 0.9
-        texture = _strand_texture(spec.hair_color, rng, coverage, shade, curly=curly, fuzz=family == "afro")
+        # Curly and coily hair is matte and fuzzy at every length, not a smooth glossy cap.
+        texture = _strand_texture(spec.hair_color, rng, coverage, shade, curly=curly, fuzz=curly)
         layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
-                            gloss=0.35 if curly else 0.6))
+                            gloss=_CURLY_GLOSS if curly else 0.6))
     return layers
 
 
@@ -401,7 +420,7 @@ def _curtains(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
         u = np.tile(np.linspace(0, 4, cols), rows)
         v = np.repeat(np.linspace(1, 0, rows), cols)
         texture = _strand_texture(spec.hair_color, rng, coverage, shade, ragged_end=k == 1,
-                                  curly=wavy and p["curl"] > 0.7)
+                                  curly=wavy and p["curl"] > _CURLY)
         layers.append(Layer(f"hair_long{k}", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32),
                             texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6))
     return layers
@@ -435,7 +454,7 @@ def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
     points, run = _tube(frame, centre, radii, sides)
     u = np.tile(np.linspace(0, 2, sides + 1), rows)
     v = np.repeat(np.linspace(1, 0, rows), sides + 1)
-    texture = _strand_texture(spec.hair_color, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > 0.7)
+    texture = _strand_texture(spec.hair_color, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > _CURLY)
     return Layer("hair_ponytail", "hair", _grid_triangles(rows, sides + 1), np.stack([u, v], 1).astype(np.float32),
                  texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
 
@@ -457,7 +476,7 @@ def _bun(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.rand
     run = (run / np.linalg.norm(run, axis=-1, keepdims=True)).reshape(-1, 3)
     u = np.tile(np.linspace(0, 3, cols), rows)
     v = np.repeat(np.linspace(0.2, 1, rows), cols)
-    texture = _strand_texture(spec.hair_color, rng, 1.0, 0.9, curly=p["curl"] > 0.7)
+    texture = _strand_texture(spec.hair_color, rng, 1.0, 0.9, curly=p["curl"] > _CURLY)
     return Layer("hair_bun", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32), texture,
                  RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
 
