@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from painsynth.eyelid_contact import EyelidContact
+from painsynth.lid_units import fit_lid_units
 from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
@@ -182,8 +183,14 @@ class HeadRig:
         rest_vertices = rest["rest_vertices"][0].numpy()
         vertex_ids, triangles, uv_ids = self._crop(rest_vertices, rest["rest_bone_heads"][0].numpy())
         face_basis = model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
+        shaped = torch.as_tensor(rest_vertices[vertex_ids], dtype=torch.float32)
+        eyes = [torch.as_tensor(np.flatnonzero(self._bone_weight(vertex_ids, bone) > 0.5)) for bone in EYE_BONES]
+        unshaped = None
+        if face_shape:
+            unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
+            face_basis, _ = fit_lid_units(face_basis, shaped, unshaped, eyes)
         identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis,
-                            self._eyelid_contact(rest_vertices, vertex_ids, phenotype, face_shape))
+                            EyelidContact(shaped, eyes, unshaped))
         still = np.zeros((1, 3), dtype=np.float32)
         neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
         identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
@@ -197,14 +204,6 @@ class HeadRig:
             torch.zeros(1, len(ARKIT_BLENDSHAPES), dtype=model.dtype),
         )
         return model.get_rest_model(coeffs)
-
-    def _eyelid_contact(self, rest_vertices: np.ndarray, vertex_ids: np.ndarray, phenotype: dict[str, float],
-                        face_shape: dict[str, float] | None) -> EyelidContact:
-        eyes = [torch.as_tensor(np.flatnonzero(self._bone_weight(vertex_ids, bone) > 0.5)) for bone in EYE_BONES]
-        unshaped = None
-        if face_shape:
-            unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
-        return EyelidContact(torch.as_tensor(rest_vertices[vertex_ids], dtype=torch.float32), eyes, unshaped)
 
     def _crop(self, vertices: np.ndarray, bone_heads: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vertex ids, triangles (into those ids) and triangle UV ids of the head and shoulders."""

@@ -36,7 +36,7 @@ class EyelidContact:
         eyeball[torch.cat(eyes)] = True
         self.eyes, self.skin, self.floor = list(eyes), [], []
         for eye in eyes:
-            centre, radius = _sphere(rest, eye)
+            centre, radius = eyeball_sphere(rest, eye)
             distance = (rest - centre).norm(dim=1)
             skin = torch.nonzero(~eyeball & (distance < REACH)).flatten()
             self.skin.append(skin)
@@ -67,7 +67,7 @@ class EyelidContact:
         return vertices
 
 
-def _sphere(vertices: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def eyeball_sphere(vertices: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Centre [3] and radius of the eyeball whose vertices are ``eye``, in ``vertices`` [V, 3]."""
     centre = vertices[eye].mean(dim=0)
     return centre, (vertices[eye] - centre).norm(dim=1).max()
@@ -75,5 +75,5 @@ def _sphere(vertices: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, to
 
 def _depth_outside(vertices: torch.Tensor, eye: torch.Tensor) -> torch.Tensor:
     """[V] how far each vertex lies outside the sphere of the eyeball ``eye`` (metres; negative: inside)."""
-    centre, radius = _sphere(vertices, eye)
+    centre, radius = eyeball_sphere(vertices, eye)
     return (vertices - centre).norm(dim=1) - radius
