@@ -23,6 +23,11 @@ with the most distance per mm get the larger draws (face_shape.GAIN).
     .venv/bin/python benchmarks/face_shape_ranges.py [--count 30] [--seed 0] [--size 320]
     .venv/bin/python benchmarks/face_shape_ranges.py --levers --count 10 --seed 1 --size 256
     .venv/bin/python benchmarks/face_shape_ranges.py --no-render   # part 1 only
+    .venv/bin/python benchmarks/face_shape_ranges.py --no-render --eye-opening
+
+Part 4 (--eye-opening) measures how each modifier at -1 and +1 opens or narrows the eyes (the gap
+between the lid margins of painsynth.lid_units, mm) on the average head, next to the table
+`face_shape.EYE_OPENING_MM` holds, which keeps every drawn eye's opening within EYE_OPENING_RANGE.
 """
 
 from __future__ import annotations
@@ -117,6 +122,33 @@ def print_ranges(rig) -> None:
     print(f"  all groups together: {np.sqrt(total).max():5.2f} mm")
 
 
+def eye_opening_measure(rig) -> None:
+    import torch
+
+    from painsynth.animate import EYE_BONES
+    from painsynth.avatars import face_shape as fs
+    from painsynth.lid_units import SIDES, lid_margins, margin_gap
+    from painsynth.tracks import BLENDSHAPE_INDEX
+
+    rest = rig._rest_model({}, None)["rest_vertices"][0].to(torch.float32)
+    ids = np.arange(len(rest))
+    units = rig.model.blendshapes[rig._face_unit_rows].to(torch.float32)
+    margins = [lid_margins(rest, units[BLENDSHAPE_INDEX[f"eyeBlink{side}"]],
+                           torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5)))
+               for bone, side in zip(EYE_BONES, SIDES)]
+    gap = margin_gap(rest, *margins[0])
+    print(f"\neye opening: anny's gap between the lid margins {1000 * gap:.2f} mm "
+          f"(held REST_EYE_GAP_MM {fs.REST_EYE_GAP_MM}); left eye's gap change, mm at -1 / +1 (|change| > 0.1 mm)")
+    for label in sorted(fs.SPREADS):
+        if label.startswith("r-"):
+            continue
+        change = [1000 * (margin_gap(rig._rest_model({}, {label: value})["rest_vertices"][0].to(torch.float32),
+                                     *margins[0]) - gap) for value in (-1.0, 1.0)]
+        if max(map(abs, change)) > 0.1:
+            held = fs.EYE_OPENING_MM.get(label[2:] if label.startswith("l-") else label)
+            print(f"  {label:30s} {change[0]:6.2f} / {change[1]:6.2f}   held {held}")
+
+
 def identity_measure(rig, count: int, seed: int, size: int) -> None:
     from painsynth.audit import Embedder
     from painsynth.avatars import appearance_maps, sample_avatars
@@ -199,6 +231,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--no-render", action="store_true", help="only the displacement table")
     parser.add_argument("--levers", action="store_true", help="also dlib distance per mm of each feature group")
+    parser.add_argument("--eye-opening", action="store_true", help="also each modifier's effect on the eye's opening")
     args = parser.parse_args()
     from painsynth.animate import HeadRig
 
@@ -208,6 +241,8 @@ def main() -> None:
         identity_measure(rig, args.count, args.seed, args.size)
     if args.levers:
         lever_measure(rig, args.count, args.seed, args.size)
+    if args.eye_opening:
+        eye_opening_measure(rig)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,33 @@ def test_left_and_right_share_a_draw_with_a_small_asymmetry():
     assert np.any(np.array(gaps) != 0)  # not perfectly symmetric
 
 
+def test_every_eye_opens_within_a_human_range(rig):
+    """No face is drawn with eyes half shut or staring at rest: predicted from the modifiers, every
+    eye of many draws opens within EYE_OPENING_RANGE of anny's; measured on anny, so do the faces
+    whose eye modifiers had to be pulled in."""
+    import torch
+
+    from painsynth.animate import EYE_BONES
+    from painsynth.lid_units import SIDES, lid_margins, margin_gap
+
+    low, high = fs.EYE_OPENING_RANGE
+    shapes = [shape for gender in ("female", "male") for shape in draws(150, gender, 40.0, seed=3)]
+    openings = np.array([[fs.eye_opening(shape, side)[0] for side in "lr"] for shape in shapes])
+    assert (openings >= low - 1e-3).all() and (openings <= high + 1e-3).all()
+    assert (openings < low + 0.02).any() and (openings > high - 0.02).any()  # the bounds bite
+    pulled = [shapes[i] for i in np.argsort(np.abs(openings - 1).max(axis=1))[-3:]]
+    rest = rig._rest_model({}, None)["rest_vertices"][0].to(torch.float32)
+    ids = np.arange(len(rest))
+    annys = rig.model.blendshapes[rig._face_unit_rows].to(torch.float32)
+    for shape in pulled:
+        shaped = rig._rest_model({}, shape)["rest_vertices"][0].to(torch.float32)
+        for bone, side in zip(EYE_BONES, SIDES):
+            eye = torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5))
+            upper, lower = lid_margins(rest, annys[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
+            share = margin_gap(shaped, upper, lower) / margin_gap(rest, upper, lower)
+            assert low - 0.05 < share < high + 0.05
+
+
 def test_grotesque_modifiers_are_left_out():
     for label in ("forehead-nubian-incr", "l-ear-shape-triangle", "head-trans-up", "head-angle-out"):
         assert label not in fs.SPREADS and fs.excluded(label)

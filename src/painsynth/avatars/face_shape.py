@@ -19,6 +19,9 @@ GAIN, within the same bounds (draws still stop at Z_MAX spreads).
 
 The draws vary around an average face moved from anny's (AVERAGE_FACE: a smaller nose).
 
+Every eye opens within EYE_OPENING_RANGE of anny's at rest: where an eye's modifiers together would
+leave it half shut or staring, they are pulled towards 0 (EYE_OPENING_MM predicts the opening).
+
 Left/right modifiers share one draw per identity plus a small per-side asymmetry. Gender, age and
 ancestry shift the draws where faces differ on average (men: broader jaw, heavier brow ridge;
 children: smaller nose and jaw, less spread; older people: longer nose and ear lobes, thinner
@@ -254,6 +257,31 @@ CHILD_SPREAD = 0.65  # children's spreads, as a share of adults'
 AVERAGE_FACE = {"nose-scale-vert-incr": -0.5, "nose-scale-depth-incr": -0.45, "nose-scale-horiz-incr": -0.3}
 
 
+# How each modifier opens (+) or narrows (-) the eye: the gap from the lower to the upper lid margin
+# (painsynth.lid_units), mm at -1 and at +1 on anny's average head, whose gap is REST_EYE_GAP_MM
+# (benchmarks/face_shape_ranges.py --eye-opening; anny 0.6.2). l-/r- modifiers move their own eye.
+# Summed over a face's modifiers they predict its gap to within 0.14 of it (r 0.999, 80 eyes of bank 1).
+REST_EYE_GAP_MM = 11.79
+EYE_OPENING_MM: dict[str, tuple[float, float]] = {
+    "eyebrows-angle-up": (0.05, -0.37),
+    "eyebrows-trans-up": (-0.95, 0.43),
+    "head-age-incr": (0.57, -0.57),
+    "head-scale-vert-incr": (-2.18, 2.18),
+    "eye-bag-height-incr": (-0.13, 0.4),
+    "eye-corner1-up": (0.38, -0.28),
+    "eye-eyefold-angle-up": (0.42, 0.22),
+    "eye-eyefold-up": (-0.62, 0.0),
+    "eye-height1-incr": (0.0, 0.27),
+    "eye-height2-incr": (-2.17, 3.33),
+    "eye-height3-incr": (-2.75, 3.6),
+    "eye-scale-incr": (-1.88, 1.88),
+}
+# The eye's opening stays within this share of anny's: drawn freely, the eye modifiers left 10 % of
+# the eyes of bank 1 under 0.52 of it (half shut at rest, 0.25 at the least) and 10 % over 1.55
+# (staring). Real eyes open about 8-12 mm at rest, +-30 % around their mean.
+EYE_OPENING_RANGE = (0.65, 1.4)
+
+
 def excluded(label: str) -> str:
     """Why a face modifier is left out, or '' when it is drawn."""
     for key, why in EXCLUDED.items():
@@ -340,5 +368,35 @@ def sample_face_shape(rng: np.random.Generator, gender: str, age_years: float,
             neg, pos = SPREADS[label]
             shape[label] = round(float(np.clip(value * (pos if value >= 0 else neg) + AVERAGE_FACE.get(label, 0.0),
                                                -1.0, 1.0)), 3)
+    return _eyes_opened_within_range(shape)
+
+
+def eye_opening(shape: dict[str, float], side: str) -> tuple[float, float]:
+    """(share of anny's eye opening the whole face shape gives the ``side`` eye ("l" or "r"), the part
+    of it from that eye's own modifiers), predicted from EYE_OPENING_MM."""
+    own = other = 0.0
+    for label, value in shape.items():
+        sided = label[:2] in ("l-", "r-")
+        if sided and label[0] != side:
+            continue
+        at_minus, at_plus = EYE_OPENING_MM.get(label[2:] if sided else label, (0.0, 0.0))
+        mm = value * at_plus if value >= 0 else -value * at_minus
+        own, other = (own + mm, other) if sided else (own, other + mm)
+    return 1.0 + (own + other) / REST_EYE_GAP_MM, own / REST_EYE_GAP_MM
+
+
+def _eyes_opened_within_range(shape: dict[str, float]) -> dict[str, float]:
+    """``shape`` with each eye's own modifiers scaled towards 0 where they open or narrow it beyond
+    EYE_OPENING_RANGE (the gap is linear in each modifier's value, so the scale is exact)."""
+    low, high = EYE_OPENING_RANGE
+    for side in ("l", "r"):
+        share, own = eye_opening(shape, side)
+        if low <= share <= high or own == 0.0:
+            continue
+        bound = low if share < low else high
+        keep = float(np.clip((bound - (share - own)) / own, 0.0, 1.0))
+        for label in shape:
+            if label.startswith(f"{side}-eye-") and label[2:] in EYE_OPENING_MM:
+                shape[label] = round(shape[label] * keep, 3)
     return shape
 
