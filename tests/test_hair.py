@@ -46,9 +46,12 @@ def _posed(layer, vertices):
 _TRIANGLES = [None]
 
 
+@pytest.mark.parametrize("curl", [0.0, 0.9])
 @pytest.mark.parametrize("who", ["child", "adult"])
-def test_every_family_builds_and_keeps_the_face_clear(people, who):
+def test_every_family_builds_and_keeps_the_face_clear(people, who, curl):
+    """Straight and curly (lofted, unparted) hair of every family."""
     spec, _, anatomy = people[who]
+    spec = dataclasses.replace(spec, hair={**spec.hair, "curl": curl})
     _TRIANGLES[0] = anatomy.triangles
     mid, iod = anatomy.eye_centres.mean(0), anatomy.interocular
     for family in FAMILIES:
@@ -64,6 +67,25 @@ def test_every_family_builds_and_keeps_the_face_clear(people, who):
             # In front of the ears, between the outer eye corners, from the chin to above the brows.
             in_face = (np.abs(q[:, 0]) < 1.05) & (q[:, 2] > -2.0) & (q[:, 2] < 0.75) & (q[:, 1] < 0.5)
             assert not in_face.any(), (who, family, layer.name, q[in_face][:3])
+
+
+def test_curly_short_hair_stands_off_the_scalp_without_a_fringe(people):
+    spec, _, anatomy = people["adult"]
+    _TRIANGLES[0] = anatomy.triangles
+    centre = anatomy.vertices.mean(axis=0)
+
+    def outer_shell(curl):
+        layers = _hair(dataclasses.replace(spec, hair={**spec.hair, "curl": curl}), anatomy, "short")
+        points = _posed(layers[-1], anatomy.vertices[None])[0]
+        return np.linalg.norm(points - centre, axis=1), (points - anatomy.eye_centres.mean(0)) / anatomy.interocular
+
+    (straight, straight_q), (curly, curly_q) = outer_shell(0.0), outer_shell(0.9)
+    assert np.percentile(curly, 95) > np.percentile(straight, 95) + 0.003  # metres further out
+    def lowest_over_the_forehead(q):
+        return q[(np.abs(q[:, 0]) < 0.5) & (q[:, 1] < 0), 2].min()
+
+    # A fringe is let down over the forehead only from the straight hair.
+    assert lowest_over_the_forehead(curly_q) > lowest_over_the_forehead(straight_q) + 0.1
 
 
 def test_bald_has_no_hair_but_lashes(people):

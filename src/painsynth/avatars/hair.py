@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 _ANCESTRY_FACTOR = {"afro": 5.0, "buzz": 1.8, "long_straight": 0.3, "long_wavy": 0.4, "medium": 0.6}
 _COILY_SHARE = 0.85  # share of full African ancestry with coily hair (the rest relaxed or straightened)
 _CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no parting)
+# Curly and coily hair stands off the scalp: cut short or medium it is this much thicker (a short
+# coily cut is 1-3 cm deep), rather than a cap.
+_CURLY_LOFT = 1.8
+_LOFTED = ("short", "medium")
 _CURLY_GLOSS = 0.25  # strength of a curly shell's highlight (straight hair 0.6)
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
 
@@ -231,7 +235,8 @@ def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
 def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) -> list[Layer]:
     family = spec.hair_family
     count, thin, thick = _SHELLS[family]
-    thickness = thin + (thick - thin) * p["volume"]
+    curly = family == "afro" or p["curl"] > _CURLY
+    thickness = (thin + (thick - thin) * p["volume"]) * (_CURLY_LOFT if curly and family in _LOFTED else 1.0)
     depth_at = _depth_function(an, family, spec.hairline, p)
     depth = depth_at(an.azimuth, an.elevation)
     # Nothing in front of the brows, eyes or cheeks, whatever the hairline or fringe.
@@ -258,7 +263,6 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
     if part is not None:  # the hair rises from its roots at the parting
         taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
-    curly = family == "afro" or p["curl"] > _CURLY
     layers = []
     for k in range(count):
         share = (k + 1) / count
@@ -289,7 +293,7 @@ def _across_the_seam(triangles: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, 
 
 def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):
     """Degrees inside the scalp hair as a function of (azimuth, elevation), a fringe let down."""
-    if family not in _FRINGED or p["fringe"] <= _FRINGE_FROM:
+    if family not in _FRINGED or p["fringe"] <= _FRINGE_FROM or p["curl"] > _CURLY:  # curls are not let down
         return lambda azimuth, elevation: hair_depth(azimuth, elevation, family, hairline)
     lowest = _fringe_floor(an)
 
