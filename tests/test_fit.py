@@ -241,13 +241,15 @@ def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
     columns = [BLENDSHAPE_INDEX[n] for n in CHEEK]
     hybrid = tracks["hybrid"].blendshapes[:, columns].mean(axis=1)
     fitted = tracks["fit"].blendshapes[:, columns].mean(axis=1)
-    # The landmarks barely move in a cheek raise: the fit reads it at a few hundredths (0.013 at the
-    # peak on this clip), which may still follow the time course (r 0.83 with the mirror-symmetric
-    # measurement model; it was below the hybrid's by more than 0.2 before), so what the image adds
-    # is the level.
+    # The landmarks barely move in a cheek raise: the fit reads it at a few hundredths or less (at
+    # most 0.006 over the cheek raise on this clip, against the hybrid's 0.27; up to 0.04 in the first
+    # frames, where nothing raises the cheek), which may still follow the time course (r 0.83 with the
+    # mirror-symmetric measurement model; it was below the hybrid's by more than 0.2 before), so what
+    # the image adds is the level.
     assert _corr(hybrid, truth) > 0.9
-    assert hybrid.max() > 0.2 and hybrid.max() > 10 * fitted.max()
-    assert hybrid[17:31].max() > 0.2 and hybrid[2:16].max() < hybrid[17:31].max()  # not read in the sneer
+    raised = slice(17, 31)  # the clip's cheek raise
+    assert hybrid[raised].max() > 0.2 and hybrid[raised].max() > 10 * fitted[raised].max()
+    assert hybrid[2:16].max() < hybrid[raised].max()  # not read in the sneer
     assert set(CUE_RULES) <= set(FIT_UNITS)  # the cue only touches units the fit already replaces
 
 
