@@ -188,7 +188,7 @@ class HeadRig:
         unshaped = None
         if face_shape:
             unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
-            face_basis, _ = fit_lid_units(face_basis, shaped, unshaped, eyes)
+            face_basis = fit_lid_units(face_basis, shaped, unshaped, eyes)
         identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis,
                             EyelidContact(shaped, eyes, unshaped))
         still = np.zeros((1, 3), dtype=np.float32)

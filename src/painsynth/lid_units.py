@@ -53,12 +53,11 @@ def lid_margins(unshaped: torch.Tensor, blink: torch.Tensor, eye: torch.Tensor) 
 
 
 def fit_lid_units(face_basis: torch.Tensor, shaped: torch.Tensor, unshaped: torch.Tensor,
-                  eyes: list[torch.Tensor]) -> tuple[torch.Tensor, list[float]]:
-    """``face_basis`` [52, V, 3] with the lid units scaled to this face's eye openings, and each eye's
-    scale. ``shaped`` and ``unshaped`` [V, 3]: the rest vertices with and without the face shape;
-    ``eyes``: per eye (left, right), its eyeball's vertex indices."""
+                  eyes: list[torch.Tensor]) -> torch.Tensor:
+    """``face_basis`` [52, V, 3] with the lid units scaled to this face's eye openings. ``shaped`` and
+    ``unshaped`` [V, 3]: the rest vertices with and without the face shape; ``eyes``: per eye (left,
+    right), its eyeball's vertex indices."""
     basis = face_basis.clone()
-    scales = []
     for eye, side in zip(eyes, SIDES):
         upper, lower = lid_margins(unshaped, face_basis[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
         scale = margin_gap(shaped, upper, lower) / margin_gap(unshaped, upper, lower)
@@ -72,5 +71,4 @@ def fit_lid_units(face_basis: torch.Tensor, shaped: torch.Tensor, unshaped: torc
         for unit in LID_UNITS:
             row = BLENDSHAPE_INDEX[f"{unit}{side}"]
             basis[row] = face_basis[row] * factor
-        scales.append(scale)
-    return basis, scales
+    return basis
