@@ -198,6 +198,29 @@ def test_beard_darkens_the_chin_of_men_only(person):
     assert chin_luminance(facial_hair="beard", **woman) == pytest.approx(chin_luminance(**woman))
 
 
+def test_hair_greys_at_each_persons_own_pace():
+    """Greying starts in the mid thirties and goes on at each person's own pace: a few white strands
+    in the natural colour first, then grey, then white; older people greyer on average, and people of
+    one age at different stages."""
+    from painsynth.avatars.hair_colour import hair_rgb
+
+    many = sample_avatars(300, seed=11)
+    young = [s.hair["white"] for s in many if s.age_years < 30]
+    middle = [s.hair["white"] for s in many if 45 <= s.age_years < 60]
+    old = [s.hair["white"] for s in many if s.age_years >= 70]
+    assert max(young) == 0.0 and 0 < np.mean(middle) < np.mean(old)
+    assert np.std([w for w in old if w > 0]) > 0.1  # not every old person alike
+    named = {s.hair_color for s in many if 0 < s.hair["white"] < 0.3}
+    assert named and not named & {"grey", "white"}  # salt and pepper keeps the natural colour's name
+    assert all(s.hair_color in ("grey", "white") for s in many if s.hair["white"] >= 0.3)
+    # A share of white strands lightens that share of a pigmented colour's strands, not all of them.
+    strands = np.random.default_rng(0).standard_normal(20000)
+    mixed = hair_rgb("black", strands, 0.3).mean(axis=1)
+    black = hair_rgb("black", strands).mean(axis=1)
+    whitened = mixed > black + 0.2
+    assert 0.2 < whitened.mean() < 0.4 and np.abs(mixed - black)[~whitened].mean() < 0.02
+
+
 @pytest.mark.parametrize("count", [0, -3, 2.5, True, "4"])
 def test_bad_count_raises(count):
     with pytest.raises(ValueError, match="count"):

@@ -55,6 +55,8 @@ _ANCESTRY_ODDS_BY_TONE = (
 # 30 % of identities mixed (and a dominant ancestry at ~0.9) 43 % of avatar pairs were "the same
 # person" to dlib, with 60 % mixed 47 %, with 10 % mixed (dominant at ~0.95) 40 % (40 avatars, seed 1).
 _MIXED_ANCESTRY_SHARE = 0.1
+# Share of white strands from which hair is called grey, and white.
+_GREY_FROM, _WHITE_FROM = 0.3, 0.8
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,11 @@ def _sample_avatar(
     natural_hair = pick(rng, _NATURAL_HAIR, _mix_odds(_HAIR_ODDS, ancestry))
     if age_years < 12 and natural_hair == "brown" and rng.random() < 0.3:
         natural_hair = "blond"  # children's hair darkens with age
-    hair_color = _greyed(rng, natural_hair, age_years)
+    hair_color, white_share = _greyed(rng, natural_hair, age_years, _part_rng(avatar_seed, "greying"))
     adult = age_years >= 18
     hair_family, hairline, hair = sample_hair(_part_rng(avatar_seed, "hair"), gender, age_years,
                                               choices.hair_families, ancestry)
+    hair = {**hair, "white": white_share}
     garment, garment_color, garment_pattern = sample_garment(_part_rng(avatar_seed, "garment"), gender,
                                                              age_years, choices.garments)
     glasses, glasses_color = sample_glasses(_part_rng(avatar_seed, "glasses"), age_years, choices.glasses_share)
@@ -197,10 +200,16 @@ def _sample_facial_hair(rng: np.random.Generator, age_years: float) -> str:
     return pick(rng, FACIAL_HAIR, (0.7, 0.2, 0.03, 0.03, 0.03, 0.01) if young else (0.42, 0.22, 0.06, 0.08, 0.12, 0.10))
 
 
-def _greyed(rng: np.random.Generator, natural: str, age_years: float) -> str:
+def _greyed(rng: np.random.Generator, natural: str, age_years: float, pace: np.random.Generator) -> tuple[str, float]:
+    """(hair colour, share of white strands): greying starts from the mid thirties and goes on at each
+    person's own pace, from a few white strands in the natural colour (salt and pepper) through grey
+    to white; the colour is named by how far it has gone (under _GREY_FROM white: still the natural
+    colour)."""
     if rng.random() >= np.clip((age_years - 35) / 40, 0, 0.9):
-        return natural
-    return "white" if age_years > 65 and rng.random() < 0.4 else "grey"
+        return natural, 0.0
+    share = float(np.clip(0.1 + (age_years - 35) / 70 + pace.normal(0, 0.2), 0.03, 0.95))
+    name = natural if share < _GREY_FROM else ("grey" if share < _WHITE_FROM else "white")
+    return name, round(share, 3)
 
 
 def _brow_color(rng: np.random.Generator, natural: str, hair_color: str, age_years: float) -> str:
