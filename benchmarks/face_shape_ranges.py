@@ -125,17 +125,15 @@ def print_ranges(rig) -> None:
 def eye_opening_measure(rig) -> None:
     import torch
 
-    from painsynth.animate import EYE_BONES
     from painsynth.avatars import face_shape as fs
     from painsynth.lid_units import SIDES, lid_margins, margin_gap
     from painsynth.tracks import BLENDSHAPE_INDEX
 
     rest = rig._rest_model({}, None)["rest_vertices"][0].to(torch.float32)
     ids = np.arange(len(rest))
-    units = rig.model.blendshapes[rig._face_unit_rows].to(torch.float32)
-    margins = [lid_margins(rest, units[BLENDSHAPE_INDEX[f"eyeBlink{side}"]],
-                           torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5)))
-               for bone, side in zip(EYE_BONES, SIDES)]
+    units = rig.face_units(ids)
+    margins = [lid_margins(rest, units[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
+               for eye, side in zip(rig.eyeballs(ids), SIDES)]
     gap = margin_gap(rest, *margins[0])
     print(f"\neye opening: anny's gap between the lid margins {1000 * gap:.2f} mm "
           f"(held REST_EYE_GAP_MM {fs.REST_EYE_GAP_MM}); left eye's gap change, mm at -1 / +1 (|change| > 0.1 mm)")

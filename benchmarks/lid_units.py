@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    from painsynth.animate import EYE_BONES, HeadRig
+    from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.lid_units import SIDES, lid_margins, margin_gap
     from painsynth.preview import PEAK_PAIN_AUS, blendshapes_for
@@ -39,13 +39,12 @@ def main() -> None:
     for spec in sample_avatars(args.avatars, args.seed):
         identity = rig.identity(spec.phenotype, spec.face_shape)
         ids = identity.mesh.vertex_ids
-        annys = rig.model.blendshapes[rig._face_unit_rows][:, torch.as_tensor(ids)].to(torch.float32)
+        annys = rig.face_units(ids)
         unshaped = rig._rest_model(spec.phenotype, None)["rest_vertices"][0, ids].to(torch.float32)
         fitted = torch.as_tensor(identity.animate(faces, still, still))
         identity._face_basis = annys.reshape(52, -1)
         plain = torch.as_tensor(identity.animate(faces, still, still))
-        for bone, side in zip(EYE_BONES, SIDES):
-            eye = torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5))
+        for eye, side in zip(rig.eyeballs(ids), SIDES):
             upper, lower = lid_margins(unshaped, annys[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
             rest = margin_gap(fitted[0], upper, lower)
             rows["rest gap mm"].append(1000 * rest)

@@ -52,7 +52,6 @@ def test_every_eye_opens_within_a_human_range(rig):
     whose eye modifiers had to be pulled in."""
     import torch
 
-    from painsynth.animate import EYE_BONES
     from painsynth.lid_units import SIDES, lid_margins, margin_gap
 
     low, high = fs.EYE_OPENING_RANGE
@@ -63,11 +62,10 @@ def test_every_eye_opens_within_a_human_range(rig):
     pulled = [shapes[i] for i in np.argsort(np.abs(openings - 1).max(axis=1))[-3:]]
     rest = rig._rest_model({}, None)["rest_vertices"][0].to(torch.float32)
     ids = np.arange(len(rest))
-    annys = rig.model.blendshapes[rig._face_unit_rows].to(torch.float32)
+    annys = rig.face_units(ids)
     for shape in pulled:
         shaped = rig._rest_model({}, shape)["rest_vertices"][0].to(torch.float32)
-        for bone, side in zip(EYE_BONES, SIDES):
-            eye = torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5))
+        for eye, side in zip(rig.eyeballs(ids), SIDES):
             upper, lower = lid_margins(rest, annys[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
             share = margin_gap(shaped, upper, lower) / margin_gap(rest, upper, lower)
             assert low - 0.05 < share < high + 0.05

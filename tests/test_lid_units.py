@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from painsynth.animate import EYE_BONES
 from painsynth.lid_units import SIDES, lid_margins, margin_gap
 from painsynth.tracks import BLENDSHAPE_INDEX
 
@@ -22,7 +21,7 @@ def closing_shares(rig, identity, fitted=True):
     """Per eye, the lid-margin gap under a full blink and under a full squint (eye and cheek), as a
     share of the neutral gap; with anny's own units when not ``fitted``."""
     ids = identity.mesh.vertex_ids
-    annys = rig.model.blendshapes[rig._face_unit_rows][:, torch.as_tensor(ids)].to(torch.float32)
+    annys = rig.face_units(ids)
     unshaped = rig._rest_model({}, None)["rest_vertices"][0, ids].to(torch.float32)
     if not fitted:
         identity._face_basis = annys.reshape(52, -1)
@@ -30,8 +29,7 @@ def closing_shares(rig, identity, fitted=True):
     frames = torch.as_tensor(identity.animate(np.stack([np.zeros(52, np.float32), lids("eyeBlink"),
                                                         lids("eyeSquint", "cheekSquint")]), still, still))
     shares = []
-    for bone, side in zip(EYE_BONES, SIDES):
-        eye = torch.as_tensor(np.flatnonzero(rig._bone_weight(ids, bone) > 0.5))
+    for eye, side in zip(rig.eyeballs(ids), SIDES):
         upper, lower = lid_margins(unshaped, annys[BLENDSHAPE_INDEX[f"eyeBlink{side}"]], eye)
         gaps = [margin_gap(frame, upper, lower) for frame in frames]
         shares.append((gaps[1] / gaps[0], gaps[2] / gaps[0]))
@@ -55,15 +53,13 @@ def test_a_blink_closes_and_a_squint_narrows_tall_and_narrow_eyes_alike(rig):
 
 def test_a_face_without_a_shape_keeps_annys_units(rig):
     identity = rig.identity({})
-    ids = torch.as_tensor(identity.mesh.vertex_ids)
-    annys = rig.model.blendshapes[rig._face_unit_rows][:, ids].to(torch.float32).reshape(52, -1)
+    annys = rig.face_units(identity.mesh.vertex_ids).reshape(52, -1)
     assert torch.equal(identity._face_basis, annys)
 
 
 @pytest.mark.parametrize("unit", ["jawOpen", "browDownLeft", "mouthSmileLeft", "noseSneerLeft"])
 def test_only_the_lid_units_are_fitted(rig, unit):
     identity = rig.identity({}, TALL)
-    ids = torch.as_tensor(identity.mesh.vertex_ids)
-    annys = rig.model.blendshapes[rig._face_unit_rows][:, ids].to(torch.float32).reshape(52, -1)
+    annys = rig.face_units(identity.mesh.vertex_ids).reshape(52, -1)
     row = BLENDSHAPE_INDEX[unit]
     assert torch.equal(identity._face_basis[row], annys[row])

@@ -178,23 +178,30 @@ class HeadRig:
         `face_shape` maps anny local-change labels (see `model.local_change_labels`) to values in
         [-1, 1]; labels left out stay 0. It moves vertices but never changes the topology.
         """
-        model = self.model
         rest = self._rest_model(phenotype, face_shape)
         rest_vertices = rest["rest_vertices"][0].numpy()
         vertex_ids, triangles, uv_ids = self._crop(rest_vertices, rest["rest_bone_heads"][0].numpy())
-        face_basis = model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
+        face_basis = self.face_units(vertex_ids)
         shaped = torch.as_tensor(rest_vertices[vertex_ids], dtype=torch.float32)
-        eyes = [torch.as_tensor(np.flatnonzero(self._bone_weight(vertex_ids, bone) > 0.5)) for bone in EYE_BONES]
+        eyes = self.eyeballs(vertex_ids)
         unshaped = None
         if face_shape:
             unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
             face_basis = fit_lid_units(face_basis, shaped, unshaped, eyes)
-        identity = Identity(self, vertex_ids, rest_vertices[vertex_ids], rest["rest_bone_poses"], face_basis,
+        identity = Identity(self, vertex_ids, shaped, rest["rest_bone_poses"], face_basis,
                             EyelidContact(shaped, eyes, unshaped))
         still = np.zeros((1, 3), dtype=np.float32)
         neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
         identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
         return identity
+
+    def face_units(self, vertex_ids: np.ndarray) -> torch.Tensor:
+        """anny's own 52 face units at ``vertex_ids``: [52, V, 3] float32 offsets at full strength."""
+        return self.model.blendshapes[self._face_unit_rows][:, torch.as_tensor(vertex_ids)].to(torch.float32)
+
+    def eyeballs(self, vertex_ids: np.ndarray) -> list[torch.Tensor]:
+        """Per eye (EYE_BONES order), the indices into ``vertex_ids`` of its eyeball's vertices."""
+        return [torch.as_tensor(np.flatnonzero(self._bone_weight(vertex_ids, bone) > 0.5)) for bone in EYE_BONES]
 
     def _rest_model(self, phenotype: dict[str, float], face_shape: dict[str, float] | None) -> dict:
         model = self.model

@@ -8,7 +8,7 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import lerp, smoothstep
-from painsynth.avatars.hair_colour import hair_rgb
+from painsynth.avatars.hair_colour import hair_rgb, person_hair_rgb
 from painsynth.avatars.reference import CHIN_Z, MOUTH_Z, NOSE_TIP
 from painsynth.avatars.skin import soft
 from painsynth.avatars.spec import AvatarSpec
@@ -117,7 +117,7 @@ def paint_facial_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         length = {"moustache": 2.5, "goatee": 3.0, "beard": 2.0, "full_beard": 6.0}[style]
         strands = canvas.streaks(length, along_rows=False)[near]
         alpha = np.clip((0.9 if style == "full_beard" else 0.82) + 0.1 * strands, 0, 1)
-        hair = hair_rgb(spec.hair_color, 0.35 * strands, spec.hair.get("white"))
+        hair = person_hair_rgb(spec, 0.35 * strands)
         if style == "full_beard":
             hair = hair * (1 + 0.1 * canvas.smooth(0.02)[near, None])
         relief = _HAIR_RELIEF * (1.3 if style == "full_beard" else 1.0) * (0.8 + 0.2 * strands)
@@ -126,7 +126,7 @@ def paint_facial_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         # ends shadowed in the skin, darker than the hair itself.
         dots = canvas.speckle()[near] < 0.35
         alpha = (0.14 + 0.32 * dots) if style == "stubble" else np.full(len(dots), 0.06)
-        hair = 0.35 * hair_rgb(spec.hair_color, canvas.streaks(0.5, along_rows=False)[near], spec.hair.get("white"))
+        hair = 0.35 * person_hair_rgb(spec, canvas.streaks(0.5, along_rows=False)[near])
         relief = 0.15 * dots if style == "stubble" else 0.0
     alpha = region[near] * alpha
     canvas.cover(near, hair, alpha, GLOSS["hair"])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.special import erf
 
 from painsynth.avatars.colour import lerp, linear, smoothstep
+
+if TYPE_CHECKING:
+    from painsynth.avatars.spec import AvatarSpec
 
 _HAIR_PIGMENT = {
     "black": "1f1b19", "dark_brown": "3a281d", "brown": "664630", "blond": "b8955f",
@@ -32,6 +37,11 @@ def hair_rgb(color: str, strands: np.ndarray, white_share: float | None = None) 
     share = _WHITE_STRAND_SHARE[color] if white_share is None else white_share
     white = np.clip(share + 0.2 * variation, 0, 1)
     return lerp(linear(_HAIR_PIGMENT["dark_brown"]), linear(_WHITE_HAIR), white)
+
+
+def person_hair_rgb(spec: AvatarSpec, strands: np.ndarray) -> np.ndarray:
+    """:func:`hair_rgb` of this person's scalp (and beard) hair: its colour and share of white strands."""
+    return hair_rgb(spec.hair_color, strands, spec.hair.get("white"))
 
 
 def _strand_rank(variation: np.ndarray) -> np.ndarray:
