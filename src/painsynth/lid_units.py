@@ -6,13 +6,13 @@ shape (10.4-12.0 mm on 40 faces of one bank). The face modifiers (eye height, sc
 open or narrow that gap (drawn freely 2.6-20 mm on the same 40 faces; 6.4-17 mm within
 face_shape.EYE_OPENING_RANGE), while the units stay the same: a blink left tall eyes a third open and
 drove narrow eyes' upper lids through the lower ones, and the preview's peak pain (lid tightener and
-cheek raiser at 4 of 5) left from 0.27 to 0.73 of the gap open (benchmarks/lid_units.py, bank 1):
+cheek raiser at 4 of 5) left from 0.28 to 0.73 of the gap open (benchmarks/lid_units.py, bank 1):
 the eye's height, not the pain, decided how far it closed.
 
 So per eye, the units that close or open the lids (eyeBlink, eyeSquint, eyeWide, cheekSquint) are
 scaled by this face's margin gap over the unshaped head's, near that eye: fully on the lids, fading
 out towards the brow and cheek, so the same unit value closes every eye by the same share (peak pain:
-0.51-0.63 of the gap left on the same bank).
+0.51-0.64 of the gap left on the same bank).
 """
 
 from __future__ import annotations
