@@ -7,7 +7,8 @@ skin tone; :func:`appearance_maps` paints an identity's albedo and gloss texture
 One job per module: ``tables`` (the named choices), ``spec`` (the spec and bank files), ``bank``
 and ``phenotype`` (sampling), ``reference`` (where each texel lies on a reference head),
 ``canvas``, ``skin``, ``face_hair``, ``hair_colour``, ``hair_texture``, ``eyes``, ``mouth`` and
-``texture`` (painting the maps).
+``texture`` (painting the maps); ``anatomy``, ``hair``, ``beard``, ``strands``, ``lashes``,
+``garments``, ``glasses`` and ``build`` (the worn layers, and the avatar ready to render).
 """
 
 from importlib import import_module

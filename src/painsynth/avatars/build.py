@@ -13,6 +13,7 @@ import numpy as np
 
 from painsynth.animate import HeadRig, Identity
 from painsynth.avatars.anatomy import Anatomy, anatomy_of
+from painsynth.avatars.beard import build_beard
 from painsynth.avatars.garments import garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
@@ -24,6 +25,7 @@ from painsynth.render.layers import Layer
 
 WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {
     "hair": build_hair,
+    "beard": build_beard,
     "lashes": build_lashes,
     "garment": garment_layers,
     "glasses": glasses_layers,

@@ -14,6 +14,7 @@ from painsynth.avatars.skin import soft
 from painsynth.avatars.spec import AvatarSpec
 
 _HAIR_RELIEF = 0.3
+_IN_THE_BEARDS_SHADE = 0.55
 
 
 def brow_band(canvas: Canvas, spec: AvatarSpec) -> np.ndarray:
@@ -68,9 +69,15 @@ def paint_eyebrows(canvas: Canvas, spec: AvatarSpec) -> None:
 def facial_hair_regions(canvas: Canvas) -> dict[str, np.ndarray]:
     """Coverage (0-1) per texel of each facial-hair style (before the lips are cut out)."""
     where = canvas.where
-    x, y, z = where.face.T
+    return facial_hair_fields(where.face, where.azimuth, 0.04 * canvas.smooth(0.015))
+
+
+def facial_hair_fields(face: np.ndarray, azimuth: np.ndarray, jitter: np.ndarray) -> dict[str, np.ndarray]:
+    """Coverage (0-1) of each facial-hair style at points of reference face coordinates ``face``
+    [N, 3] (interocular units) and ``azimuth`` [N] (degrees), its edges moved by ``jitter`` [N]:
+    what is painted (per texel) and what beards' strands grow from (per vertex, ``beard``)."""
+    x, y, z = face.T
     ax = np.abs(x)
-    jitter = 0.04 * canvas.smooth(0.015)
     under_nose = 1 - smoothstep(NOSE_TIP[2] - 0.2, NOSE_TIP[2] - 0.1, z)
     # The upper lip, its lower edge following the lip line down to the mouth corners.
     lip_edge = MOUTH_Z + 0.12 - 0.1 * smoothstep(0.2, 0.42, ax)
@@ -88,7 +95,7 @@ def facial_hair_regions(canvas: Canvas) -> dict[str, np.ndarray]:
     # the lower face reads as a mask, to a viewer and to MediaPipe's face landmarker alike
     # (at 45° it lost the face on 7 of 8 bearded avatars with a hard, high edge).
     cheek_line = lerp(MOUTH_Z + 0.32, -0.5, np.clip((ax - 0.5) / 0.7, 0, 1)) + 1.5 * jitter
-    sideways = 1 - smoothstep(70, 95, np.abs(where.azimuth))
+    sideways = 1 - smoothstep(70, 95, np.abs(azimuth))
     beard = (1 - smoothstep(cheek_line - 0.25, cheek_line + 0.03, z)) * sideways
     full = (1 - smoothstep(cheek_line - 0.15, cheek_line + 0.1, z)) * sideways
     beard *= smoothstep(-2.35, -2.15, z + jitter)
@@ -117,7 +124,9 @@ def paint_facial_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         length = {"moustache": 2.5, "goatee": 3.0, "beard": 2.0, "full_beard": 6.0}[style]
         strands = canvas.streaks(length, along_rows=False)[near]
         alpha = np.clip((0.9 if style == "full_beard" else 0.82) + 0.1 * strands, 0, 1)
-        hair = person_hair_rgb(spec, 0.35 * strands)
+        # The painted hair is what shows between the beard's strands (beard.build_beard): in
+        # their shade, so a white beard over dark skin is not a flat white patch.
+        hair = _IN_THE_BEARDS_SHADE * person_hair_rgb(spec, 0.35 * strands)
         if style == "full_beard":
             hair = hair * (1 + 0.1 * canvas.smooth(0.02)[near, None])
         relief = _HAIR_RELIEF * (1.3 if style == "full_beard" else 1.0) * (0.8 + 0.2 * strands)

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
-from painsynth.avatars.colour import smoothstep, to_srgb8
+from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
-from painsynth.avatars.hair_colour import person_hair_rgb
 from painsynth.avatars.reference import head_angles
+from painsynth.avatars.strands import strand_texture
 from painsynth.avatars.tables import HAIRLINES
 from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
 
@@ -208,7 +207,6 @@ _SHELLS = {
 }
 _FRINGED = ("short", "medium", "long_straight", "long_wavy")
 _FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fringed families)
-_TEXTURE = 128
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
 _U_TILES = 6  # strand texture repeats around the head
 
@@ -272,7 +270,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         coverage = 1.0 if k == 0 else (0.85 - 0.35 * (k - 1) / max(count - 2, 1))
         shade = 0.55 + 0.45 * share if count > 1 else 0.9
         # Curly and coily hair is matte and fuzzy at every length, not a smooth glossy cap.
-        texture = _strand_texture(spec, rng, coverage, shade, curly=curly, fuzz=curly)
+        texture = strand_texture(spec, rng, coverage, shade, curly=curly, fuzz=curly)
         layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
                             gloss=_CURLY_GLOSS if curly else 0.6))
     return layers
@@ -423,7 +421,7 @@ def _curtains(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
         run /= np.maximum(np.linalg.norm(run, axis=1, keepdims=True), 1e-9)
         u = np.tile(np.linspace(0, 4, cols), rows)
         v = np.repeat(np.linspace(1, 0, rows), cols)
-        texture = _strand_texture(spec, rng, coverage, shade, ragged_end=k == 1,
+        texture = strand_texture(spec, rng, coverage, shade, ragged_end=k == 1,
                                   curly=wavy and p["curl"] > _CURLY)
         layers.append(Layer(f"hair_long{k}", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32),
                             texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6))
@@ -458,7 +456,7 @@ def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
     points, run = _tube(frame, centre, radii, sides)
     u = np.tile(np.linspace(0, 2, sides + 1), rows)
     v = np.repeat(np.linspace(1, 0, rows), sides + 1)
-    texture = _strand_texture(spec, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > _CURLY)
+    texture = strand_texture(spec, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > _CURLY)
     return Layer("hair_ponytail", "hair", _grid_triangles(rows, sides + 1), np.stack([u, v], 1).astype(np.float32),
                  texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
 
@@ -480,40 +478,6 @@ def _bun(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.rand
     run = (run / np.linalg.norm(run, axis=-1, keepdims=True)).reshape(-1, 3)
     u = np.tile(np.linspace(0, 3, cols), rows)
     v = np.repeat(np.linspace(0.2, 1, rows), cols)
-    texture = _strand_texture(spec, rng, 1.0, 0.9, curly=p["curl"] > _CURLY)
+    texture = strand_texture(spec, rng, 1.0, 0.9, curly=p["curl"] > _CURLY)
     return Layer("hair_bun", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32), texture,
                  RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
-
-
-# ---------------------------------------------------------------------------------------------
-# Textures
-
-
-def _strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
-                    ragged_end: bool = False, curly: bool = False, fuzz: bool = False) -> np.ndarray:
-    """A tileable strand texture (RGBA, sRGB), strands running along v (rows). Rows with
-    v < 0.1 are bare and the strands end raggedly above it (the hairline); with ``ragged_end``
-    they also end raggedly near v = 0 (the tips of hanging hair)."""
-    n = _TEXTURE
-    strand = rng.standard_normal(n)  # one value per column
-    along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")
-    along /= along.std() + 1e-9
-    if curly:
-        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), 1.6 if fuzz else 2.2, mode="wrap")
-        field = blobs / (blobs.std() + 1e-9)
-    else:
-        field = strand[None, :] + 0.35 * along
-    cover = field > np.quantile(field, 1 - coverage) if coverage < 1 else np.ones((n, n), bool)
-    v = 1 - (np.arange(n) + 0.5) / n  # row 0 is v = 1
-    start = 0.1 + 0.06 * rng.random(n)  # each strand's own end at the hairline
-    alpha = cover & (v[:, None] > start[None])
-    if ragged_end:
-        tips = 0.01 + 0.28 * rng.random(n) ** 2
-        alpha = cover & (v[:, None] > tips[None])
-    variation = (strand[None, :] * 0.6 + 0.4 * along).ravel()
-    rgb = person_hair_rgb(spec, variation).reshape(n, n, 3)
-    rgb = rgb * shade * (0.9 + 0.1 * np.tanh(along))[..., None]
-    image = np.empty((n, n, 4), np.uint8)
-    image[..., :3] = to_srgb8(rgb)
-    image[..., 3] = np.where(alpha, 255, 0)
-    return image

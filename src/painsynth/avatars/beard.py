@@ -1,0 +1,119 @@
+"""Beards with volume: shells of strands over the painted facial hair (moustache, goatee, beard,
+full beard; stubble stays painted).
+
+Painted alone, a dense beard was a flat patch of its colour: a white one on dark skin read as a
+mask over the mouth and chin. The shells stand off the skin over the painted region, thinning to
+nothing at its edge, with the strands' gaps showing the painted hair and skin below, and they take
+the strand shading (an anisotropic highlight, the key light's shadow). They ride the face through
+a :class:`SurfaceBinding`, so they follow the jaw and the lips' surroundings as the face moves.
+The mouth stays clear: no strand grows over the lips or within a few millimetres of them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from painsynth.avatars.colour import smoothstep
+from painsynth.avatars.cut_mesh import CutMesh
+from painsynth.avatars.face_hair import facial_hair_fields
+from painsynth.avatars.reference import MOUTH_Z, NOSE_TIP, PART, head_angles
+from painsynth.avatars.strands import strand_texture
+from painsynth.render.layers import Layer, SurfaceBinding
+
+if TYPE_CHECKING:
+    from painsynth.avatars.anatomy import Anatomy
+    from painsynth.avatars.spec import AvatarSpec
+
+# Style -> (shells, thickness in metres at the region's core): a moustache and goatee a few
+# millimetres, a short boxed beard a little more, a full beard about a centimetre.
+VOLUME = {"moustache": (2, 0.0025), "goatee": (2, 0.003), "beard": (2, 0.0035), "full_beard": (3, 0.009)}
+_GROWS_FROM = 0.08  # painted coverage above which strands grow (the paint's soft edge stays flat)
+_FULL_FROM = 0.7  # coverage at which the shells reach their full thickness
+# The mouth kept clear, in reference face units (interocular distances): from just below the lower
+# lip to just above the upper lip, out past the mouth corners.
+_MOUTH_HALF_WIDTH = 0.5
+_MOUTH_BELOW, _MOUTH_ABOVE = 0.15, 0.11
+_NOSE_HALF_WIDTH, _NOSE_BASE_Z = 0.35, NOSE_TIP[2] - 0.12  # nothing grows up the nose's base
+_U_TILES = 6  # the strand texture repeats this many times around the head
+_V_TOP, _V_SPAN = -0.8, 2.3  # face heights (interocular units) the texture runs down, from the cheeks to the neck
+
+
+def build_beard(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
+    """The beard's shells (none without a moustache, goatee or beard); deterministic for a spec."""
+    if spec.gender != "male" or spec.age_years < 18 or spec.facial_hair not in VOLUME:
+        return []
+    rng = np.random.default_rng(zlib.crc32(f"{spec.seed}|beard|{spec.facial_hair}|{spec.hair_color}".encode()))
+    count, thickness = VOLUME[spec.facial_hair]
+    thickness *= rng.uniform(0.75, 1.25)
+    coverage = _Coverage(spec.facial_hair, rng)
+    skin = np.isin(anatomy.part, [PART["head"], PART["body"]])
+    # Cut along the coverage's own line, not the body mesh's staircase of whole triangles.
+    mesh = CutMesh.of(anatomy, skin & (coverage(anatomy.face) > 0)).clip(lambda face: _GROWS_FROM - coverage(face))
+    mesh = mesh.compact()
+    if not len(mesh.triangles):
+        return []
+    normals, anchors = mesh.normal, mesh.anchor
+    directions = _strand_directions(normals)
+    taper = smoothstep(_GROWS_FROM, _FULL_FROM, coverage(mesh.face))
+    # Round the mouth no thicker than a moustache, so the lips and their movement stay in view.
+    near = _near_the_mouth(mesh.face)
+    height = taper * (thickness + (min(thickness, VOLUME["moustache"][1]) - thickness) * near)
+    # u around the face, v down it: the strands run down the face, each texture tile about 8 cm across.
+    u = head_angles(mesh.face)[0] / 360 * _U_TILES
+    v = 0.2 + 0.8 * np.clip((_V_TOP - mesh.face[:, 2]) / _V_SPAN, 0, 1)
+    uvs = np.stack([u, v], 1).astype(np.float32)
+    layers = []
+    for k in range(count):
+        share = (k + 1) / count
+        offset = 0.0005 * (k + 1) + share * height
+        points = mesh.position + offset[:, None] * normals
+        binding = SurfaceBinding.fit(anatomy.vertices, anatomy.normals, anatomy.neighbour, anchors, points,
+                                     directions)
+        # Sparser outwards, so the inner shells and the painted hair show between the strands.
+        texture = strand_texture(spec, rng, 0.75 - 0.25 * k / max(count - 1, 1), 0.6 + 0.35 * share,
+                                 curly=True, fuzz=True)
+        layers.append(Layer(f"beard_shell{k}", "hair", mesh.triangles.astype(np.int32), uvs, texture, binding,
+                            gloss=0.25))
+    return layers
+
+
+class _Coverage:
+    """A style's painted coverage (0-1) as a function of reference face coordinates [N, 3], its edge
+    jittered by the person's own noise, with the mouth and its margin cut out."""
+
+    def __init__(self, style: str, rng: np.random.Generator, wavelength: float = 0.25, waves: int = 6):
+        self.style = style
+        directions = rng.normal(size=(3, waves))
+        self.directions = directions * 2 * np.pi / wavelength / np.linalg.norm(directions, axis=0)
+        self.phases = rng.uniform(0, 2 * np.pi, waves)
+
+    def __call__(self, face: np.ndarray) -> np.ndarray:
+        noise = np.sin(face @ self.directions + self.phases).sum(1) * np.sqrt(2 / len(self.phases))
+        azimuth, _ = head_angles(face)
+        region = facial_hair_fields(face, azimuth, 0.04 * noise)[self.style]
+        x, _, z = face.T
+        mouth = ((1 - smoothstep(_MOUTH_HALF_WIDTH - 0.05, _MOUTH_HALF_WIDTH + 0.05, np.abs(x)))
+                 * smoothstep(MOUTH_Z - _MOUTH_BELOW - 0.03, MOUTH_Z - _MOUTH_BELOW + 0.03, z)
+                 * (1 - smoothstep(MOUTH_Z + _MOUTH_ABOVE - 0.03, MOUTH_Z + _MOUTH_ABOVE + 0.03, z)))
+        nose = (1 - smoothstep(_NOSE_HALF_WIDTH - 0.05, _NOSE_HALF_WIDTH + 0.05, np.abs(x))) * smoothstep(
+            _NOSE_BASE_Z - 0.03, _NOSE_BASE_Z + 0.03, z)
+        return region * (1 - mouth) * (1 - nose)
+
+
+def _near_the_mouth(face: np.ndarray) -> np.ndarray:
+    """[N] 1 round the mouth and under the nose (where a moustache is), 0 on the chin, jaw and cheeks."""
+    x, _, z = face.T
+    return (1 - smoothstep(0.4, 0.7, np.abs(x))) * smoothstep(MOUTH_Z - 0.45, MOUTH_Z - 0.15, z)
+
+
+def _strand_directions(normals: np.ndarray) -> np.ndarray:
+    """Beard hair runs down the face and, under the jaw, back towards the neck."""
+    run = np.array([0.0, 0.5, -1.0])
+    d = run - (normals @ run)[:, None] * normals
+    length = np.linalg.norm(d, axis=1, keepdims=True)
+    sideways = np.cross(normals, [1.0, 0.0, 0.0])  # where the run meets the surface head on
+    d = np.where(length > 0.2, d, sideways)
+    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)

@@ -1,0 +1,46 @@
+"""Strand textures for hair worn as geometry: scalp hair's shells and cards, and beards."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from painsynth.avatars.colour import to_srgb8
+from painsynth.avatars.hair_colour import person_hair_rgb
+
+if TYPE_CHECKING:
+    from painsynth.avatars.spec import AvatarSpec
+
+_TEXTURE = 128
+
+
+def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
+                    ragged_end: bool = False, curly: bool = False, fuzz: bool = False) -> np.ndarray:
+    """A tileable strand texture (RGBA, sRGB), strands running along v (rows). Rows with
+    v < 0.1 are bare and the strands end raggedly above it (the hairline); with ``ragged_end``
+    they also end raggedly near v = 0 (the tips of hanging hair)."""
+    n = _TEXTURE
+    strand = rng.standard_normal(n)  # one value per column
+    along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")
+    along /= along.std() + 1e-9
+    if curly:
+        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), 1.6 if fuzz else 2.2, mode="wrap")
+        field = blobs / (blobs.std() + 1e-9)
+    else:
+        field = strand[None, :] + 0.35 * along
+    cover = field > np.quantile(field, 1 - coverage) if coverage < 1 else np.ones((n, n), bool)
+    v = 1 - (np.arange(n) + 0.5) / n  # row 0 is v = 1
+    start = 0.1 + 0.06 * rng.random(n)  # each strand's own end at the hairline
+    alpha = cover & (v[:, None] > start[None])
+    if ragged_end:
+        tips = 0.01 + 0.28 * rng.random(n) ** 2
+        alpha = cover & (v[:, None] > tips[None])
+    variation = (strand[None, :] * 0.6 + 0.4 * along).ravel()
+    rgb = person_hair_rgb(spec, variation).reshape(n, n, 3)
+    rgb = rgb * shade * (0.9 + 0.1 * np.tanh(along))[..., None]
+    image = np.empty((n, n, 4), np.uint8)
+    image[..., :3] = to_srgb8(rgb)
+    image[..., 3] = np.where(alpha, 255, 0)
+    return image
