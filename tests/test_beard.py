@@ -106,3 +106,41 @@ def test_beard_follows_the_jaw(men):
     chin = skin_moved > 0.005
     assert chin.mean() > 0.3  # the goatee's chin drops with the jaw...
     np.testing.assert_allclose(beard_moved[chin], skin_moved[chin], rtol=0.35)  # ...and its hair with it
+
+
+def test_rendered_beard_covers_the_chin_and_leaves_eyes_and_lips_alone(men):
+    """A white full beard, rendered small, over a painted face: changes the chin, not the eyes or lips."""
+    from painsynth.avatars.build import Avatar
+    from painsynth.avatars.reference import MOUTH_Z
+    from painsynth.avatars.texture import appearance_maps
+    from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
+
+    size = 128
+    spec, identity, anatomy = men["tall"]
+    spec = dataclasses.replace(spec, facial_hair="full_beard", hair_color="white", hair={**spec.hair, "white": 0.9},
+                               glasses="none")
+    maps = appearance_maps(spec, 256)
+    vertices = identity.animate(np.zeros((1, 52), np.float32), np.zeros((1, 3), np.float32), np.zeros((1, 3), np.float32))
+    camera = frame_head(identity.mesh.head_box, "front")
+    rng = np.random.default_rng(0)
+    lighting, background = sample_lighting(rng), make_background("solid", (size, size), rng)
+    renderer = create_renderer(size, shadows=False)
+    images = []
+    for layers in ([], build_beard(spec, anatomy)):
+        renderer.load_avatar(Avatar(spec, identity, maps, layers))
+        images.append(next(iter(renderer.render_clip(vertices, [camera], lighting, [background])))[0].astype(int))
+    renderer.release()
+    changed = np.abs(images[1] - images[0]).max(-1) > 12
+
+    def share_changed(mask):
+        xy = np.round(camera.project(vertices[0][mask], size, size)).astype(int)
+        xy = xy[(xy >= 0).all(1) & (xy < size).all(1)]
+        return changed[xy[:, 1], xy[:, 0]].mean()
+
+    x, y, z = anatomy.face.T
+    front = anatomy.head_skin & (y < -0.3)
+    chin = front & (np.abs(x) < 0.3) & (z < MOUTH_Z - 0.3) & (z > -1.8)
+    eyes = front & (np.abs(np.abs(x) - 0.5) < 0.15) & (np.abs(z) < 0.1)
+    lips = front & (np.abs(x) < 0.2) & (np.abs(z - MOUTH_Z) < 0.04)
+    assert share_changed(chin) > 0.8
+    assert share_changed(eyes) == 0.0 and share_changed(lips) < 0.1
