@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.face_hair import facial_hair_fields
@@ -39,6 +40,7 @@ _MOUTH_HALF_WIDTH = 0.5
 _MOUTH_BELOW, _MOUTH_ABOVE = 0.15, 0.11
 _NOSE_HALF_WIDTH, _NOSE_BASE_Z = 0.35, NOSE_TIP[2] - 0.12  # nothing grows up the nose's base
 _U_TILES = 6  # the strand texture repeats this many times around the head
+_JITTER_WAVELENGTH = 0.25  # interocular units (about the paint's 1.5 cm): the wavelength of the edge's jitter
 # Strand cover of the inner and outer shell, their shade (inner to outer) and the highlight's strength:
 # sparser, darker and duller than scalp hair. With the scalp hair's (cover 0.75-0.5, shade 0.6-0.95,
 # gloss 0.25), a brown boxed beard on a Monk 10 face, turned 45-60 degrees in a grimace, cost
@@ -93,16 +95,13 @@ class _Coverage:
     """A style's painted coverage (0-1) as a function of reference face coordinates [N, 3], its edge
     jittered by the person's own noise, with the mouth and its margin cut out."""
 
-    def __init__(self, style: str, rng: np.random.Generator, wavelength: float = 0.25, waves: int = 6):
+    def __init__(self, style: str, rng: np.random.Generator):
         self.style = style
-        directions = rng.normal(size=(3, waves))
-        self.directions = directions * 2 * np.pi / wavelength / np.linalg.norm(directions, axis=0)
-        self.phases = rng.uniform(0, 2 * np.pi, waves)
+        self.noise = sine_noise(rng, _JITTER_WAVELENGTH)
 
     def __call__(self, face: np.ndarray) -> np.ndarray:
-        noise = np.sin(face @ self.directions + self.phases).sum(1) * np.sqrt(2 / len(self.phases))
         azimuth, _ = head_angles(face)
-        region = facial_hair_fields(face, azimuth, 0.04 * noise)[self.style]
+        region = facial_hair_fields(face, azimuth, 0.04 * self.noise(face))[self.style]
         x, _, z = face.T
         mouth = ((1 - smoothstep(_MOUTH_HALF_WIDTH - 0.05, _MOUTH_HALF_WIDTH + 0.05, np.abs(x)))
                  * smoothstep(MOUTH_Z - _MOUTH_BELOW - 0.03, MOUTH_Z - _MOUTH_BELOW + 0.03, z)

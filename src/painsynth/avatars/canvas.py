@@ -36,11 +36,7 @@ class Canvas:
         """Band-limited noise (mean 0, std ~1) with features about ``wavelength`` metres wide.
 
         Evaluated at mesh vertices and interpolated, so wavelengths must exceed ~1 cm."""
-        directions = self._rng.normal(size=(3, waves))
-        directions *= 2 * np.pi / wavelength / np.linalg.norm(directions, axis=0)
-        phases = self._rng.uniform(0, 2 * np.pi, waves)
-        waves_at_vertices = np.sin(reference_head().vertices @ directions + phases)
-        at_vertices = (waves_at_vertices.sum(1) * math.sqrt(2 / waves)).astype(np.float32)
+        at_vertices = sine_noise(self._rng, wavelength, waves)(reference_head().vertices).astype(np.float32)
         return np.einsum("nk,nk->n", self.layout.weights, at_vertices[self.layout.corners])
 
     def streaks(self, length_px: float, along_rows: bool) -> np.ndarray:
@@ -60,3 +56,12 @@ class Canvas:
         """Lay ``rgb`` with opacity ``alpha`` over the texels selected by ``where``."""
         self.colour[where] = lerp(self.colour[where], rgb, alpha[:, None])
         self.gloss[where] = lerp(self.gloss[where], gloss, alpha)
+
+
+def sine_noise(rng: np.random.Generator, wavelength: float, waves: int = 6):
+    """Band-limited noise (mean 0, std ~1) as a function of 3D points [N, 3] -> [N]: ``waves`` plane
+    waves of one ``wavelength`` (in the points' units) in random directions and phases drawn from ``rng``."""
+    directions = rng.normal(size=(3, waves))
+    directions *= 2 * np.pi / wavelength / np.linalg.norm(directions, axis=0)
+    phases = rng.uniform(0, 2 * np.pi, waves)
+    return lambda points: np.sin(points @ directions + phases).sum(1) * math.sqrt(2 / waves)
