@@ -21,7 +21,7 @@ from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.face_hair import facial_hair_fields
 from painsynth.avatars.reference import MOUTH_Z, NOSE_TIP, PART, head_angles
-from painsynth.avatars.strands import strand_texture
+from painsynth.avatars.strands import U_TILES, strand_texture
 from painsynth.render.layers import Layer, SurfaceBinding
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ _EDGE = 0.5  # share of that rise over which the strands thin out to the beard's
 _MOUTH_HALF_WIDTH = 0.5
 _MOUTH_BELOW, _MOUTH_ABOVE = 0.15, 0.11
 _NOSE_HALF_WIDTH, _NOSE_BASE_Z = 0.35, NOSE_TIP[2] - 0.12  # nothing grows up the nose's base
-_U_TILES = 6  # the strand texture repeats this many times around the head
 _JITTER_WAVELENGTH = 0.25  # interocular units (about the paint's 1.5 cm): the wavelength of the edge's jitter
 # Strand cover of the inner and outer shell, their shade (inner to outer) and the highlight's strength:
 # sparser, darker and duller than scalp hair. With the scalp hair's (cover 0.75-0.5, shade 0.6-0.95,
@@ -72,7 +71,7 @@ def build_beard(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
     height = taper * (thickness + (min(thickness, VOLUME["moustache"][1]) - thickness) * near)
     # u around the face, v down it (the strands run down the face, each texture tile about 8 cm
     # across), falling at the beard's edge to the texture's bare rows, where the strands end raggedly.
-    u = head_angles(mesh.face)[0] / 360 * _U_TILES
+    u = head_angles(mesh.face)[0] / 360 * U_TILES
     down = 0.2 + 0.8 * np.clip((_V_TOP - mesh.face[:, 2]) / _V_SPAN, 0, 1)
     v = 0.05 + (down - 0.05) * smoothstep(0.0, _EDGE, taper)
     uvs = np.stack([u, v], 1).astype(np.float32)

@@ -29,7 +29,7 @@ import numpy as np
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import head_angles
-from painsynth.avatars.strands import strand_texture
+from painsynth.avatars.strands import U_TILES, strand_texture
 from painsynth.avatars.tables import HAIRLINES
 from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
 
@@ -208,7 +208,6 @@ _SHELLS = {
 _FRINGED = ("short", "medium", "long_straight", "long_wavy")
 _FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fringed families)
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
-_U_TILES = 6  # strand texture repeats around the head
 
 
 def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
@@ -248,7 +247,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     azimuth, elevation = head_angles(mesh.face)
     depth = depth_at(azimuth, elevation)
     # Texture coordinates: u around the head (meridians are strands), v from the hair's edge.
-    u = azimuth / 360 * _U_TILES
+    u = azimuth / 360 * U_TILES
     v = np.clip(0.12 + depth / 110, 0, 1)
     tri, ids, u = _across_the_seam(mesh.triangles, u)
     uvs = np.stack([u, v[ids]], 1).astype(np.float32)
@@ -278,15 +277,15 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
 
 def _across_the_seam(triangles: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Triangles across the nape's seam (azimuth ±180) get copies of their negative-azimuth corners
-    at u + _U_TILES: (triangles, the point each corner copies, u of every corner)."""
+    at u + U_TILES: (triangles, the point each corner copies, u of every corner)."""
     tri = triangles.copy()
     corner_u = u[tri]
-    seam = corner_u.max(1) - corner_u.min(1) > _U_TILES / 2
+    seam = corner_u.max(1) - corner_u.min(1) > U_TILES / 2
     extra = np.unique(tri[seam][corner_u[seam] < 0])
     remap = np.arange(len(u))
     remap[extra] = len(u) + np.arange(len(extra))
     tri[seam] = np.where(corner_u[seam] < 0, remap[tri[seam]], tri[seam])
-    return tri, np.concatenate([np.arange(len(u)), extra]), np.concatenate([u, u[extra] + _U_TILES])
+    return tri, np.concatenate([np.arange(len(u)), extra]), np.concatenate([u, u[extra] + U_TILES])
 
 
 def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):

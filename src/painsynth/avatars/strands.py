@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from painsynth.avatars.spec import AvatarSpec
 
 _TEXTURE = 128
+U_TILES = 6  # times a strand texture repeats around the head, on the shells of hair and beards
 
 
 def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
