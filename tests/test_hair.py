@@ -290,3 +290,21 @@ def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
     parted = albedo()
     elsewhere = albedo(hair={**spec.hair, "part": 0.9 if side == 0.0 else -side})
     assert np.abs(parted - skin).mean() < 0.7 * np.abs(elsewhere - skin).mean()
+
+
+def test_curls_vary_in_clumps_not_in_streaks_from_the_crown():
+    """Straight strands differ in colour from strand to strand, i.e. per column of the strand texture
+    (along v, from the crown to the hairline); curls vary in clumps with no direction, so a coily or
+    grey curly head shows no straight lines."""
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.strands import strand_texture
+
+    spec = dataclasses.replace(sample_avatars(1, 5)[0], hair_color="grey")
+
+    def across_columns_over_across_rows(curly):
+        image = strand_texture(spec, np.random.default_rng(0), 1.0, 0.9, curly=curly)
+        light = image[..., :3].astype(float).mean(axis=2)
+        return light.mean(axis=0).std() / light.mean(axis=1).std()
+
+    assert across_columns_over_across_rows(curly=False) > 4
+    assert 0.4 < across_columns_over_across_rows(curly=True) < 2.5

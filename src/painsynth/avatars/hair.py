@@ -47,7 +47,7 @@ _CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no
 # coily cut is 1-3 cm deep), rather than a cap.
 _CURLY_LOFT = 1.8
 _LOFTED = ("short", "medium")
-_CURLY_GLOSS = 0.25  # strength of a curly shell's highlight (straight hair 0.6)
+_CURLY_GLOSS = 0.12  # strength of a curly shell's highlight (straight hair 0.6): coils scatter it
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
 
 

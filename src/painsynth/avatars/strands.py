@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 _TEXTURE = 128
 U_TILES = 6  # times a strand texture repeats around the head, on the shells of hair and beards
+_CURL_DEPTH = 0.3  # how much darker the gaps between curls are than their tops (straight strands: 0.1)
 
 
 def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
@@ -29,8 +30,13 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     if curly:
         blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), 1.6 if fuzz else 2.2, mode="wrap")
         field = blobs / (blobs.std() + 1e-9)
+        # Curls have no strands running along v: their colour varies in clumps, not per column
+        # (per-column colour drew straight streaks from the crown down over a coily head).
+        clumps = ndimage.gaussian_filter(rng.standard_normal((n, n)), 5.0, mode="wrap")
+        tone = clumps / (clumps.std() + 1e-9)
     else:
         field = strand[None, :] + 0.35 * along
+        tone = np.broadcast_to(strand[None, :], (n, n))
     cover = field > np.quantile(field, 1 - coverage) if coverage < 1 else np.ones((n, n), bool)
     v = 1 - (np.arange(n) + 0.5) / n  # row 0 is v = 1
     start = 0.1 + 0.06 * rng.random(n)  # each strand's own end at the hairline
@@ -38,9 +44,10 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     if ragged_end:
         tips = 0.01 + 0.28 * rng.random(n) ** 2
         alpha = cover & (v[:, None] > tips[None])
-    variation = (strand[None, :] * 0.6 + 0.4 * along).ravel()
+    shading, depth = (field, _CURL_DEPTH) if curly else (along, 0.1)
+    variation = (tone * 0.6 + 0.4 * shading).ravel()
     rgb = person_hair_rgb(spec, variation).reshape(n, n, 3)
-    rgb = rgb * shade * (0.9 + 0.1 * np.tanh(along))[..., None]
+    rgb = rgb * shade * (1 - depth + depth * np.tanh(shading))[..., None]
     image = np.empty((n, n, 4), np.uint8)
     image[..., :3] = to_srgb8(rgb)
     image[..., 3] = np.where(alpha, 255, 0)
