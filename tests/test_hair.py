@@ -308,3 +308,23 @@ def test_curls_vary_in_clumps_not_in_streaks_from_the_crown():
 
     assert across_columns_over_across_rows(curly=False) > 4
     assert 0.4 < across_columns_over_across_rows(curly=True) < 2.5
+
+
+def test_curly_hair_stands_out_in_lumps(people, monkeypatch):
+    """Curls stand off the scalp by a depth that varies over the head (a lumpy outline, not a cap)."""
+    from painsynth.avatars import hair
+
+    spec, _, anatomy = people["adult"]
+    _TRIANGLES[0] = anatomy.triangles
+    curly = dataclasses.replace(spec, hair={**spec.hair, "curl": 0.9})
+
+    def depths():
+        layers = _hair(curly, anatomy, "short")
+        inner, outer = (_posed(layer, anatomy.vertices[None])[0] for layer in (layers[0], layers[-1]))
+        return np.linalg.norm(outer - inner, axis=1)
+
+    lumpy = depths()
+    monkeypatch.setattr(hair, "_CURLY_LUMPS", 0.0)
+    ratio = lumpy / depths()
+    assert ratio.std() > 0.08
+    assert ratio.min() < 0.85 and ratio.max() > 1.15

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import head_angles
@@ -48,6 +49,8 @@ _CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no
 _CURLY_LOFT = 1.8
 _LOFTED = ("short", "medium")
 _CURLY_GLOSS = 0.12  # strength of a curly shell's highlight (straight hair 0.6): coils scatter it
+_CURLY_LUMPS = 0.3  # curly hair's depth varies by up to this share over the head
+_CURLY_LUMP_SIZE = 1.2  # interocular units from one lump to the next
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
 
 
@@ -260,6 +263,8 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
     if part is not None:  # the hair rises from its roots at the parting
         taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
+    if curly:  # curls stand out in clumps: a lumpy outline, not a smooth cap
+        taper *= 1 + _CURLY_LUMPS * np.clip(sine_noise(rng, _CURLY_LUMP_SIZE)(mesh.face[ids]), -1.5, 1.5) / 1.5
     layers = []
     for k in range(count):
         share = (k + 1) / count

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 _TEXTURE = 128
 U_TILES = 6  # times a strand texture repeats around the head, on the shells of hair and beards
-_CURL_DEPTH = 0.3  # how much darker the gaps between curls are than their tops (straight strands: 0.1)
+# Light and shade over the hair (about a mean of 0.9): from strand to strand, and stronger between
+# a curl's top and the gaps around it.
+_STRAND_DEPTH, _CURL_DEPTH = 0.1, 0.25
 
 
 def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
@@ -44,10 +46,10 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     if ragged_end:
         tips = 0.01 + 0.28 * rng.random(n) ** 2
         alpha = cover & (v[:, None] > tips[None])
-    shading, depth = (field, _CURL_DEPTH) if curly else (along, 0.1)
+    shading, depth = (field, _CURL_DEPTH) if curly else (along, _STRAND_DEPTH)
     variation = (tone * 0.6 + 0.4 * shading).ravel()
     rgb = person_hair_rgb(spec, variation).reshape(n, n, 3)
-    rgb = rgb * shade * (1 - depth + depth * np.tanh(shading))[..., None]
+    rgb = rgb * shade * (0.9 + depth * np.tanh(shading))[..., None]
     image = np.empty((n, n, 4), np.uint8)
     image[..., :3] = to_srgb8(rgb)
     image[..., 3] = np.where(alpha, 255, 0)

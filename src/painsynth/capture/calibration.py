@@ -107,7 +107,7 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-CORRESPONDENCE_VERSION = 13  # 13: curls' colour in clumps, not streaks, and a duller highlight; 12: beards grown as strands (avatars.beard); 11: hair greys at each person's own pace; 10: hair by ancestry (curly hair lofted), lid units fitted to each eye's opening, eyes open within a human range, each person's own age lines; 9: hair partings, collars outlined, a smaller average nose; 8: lids kept over the eyeballs, also where a face shape sank them (painsynth.eyelid_contact); 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
+CORRESPONDENCE_VERSION = 13  # 13: curls' colour in clumps, not streaks, a lumpy outline and a duller highlight; 12: beards grown as strands (avatars.beard); 11: hair greys at each person's own pace; 10: hair by ancestry (curly hair lofted), lid units fitted to each eye's opening, eyes open within a human range, each person's own age lines; 9: hair partings, collars outlined, a smaller average nose; 8: lids kept over the eyeballs, also where a face shape sank them (painsynth.eyelid_contact); 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
