@@ -213,6 +213,11 @@ _FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fri
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
 
 
+def is_curly(spec: AvatarSpec) -> bool:
+    """Whether the identity's hair is drawn curly or coily: the afro family, or curl above ``_CURLY``."""
+    return spec.hair_family == "afro" or spec.hair.get("curl", 0.0) > _CURLY
+
+
 def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
     """The hair layers of one identity (none for a bald head); deterministic for a spec."""
     family = spec.hair_family
@@ -235,7 +240,7 @@ def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
 def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) -> list[Layer]:
     family = spec.hair_family
     count, thin, thick = _SHELLS[family]
-    curly = family == "afro" or p["curl"] > _CURLY
+    curly = is_curly(spec)
     thickness = (thin + (thick - thin) * p["volume"]) * (_CURLY_LOFT if curly and family in _LOFTED else 1.0)
     depth_at = _depth_function(an, family, spec.hairline, p)
     depth = depth_at(an.azimuth, an.elevation)
