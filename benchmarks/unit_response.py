@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
+from painsynth.tracks import ARKIT_BLENDSHAPES
 
 STRENGTHS = (0.5, 1.0)
 SIZE = 224
@@ -58,7 +58,7 @@ def main() -> None:
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
-    from painsynth.capture.landmarks import create_landmarker
+    from painsynth.capture.landmarks import arkit_scores, create_landmarker
     from painsynth.capture.model import verified_model
     from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
@@ -79,7 +79,7 @@ def main() -> None:
                 renderer.load_avatar(avatar)
                 cameras = [frame_head(avatar.identity.mesh.head_box, view) for view in views]
                 backgrounds = [make_background("solid", (SIZE, SIZE), rng) for _ in views]
-                scores = np.zeros((len(views), len(shapes), len(ARKIT_BLENDSHAPES)))  # tongueOut: never scored
+                scores = np.zeros((len(views), len(shapes), len(ARKIT_BLENDSHAPES)))
                 found_all = np.ones(len(views), bool)
                 frames = renderer.render_clip(avatar.animate(shapes, still, still), cameras, sample_lighting(rng),
                                               backgrounds)
@@ -89,9 +89,7 @@ def main() -> None:
                                                            data=np.ascontiguousarray(image)))
                         found_all[v] &= bool(found.face_blendshapes)
                         if found.face_blendshapes:
-                            for category in found.face_blendshapes[0]:
-                                if category.category_name in BLENDSHAPE_INDEX:
-                                    scores[v, k, BLENDSHAPE_INDEX[category.category_name]] = category.score
+                            scores[v, k] = arkit_scores((c.category_name, c.score) for c in found.face_blendshapes[0])
                 for view_scores in scores[found_all]:  # a face missed in one image: that view is left out
                     slopes.append(responses(view_scores))
                     neutral.append(view_scores[0])

@@ -21,7 +21,7 @@ from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.face_hair import facial_hair_fields
 from painsynth.avatars.reference import MOUTH_Z, NOSE_TIP, PART, head_angles
-from painsynth.avatars.strands import U_TILES, strand_texture
+from painsynth.avatars.strands import U_TILES, along_the_skin, strand_texture
 from painsynth.render.layers import Layer, SurfaceBinding
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ _JITTER_WAVELENGTH = 0.25  # interocular units (about the paint's 1.5 cm): the w
 # MediaPipe's face landmarker the face in 65 % of a clip's frames, against 3 % painted alone; with
 # these, 18 % (the round trip's tuned identity av-00006, its onset-cut clip at left 45).
 _COVERAGE, _SHADE, _GLOSS = (0.5, 0.25), (0.4, 0.7), 0.1
+_DOWN_THE_FACE = np.array([0.0, 0.5, -1.0])
 _V_TOP, _V_SPAN = -0.8, 2.3  # face heights (interocular units) the texture runs down, from the cheeks to the neck
 
 
@@ -64,7 +65,9 @@ def build_beard(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
     if not len(mesh.triangles):
         return []
     normals, anchors = mesh.normal, mesh.anchor
-    directions = _strand_directions(normals)
+    # Beard hair runs down the face and, under the jaw, back towards the neck; sideways where that
+    # run meets the skin head on.
+    directions = along_the_skin(normals, _DOWN_THE_FACE, np.cross(normals, [1.0, 0.0, 0.0]))
     taper = smoothstep(_GROWS_FROM, _FULL_FROM, coverage(mesh.face))
     # Round the mouth no thicker than a moustache, so the lips and their movement stay in view.
     near = _near_the_mouth(mesh.face)
@@ -114,13 +117,3 @@ def _near_the_mouth(face: np.ndarray) -> np.ndarray:
     """[N] 1 round the mouth and under the nose (where a moustache is), 0 on the chin, jaw and cheeks."""
     x, _, z = face.T
     return (1 - smoothstep(0.4, 0.7, np.abs(x))) * smoothstep(MOUTH_Z - 0.45, MOUTH_Z - 0.15, z)
-
-
-def _strand_directions(normals: np.ndarray) -> np.ndarray:
-    """Beard hair runs down the face and, under the jaw, back towards the neck."""
-    run = np.array([0.0, 0.5, -1.0])
-    d = run - (normals @ run)[:, None] * normals
-    length = np.linalg.norm(d, axis=1, keepdims=True)
-    sideways = np.cross(normals, [1.0, 0.0, 0.0])  # where the run meets the surface head on
-    d = np.where(length > 0.2, d, sideways)
-    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)

@@ -30,7 +30,7 @@ from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import head_angles
-from painsynth.avatars.strands import U_TILES, strand_texture
+from painsynth.avatars.strands import U_TILES, along_the_skin, strand_texture
 from painsynth.avatars.tables import HAIRLINES
 from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
 
@@ -51,6 +51,7 @@ _LOFTED = ("short", "medium")
 _CURLY_GLOSS = 0.12  # strength of a curly shell's highlight (straight hair 0.6): coils scatter it
 _CURLY_LUMPS = 0.3  # curly hair's depth varies by up to this share over the head
 _CURLY_LUMP_SIZE = 1.2  # interocular units from one lump to the next
+_DOWN_THE_HEAD = np.array([0.0, 0.35, -1.0])  # strands run down the meridians (and back over the crown)
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
 
 
@@ -261,7 +262,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     uvs = np.stack([u, v[ids]], 1).astype(np.float32)
 
     normals, anchors = mesh.normal[ids], mesh.anchor[ids]
-    directions = _strand_directions(normals)
+    directions = along_the_skin(normals, _DOWN_THE_HEAD)
     ramp = 30.0 if family == "afro" else 18.0
     taper = smoothstep(-2.0, ramp, depth[ids])
     if family == "afro":  # less bulk over the temples and forehead, so the face stays open
@@ -321,13 +322,6 @@ def _fringe_floor(an: Anatomy) -> float:
     eyes, the fringe stops clear of them."""
     front = an.head_skin & (np.abs(an.azimuth) < 25) & (an.face[:, 2] > _FACE_TOP + 0.12)
     return float(an.elevation[front].min()) if front.any() else 20.0
-
-
-def _strand_directions(normals: np.ndarray) -> np.ndarray:
-    """Strands run down the meridians (and backwards over the crown)."""
-    down = np.array([0.0, 0.35, -1.0])
-    d = down - (normals @ down)[:, None] * normals
-    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
 
 
 @functools.lru_cache(maxsize=1)

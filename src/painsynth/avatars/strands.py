@@ -55,3 +55,13 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     image[..., :3] = to_srgb8(rgb)
     image[..., 3] = np.where(alpha, 255, 0)
     return image
+
+
+def along_the_skin(normals: np.ndarray, run: np.ndarray, where_head_on: np.ndarray | None = None) -> np.ndarray:
+    """Unit strand directions [N, 3]: ``run`` [3] laid into the skin's tangent plane at each of
+    ``normals`` [N, 3]; where it meets the skin nearly head on (less than 0.2 of it left) and
+    ``where_head_on`` [N, 3] is given, that direction instead."""
+    d = run - (normals @ run)[:, None] * normals
+    if where_head_on is not None:
+        d = np.where(np.linalg.norm(d, axis=1, keepdims=True) > 0.2, d, where_head_on)
+    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)

@@ -277,7 +277,7 @@ class FaceTracker:
         matrix = (np.asarray(result.facial_transformation_matrixes[0], np.float64).reshape(4, 4)
                   if result.facial_transformation_matrixes else np.eye(4))
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float32)
-        return _scores(pairs), matrix, landmarks
+        return arkit_scores(pairs), matrix, landmarks
 
 
 def first_found(image: np.ndarray, detect, retries=RETRIES):
@@ -324,7 +324,7 @@ def unmirror(scores: np.ndarray, matrix: np.ndarray, landmarks: np.ndarray, part
     return scores[_score_partners()], reflect @ matrix @ reflect, landmarks[partner]
 
 
-def _scores(pairs) -> np.ndarray:
+def arkit_scores(pairs) -> np.ndarray:
     """ARKit-ordered scores [52] from MediaPipe's (category name, score) pairs."""
     scores = np.zeros(len(ARKIT_BLENDSHAPES), np.float32)
     for name, score in pairs:
@@ -369,7 +369,7 @@ def _detect_raw(landmarker, image, stamp: int):
                  (categories.categories[j] for j in range(categories.categories_count if categories else 0)))
         matrix = (result.facial_transformation_matrixes[0].to_numpy().astype(np.float64).reshape(4, 4)
                   if result.facial_transformation_matrixes_count else np.eye(4))
-        return _scores(pairs), matrix, landmarks
+        return arkit_scores(pairs), matrix, landmarks
     finally:
         landmarker._lib.MpFaceLandmarkerCloseResult(ctypes.byref(result))
 
