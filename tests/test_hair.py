@@ -202,8 +202,9 @@ def test_rendered_hair_leaves_the_eyes_and_brows_alone(people, who):
             box = (slice(max(y0, 0), y1), slice(max(x0, 0), x1))
             changed = np.abs(image[box].astype(int) - plain[box].astype(int)).max(-1) > 12
             assert changed.mean() < 0.01, (who, family, camera, changed.mean())
-        # ... while the hair does show on the head.
-        assert (np.abs(worn[0].astype(int) - bare[0].astype(int)).max(-1) > 12).mean() > 0.02
+        # ... while the hair does show on the head (a curly bun's thin shells, fading where seen edge on,
+        # change 1.8 % of the image at the least).
+        assert (np.abs(worn[0].astype(int) - bare[0].astype(int)).max(-1) > 12).mean() > 0.01
 
 
 def test_lashes_are_fine_tapering_strands_as_dense_on_both_eyes(people):
@@ -328,3 +329,71 @@ def test_curly_hair_stands_out_in_lumps(people, monkeypatch):
     ratio = lumpy / depths()
     assert ratio.std() > 0.08
     assert ratio.min() < 0.85 and ratio.max() > 1.15
+
+
+def _strands(layer, anatomy):
+    """A layer's points and strand directions [N, 3] on the head at rest."""
+    from painsynth.avatars.reference import vertex_normals
+
+    normals = vertex_normals(anatomy.vertices, anatomy.triangles)[None]
+    points, directions = layer.binding.pose(torch.as_tensor(anatomy.vertices[None]),
+                                            torch.as_tensor(normals, dtype=torch.float32))
+    return points[0].numpy(), directions[0].numpy()
+
+
+def test_coils_run_every_way_and_straight_hair_down_the_head(people):
+    """Straight strands run down the head, alike at neighbouring points, so their highlight is a band
+    across them; coils' strands run every way from point to point, so their highlight breaks into patches."""
+    from scipy.spatial import cKDTree
+
+    spec, _, anatomy = people["adult"]
+
+    def strands(curl):
+        points, directions = _strands(_hair(dataclasses.replace(spec, hair={**spec.hair, "curl": curl}), anatomy,
+                                            "short")[1], anatomy)
+        nearest = cKDTree(points).query(points, k=2)[1][:, 1]
+        return directions[:, 2], np.abs(np.sum(directions * directions[nearest], axis=1))
+
+    down, alike = strands(0.0)
+    assert np.median(down) < -0.5 and np.median(alike) > 0.9  # anny's z is up
+    down, alike = strands(0.9)
+    assert np.median(down) > -0.3 and np.median(alike) < 0.8
+
+
+def test_an_afro_is_cut_close_at_the_nape_and_full_on_top(people):
+    """An afro stands far off the upper head and close over the ears and at the nape: as deep there as
+    on top, it read as a bob's shelf round the back of the head."""
+    from scipy.spatial import cKDTree
+
+    spec, _, anatomy = people["adult"]
+    _TRIANGLES[0] = anatomy.triangles
+    layers = _hair(spec, anatomy, "afro")
+    inner, outer = (_posed(layer, anatomy.vertices[None])[0] for layer in (layers[0], layers[-1]))
+    depth = np.linalg.norm(outer - inner, axis=1)
+    elevation = anatomy.elevation[cKDTree(anatomy.vertices).query(inner)[1]]
+    low, top = depth[elevation < -12].mean(), depth[elevation > 40].mean()
+    assert low < 0.5 * top
+    assert top > 0.02  # metres: an afro at full volume
+
+
+def test_coily_shells_fade_where_seen_edge_on(people):
+    """A coily head's outer shells fade out where seen edge on, so its outline is soft instead of a dark
+    line per shell: the same head with the fade turned off covers more of the image round the hair;
+    straight hair and the first (covering) shell do not fade."""
+    from painsynth.avatars.texture import appearance_maps
+
+    spec, identity, anatomy = people["adult"]
+    coily = dataclasses.replace(spec, hair={**spec.hair, "curl": 0.9})
+    layers = _hair(coily, anatomy, "short")
+    assert layers[0].edge_fade == 0 and all(layer.edge_fade > 0 for layer in layers[1:])
+    straight = dataclasses.replace(spec, hair={**spec.hair, "curl": 0.0})
+    assert all(layer.edge_fade == 0 for layer in _hair(straight, anatomy, "short"))
+    maps = appearance_maps(coily, 256)
+    unfaded = [dataclasses.replace(layer, edge_fade=0.0) for layer in layers]
+    (faded_front, faded_side), _ = _render(identity, maps, layers, ["front", "left45"])
+    (plain_front, plain_side), _ = _render(identity, maps, unfaded, ["front", "left45"])
+    for faded, plain in ((faded_front, plain_front), (faded_side, plain_side)):
+        background = faded[0, 0]
+        covered = [np.any(image != background, axis=2).sum() for image in (faded, plain)]
+        assert covered[0] < covered[1]
+        assert np.abs(faded.astype(int) - plain.astype(int)).max() > 60

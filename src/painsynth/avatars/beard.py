@@ -21,7 +21,7 @@ from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.face_hair import facial_hair_fields
 from painsynth.avatars.reference import MOUTH_Z, NOSE_TIP, PART, head_angles
-from painsynth.avatars.strands import U_TILES, along_the_skin, strand_texture
+from painsynth.avatars.strands import BEARD_BLOB, U_TILES, along_the_skin, strand_texture
 from painsynth.render.layers import Layer, SurfaceBinding
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def build_beard(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
                                      directions)
         # Sparser outwards, so the inner shells and the painted hair show between the strands.
         texture = strand_texture(spec, rng, _COVERAGE[0] + (_COVERAGE[1] - _COVERAGE[0]) * k / max(count - 1, 1),
-                                 _SHADE[0] + (_SHADE[1] - _SHADE[0]) * share, curly=True, fuzz=True)
+                                 _SHADE[0] + (_SHADE[1] - _SHADE[0]) * share, curly=True, blob=BEARD_BLOB)
         layers.append(Layer(f"beard_shell{k}", "hair", mesh.triangles.astype(np.int32), uvs, texture, binding,
                             gloss=_GLOSS))
     return layers

@@ -30,7 +30,7 @@ from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import head_angles
-from painsynth.avatars.strands import U_TILES, along_the_skin, strand_texture
+from painsynth.avatars.strands import COIL_CLUMP, U_TILES, along_the_skin, strand_texture
 from painsynth.avatars.tables import HAIRLINES
 from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
 
@@ -51,6 +51,11 @@ _LOFTED = ("short", "medium")
 _CURLY_GLOSS = 0.12  # strength of a curly shell's highlight (straight hair 0.6): coils scatter it
 _CURLY_LUMPS = 0.3  # curly hair's depth varies by up to this share over the head
 _CURLY_LUMP_SIZE = 1.2  # interocular units from one lump to the next
+_CURLY_EDGE_FADE = 1.0  # curly shells over the first fade out where seen edge on (render.shaders)
+# An afro's depth over the scalp, as a share of its full depth, rises with the elevation (degrees above
+# the eyes) from the nape and over the ears to the upper head: cut close there and full on top, it
+# reads as an afro; as deep at the nape as on top, it made a bob-like shelf round the back of the head.
+_AFRO_CLOSE, _AFRO_FULL_FROM = 0.3, (-10.0, 25.0)
 _DOWN_THE_HEAD = np.array([0.0, 0.35, -1.0])  # strands run down the meridians (and back over the crown)
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
 
@@ -207,7 +212,7 @@ _SHELLS = {
     "long_wavy": (3, 0.008, 0.015),
     "ponytail": (2, 0.003, 0.005),
     "bun": (2, 0.003, 0.005),
-    "afro": (4, 0.025, 0.045),
+    "afro": (4, 0.03, 0.05),
 }
 _FRINGED = ("short", "medium", "long_straight", "long_wavy")
 _FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fringed families)
@@ -262,11 +267,15 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     uvs = np.stack([u, v[ids]], 1).astype(np.float32)
 
     normals, anchors = mesh.normal[ids], mesh.anchor[ids]
-    directions = along_the_skin(normals, _DOWN_THE_HEAD)
+    if curly:  # coils run every way: their highlight breaks into patches instead of bands round the head
+        directions = along_the_skin(normals, rng.standard_normal((len(ids), 3)))
+    else:
+        directions = along_the_skin(normals, _DOWN_THE_HEAD)
     ramp = 30.0 if family == "afro" else 18.0
     taper = smoothstep(-2.0, ramp, depth[ids])
     if family == "afro":  # less bulk over the temples and forehead, so the face stays open
         taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
+        taper *= _AFRO_CLOSE + (1 - _AFRO_CLOSE) * smoothstep(*_AFRO_FULL_FROM, elevation[ids])
     if part is not None:  # the hair rises from its roots at the parting
         taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
     if curly:  # curls stand out in clumps: a lumpy outline, not a smooth cap
@@ -280,9 +289,9 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         coverage = 1.0 if k == 0 else (0.85 - 0.35 * (k - 1) / max(count - 2, 1))
         shade = 0.55 + 0.45 * share if count > 1 else 0.9
         # Curly and coily hair is matte and fuzzy at every length, not a smooth glossy cap.
-        texture = strand_texture(spec, rng, coverage, shade, curly=curly, fuzz=curly)
+        texture = strand_texture(spec, rng, coverage, shade, curly=curly, blob=COIL_CLUMP)
         layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
-                            gloss=_CURLY_GLOSS if curly else 0.6))
+                            gloss=_CURLY_GLOSS if curly else 0.6, edge_fade=_CURLY_EDGE_FADE if curly and k else 0.0))
     return layers
 
 

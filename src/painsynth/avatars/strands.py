@@ -18,20 +18,23 @@ U_TILES = 6  # times a strand texture repeats around the head, on the shells of 
 # Light and shade over the hair (about a mean of 0.9): from strand to strand, and stronger between
 # a curl's top and the gaps around it.
 _STRAND_DEPTH, _CURL_DEPTH = 0.1, 0.25
+# Curly blobs' size (Gaussian sigma, texels): a curly card's or bun's; a beard's, finer; a scalp's
+# coils, in clumps of a few millimetres: finer ones blurred at 224 px into a smooth film over the head.
+CURL_BLOB, BEARD_BLOB, COIL_CLUMP = 2.2, 1.6, 3.5
 
 
 def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
-                    ragged_end: bool = False, curly: bool = False, fuzz: bool = False) -> np.ndarray:
+                    ragged_end: bool = False, curly: bool = False, blob: float = CURL_BLOB) -> np.ndarray:
     """A tileable strand texture (RGBA, sRGB) [128, 128, 4], strands running along v (rows), each its
-    own shade; ``curly``: covered in blobs (``fuzz``: finer), its colour varying in clumps with no
-    direction. Rows with v < 0.1 are bare and the strands end raggedly above it (the hairline); with
+    own shade; ``curly``: covered in blobs (``blob``: their size, texels), its colour varying in
+    clumps with no direction. Rows with v < 0.1 are bare and the strands end raggedly above it (the hairline); with
     ``ragged_end`` they also end raggedly near v = 0 (the tips of hanging hair)."""
     n = _TEXTURE
     strand = rng.standard_normal(n)  # one value per column
     along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")
     along /= along.std() + 1e-9
     if curly:
-        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), 1.6 if fuzz else 2.2, mode="wrap")
+        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), blob, mode="wrap")
         field = blobs / (blobs.std() + 1e-9)
         # Curls have no strands running along v: their colour varies in clumps, not per column
         # (per-column colour drew straight streaks from the crown down over a coily head).
@@ -58,10 +61,11 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
 
 
 def along_the_skin(normals: np.ndarray, run: np.ndarray, where_head_on: np.ndarray | None = None) -> np.ndarray:
-    """Unit strand directions [N, 3]: ``run`` [3] laid into the skin's tangent plane at each of
-    ``normals`` [N, 3]; where it meets the skin nearly head on (less than 0.2 of it left) and
-    ``where_head_on`` [N, 3] is given, that direction instead."""
-    d = run - (normals @ run)[:, None] * normals
+    """Unit strand directions [N, 3]: ``run`` [3] (or one per normal, [N, 3]) laid into the skin's
+    tangent plane at each of ``normals`` [N, 3]; where it meets the skin nearly head on (less than 0.2
+    of it left) and ``where_head_on`` [N, 3] is given, that direction instead."""
+    across = normals @ run if run.ndim == 1 else np.einsum("ij,ij->i", normals, run)
+    d = run - across[:, None] * normals
     if where_head_on is not None:
         d = np.where(np.linalg.norm(d, axis=1, keepdims=True) > 0.2, d, where_head_on)
     return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)

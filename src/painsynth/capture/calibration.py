@@ -107,14 +107,15 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-CORRESPONDENCE_VERSION = 13  # 13: curls' colour in clumps, not streaks, a lumpy outline and a duller highlight; 12: beards grown as strands (avatars.beard); 11: hair greys at each person's own pace; 10: hair by ancestry (curly hair lofted), lid units fitted to each eye's opening, eyes open within a human range, each person's own age lines; 9: hair partings, collars outlined, a smaller average nose; 8: lids kept over the eyeballs, also where a face shape sank them (painsynth.eyelid_contact); 7: garment cuts refined (smooth tank-top straps); 6: the sheen without the bump; 5: sharp irises, lashes from the lid edge; 4: skin's broad sheen; 3: merged layer draws, lip colour and make-up, swept fringes
+# Bumped with every change of the avatars' look (earlier reasons: `git log -L` on these lines).
+CORRESPONDENCE_VERSION = 14  # 14: coily hair in clumps of coils running every way, fading where seen edge on; afros cut close
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 14  # 14: as CORRESPONDENCE_VERSION 13; 13: as CORRESPONDENCE_VERSION 12; 12: as CORRESPONDENCE_VERSION 11; 11: as CORRESPONDENCE_VERSION 10; 10: as CORRESPONDENCE_VERSION 9; 9: each response kept where anny's unit moves the face (CALIBRATION_SUPPORT); 8: as CORRESPONDENCE_VERSION 8; 7: the two sides' responses made mirror-symmetric, as CORRESPONDENCE_VERSION 7; 6: as CORRESPONDENCE_VERSION 6
+CALIBRATION_VERSION = 15  # 15: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -125,7 +126,7 @@ POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose
 # this share of its largest motion, and dropped elsewhere (see supported_response).
 CALIBRATION_SUPPORT = 0.2
 
-CUE_VERSION = 15  # 15: as CORRESPONDENCE_VERSION 13; 14: as CORRESPONDENCE_VERSION 12; 13: as CORRESPONDENCE_VERSION 11; 12: as CORRESPONDENCE_VERSION 10; 11: as CORRESPONDENCE_VERSION 9; 10: as CORRESPONDENCE_VERSION 8; 9: as CORRESPONDENCE_VERSION 7; 8: as CORRESPONDENCE_VERSION 6
+CUE_VERSION = 16  # 16: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -141,7 +142,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-LEVEL_VERSION = 11  # 11: as CALIBRATION_VERSION 14; 10: as CALIBRATION_VERSION 13; 9: as CALIBRATION_VERSION 12; 8: as CALIBRATION_VERSION 11; 7: as CALIBRATION_VERSION 10; 6: as CALIBRATION_VERSION 8; 5: as CALIBRATION_VERSION 7; 4: as CORRESPONDENCE_VERSION 6
+LEVEL_VERSION = 12  # 12: as CALIBRATION_VERSION 15 (earlier: `git log -L` on this line)
 LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
 LEVEL_AVATARS = 8
 LEVEL_VIEWS = ("front", "left30", "right30")
@@ -150,7 +151,7 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
-POPULATION_VERSION = 12  # 12: as CORRESPONDENCE_VERSION 13; 11: as CORRESPONDENCE_VERSION 12; 10: as CORRESPONDENCE_VERSION 11; 9: as CORRESPONDENCE_VERSION 10; 8: as CORRESPONDENCE_VERSION 9; 7: as CORRESPONDENCE_VERSION 8; 6: as CORRESPONDENCE_VERSION 7; 5: as CORRESPONDENCE_VERSION 6
+POPULATION_VERSION = 13  # 13: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")

@@ -19,6 +19,7 @@ class Part:
     albedo: object  # moderngl.Texture
     detail: object | None = None  # gloss and relief, for skin
     gloss: float = 0.0
+    edge_fade: float = 0.0
     draw_pass: str = "opaque"
     closed: bool = False  # see layers.Material
     open_edges: bool = False
@@ -59,9 +60,10 @@ class Drawable:
         part.albedo.use(location=1)
         if part.detail is not None:
             part.detail.use(location=2)
-        gloss = part.program.get("layer_gloss", None)
-        if gloss is not None:
-            gloss.value = part.gloss
+        for name, value in (("layer_gloss", part.gloss), ("layer_edge_fade", part.edge_fade)):
+            uniform = part.program.get(name, None)
+            if uniform is not None:
+                uniform.value = value
         self.arrays[part.program][slot].render(moderngl.TRIANGLES, vertices=part.count, first=part.first)
 
     def draw_depth(self, part: Part, slot: int) -> None:

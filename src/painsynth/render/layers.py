@@ -166,6 +166,7 @@ class Layer:
     texture: np.ndarray  # uint8 [H, W, 4]: sRGB colour and coverage (alpha), first row at v = 1
     binding: SurfaceBinding | RigidBinding
     gloss: float = 0.3  # 0 dull .. 1 wet
+    edge_fade: float = 0.0  # strands: 0 .. 1, how far the layer fades out where it is seen edge on
 
     def __post_init__(self):
         if self.material not in MATERIALS:

@@ -184,7 +184,8 @@ class Renderer:
             casts = self._shadows.program_for(layer.texture) if material.draw_pass != "blend" else None
             uvs[first_point:first_point + len(layer.uvs)] = layer.uvs
             parts.append(Part(program, casts, 3 * sum(len(t) for t in triangles), layer.triangles.size,
-                              self._texture(layer.texture), gloss=layer.gloss, draw_pass=material.draw_pass,
+                              self._texture(layer.texture), gloss=layer.gloss, edge_fade=layer.edge_fade,
+                              draw_pass=material.draw_pass,
                               closed=material.closed, open_edges=material.open_edges))
             triangles.append(layer.triangles + first_point)
             programs += [program, casts] if casts is not None else [program]

@@ -78,6 +78,7 @@ _MESH_FRAGMENT = """
 uniform sampler2D albedo_map;
 uniform sampler2D detail_map;
 uniform float layer_gloss;
+uniform float layer_edge_fade;
 uniform float relief_depth;
 uniform vec3 camera_position;
 uniform vec3 key_direction;  // unit vectors
@@ -174,7 +175,10 @@ void main() {
     vec3 sheen_n = n;
     n = bumped(n, (detail.g - 0.5) * relief_depth);
 #elif defined(STRAND)
-    alpha = texel.a;
+    // Shells of coily hair fade out where they are seen edge on: there the strands of a shell, drawn
+    // over one another, drew each shell's outline as a dark line round the hair, a stack of glassy sheets.
+    alpha = texel.a * mix(1.0, smoothstep(0.1, 0.5, abs(dot(n, v))), layer_edge_fade);
+    if (alpha < 0.15) discard;
 #elif defined(GLASS)
     float facing = 1.0 - max(dot(n, v), 0.0);
     float facing2 = facing * facing;
