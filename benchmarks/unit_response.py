@@ -12,7 +12,7 @@ MediaPipe reads at under a quarter of their weight.
 
 ``direct`` retargeting takes MediaPipe's scores as anny's weights, so a real video's unit replayed on
 anny and captured back comes back at about this fraction of its level, and a unit read at a few percent
-comes back as MediaPipe's noise (see README, "Real motion").
+comes back as MediaPipe's noise (see docs/measurements.md, "Real motion").
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
                     ragged_end: bool = False, curly: bool = False, blob: float = CURL_BLOB) -> np.ndarray:
     """A tileable strand texture (RGBA, sRGB) [128, 128, 4], strands running along v (rows), each its
     own shade; ``curly``: covered in blobs (``blob``: their size, texels), its colour varying in
-    clumps with no direction. Rows with v < 0.1 are bare and the strands end raggedly above it (the hairline); with
-    ``ragged_end`` they also end raggedly near v = 0 (the tips of hanging hair)."""
+    clumps with no direction. Rows with v < 0.1 are bare and the strands end raggedly above it (the
+    hairline); with ``ragged_end`` they also end raggedly near v = 0 (the tips of hanging hair)."""
     n = _TEXTURE
     strand = rng.standard_normal(n)  # one value per column
     along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")

@@ -601,7 +601,7 @@ def build_level_gains(model_path: Path | None = None, rig=None) -> dict[str, np.
     read back at that level on average. Two other rules were tried: the slope
     of truth on reading (least squared error) shrinks toward 0 wherever other units are misread as this
     one (it gave brows down x 0.66 and nose wrinkle x 0.76, lowering a held pain further); the ratio of
-    their root mean squares lies between the two (README, "Capture fidelity")."""
+    their root mean squares lies between the two (docs/measurements.md, "Capture fidelity")."""
     rig = rig or HeadRig()
     model_path = verified_model(model_path)
     assets = Assets(fitter=default_fitter(), cue_model=cue_model())

@@ -41,7 +41,7 @@ TURNED_CUE_UNITS = tuple(unit for unit in CUE_RULES if unit.startswith("cheekSqu
 # cheek raise 0.23, lid tightening 0.15, upper lip 0.39, nose wrinkle 0.25 of the truth, brows down
 # 0.95; benchmarks/unit_levels.py), which a per-frame correlation does not see but a pain level does. It is
 # not the default: scaling the weakest readings up scales their noise too, and the per-frame PSPI r of
-# the round trip's held-out set falls (benchmarks/roundtrip.py, README "Capture fidelity").
+# the round trip's held-out set falls (benchmarks/roundtrip.py; docs/measurements.md, "Capture fidelity").
 LEVEL_STEMS = ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp")
 
 
