@@ -2,6 +2,7 @@ import csv
 import json
 import math
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +129,12 @@ def test_multiclass_metrics_match_hand_computed_values():
     assert m["auroc"] == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)  # one-vs-rest, macro
 
 
-def test_balanced_accuracy_ignores_classes_absent_from_the_targets():
-    m = T.classification_metrics(np.eye(5)[[0, 0, 4, 1]], np.array([0, 0, 4, 4]), 5)
+def test_balanced_accuracy_and_auroc_ignore_classes_absent_from_the_targets():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torchmetrics warned of the absent classes
+        m = T.classification_metrics(0.04 + 0.8 * np.eye(5)[[0, 0, 4, 1]], np.array([0, 0, 4, 4]), 5)
     assert m["balanced_accuracy"] == pytest.approx((1 + 0.5) / 2)
+    assert m["auroc"] == pytest.approx((1 + 0.75) / 2)  # one-vs-rest, classes 0 and 4
 
 
 def test_bootstrap_intervals():
