@@ -35,12 +35,17 @@ def _hair(spec, anatomy, family):
     return build_hair(dataclasses.replace(spec, hair_family=family), anatomy)
 
 
-def _posed(layer, vertices):
-    from painsynth.avatars.reference import vertex_normals as _normals
+def _pose(layer, vertices, triangles):
+    """A layer's points and strand directions [T, N, 3] on the head's ``vertices`` [T, V, 3]."""
+    from painsynth.avatars.reference import vertex_normals
 
-    normals = np.stack([_normals(v, _TRIANGLES[0]) for v in vertices])
-    points, _ = layer.binding.pose(torch.as_tensor(vertices), torch.as_tensor(normals, dtype=torch.float32))
-    return points.numpy()
+    normals = np.stack([vertex_normals(v, triangles) for v in vertices])
+    points, directions = layer.binding.pose(torch.as_tensor(vertices), torch.as_tensor(normals, dtype=torch.float32))
+    return points.numpy(), directions.numpy()
+
+
+def _posed(layer, vertices):
+    return _pose(layer, vertices, _TRIANGLES[0])[0]
 
 
 _TRIANGLES = [None]
@@ -333,12 +338,8 @@ def test_curly_hair_stands_out_in_lumps(people, monkeypatch):
 
 def _strands(layer, anatomy):
     """A layer's points and strand directions [N, 3] on the head at rest."""
-    from painsynth.avatars.reference import vertex_normals
-
-    normals = vertex_normals(anatomy.vertices, anatomy.triangles)[None]
-    points, directions = layer.binding.pose(torch.as_tensor(anatomy.vertices[None]),
-                                            torch.as_tensor(normals, dtype=torch.float32))
-    return points[0].numpy(), directions[0].numpy()
+    points, directions = _pose(layer, anatomy.vertices[None], anatomy.triangles)
+    return points[0], directions[0]
 
 
 def test_coils_run_every_way_and_straight_hair_down_the_head(people):

@@ -3,7 +3,7 @@ the parts drawn from them, each with its program and texture."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,12 @@ class Part:
     draw_pass: str = "opaque"
     closed: bool = False  # see layers.Material
     open_edges: bool = False
+    # The program's per-layer uniforms with this part's values, looked up once: they are set at every draw.
+    uniforms: tuple = field(init=False, repr=False)
+
+    def __post_init__(self):
+        values = (("layer_gloss", self.gloss), ("layer_edge_fade", self.edge_fade))
+        self.uniforms = tuple((self.program[name], value) for name, value in values if name in self.program)
 
 
 class Drawable:
@@ -60,10 +66,8 @@ class Drawable:
         part.albedo.use(location=1)
         if part.detail is not None:
             part.detail.use(location=2)
-        for name, value in (("layer_gloss", part.gloss), ("layer_edge_fade", part.edge_fade)):
-            uniform = part.program.get(name, None)
-            if uniform is not None:
-                uniform.value = value
+        for uniform, value in part.uniforms:
+            uniform.value = value
         self.arrays[part.program][slot].render(moderngl.TRIANGLES, vertices=part.count, first=part.first)
 
     def draw_depth(self, part: Part, slot: int) -> None:
