@@ -58,6 +58,7 @@ from painsynth.capture.landmarks import (
     EYE_CORNERS,
     MIRROR_FILE,
     PATCH,
+    SETTLE_READS,
     U_RANGE,
     V_RANGE,
     create_landmarker,
@@ -107,15 +108,16 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
         return build()
     return cached_arrays(cache_file, keys, announced)
 
-# Bumped with every change of the avatars' look (earlier reasons: `git log -L` on these lines).
-CORRESPONDENCE_VERSION = 14  # 14: coily hair in clumps of coils running every way, fading where seen edge on; afros cut close
+# Bumped with every change of the avatars' look or of how MediaPipe is read (earlier reasons: `git log -L` on
+# these lines).
+CORRESPONDENCE_VERSION = 15  # 15: a newly found face read where its landmarks settle (landmarks.SETTLE_READS)
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 15  # 15: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
+CALIBRATION_VERSION = 16  # 16: as CORRESPONDENCE_VERSION 15 (earlier: `git log -L` on this line)
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -126,7 +128,7 @@ POSE_STEP = 0.12  # rad: head yaw and pitch rendered at +-POSE_STEP for the pose
 # this share of its largest motion, and dropped elsewhere (see supported_response).
 CALIBRATION_SUPPORT = 0.2
 
-CUE_VERSION = 16  # 16: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
+CUE_VERSION = 17  # 17: as CORRESPONDENCE_VERSION 15 (earlier: `git log -L` on this line)
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -142,7 +144,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-LEVEL_VERSION = 12  # 12: as CALIBRATION_VERSION 15 (earlier: `git log -L` on this line)
+LEVEL_VERSION = 13  # 13: as CALIBRATION_VERSION 16 (earlier: `git log -L` on this line)
 LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
 LEVEL_AVATARS = 8
 LEVEL_VIEWS = ("front", "left30", "right30")
@@ -151,7 +153,7 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
-POPULATION_VERSION = 13  # 13: as CORRESPONDENCE_VERSION 14 (earlier: `git log -L` on this line)
+POPULATION_VERSION = 14  # 14: as CORRESPONDENCE_VERSION 15 (earlier: `git log -L` on this line)
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")
@@ -720,7 +722,7 @@ def retarget_key(name: str) -> str:
     """Names everything that shapes method ``name``'s output (the assets' versions and the rules), so
     caches of captured features can tell when a change here has made them stale."""
     chosen = method(name)
-    parts = [name]
+    parts = [name, f"settle{SETTLE_READS}"]
     if chosen.uses_fit:
         parts += [f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}",
                   ".".join(FITTED_UNITS), ".".join(FIT_UNITS)]
