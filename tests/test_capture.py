@@ -365,6 +365,18 @@ def test_a_newly_found_face_is_read_where_its_landmarks_settle(clip, monkeypatch
         assert min(moved) > 1.0, moved  # measured 1.4 px
 
 
+def test_still_images_read_in_turn_read_as_each_alone(clip):
+    """One tracker reading different still images in turn (the capture assets' renders) reads each as a
+    fresh tracker reads it alone: nothing of the image before carries over."""
+    first, other = clip["frames"][0], clip["frames"][12]  # another head turn, brows and blink
+    with FaceTracker(packaged_model()) as tracker:
+        in_turn = [tracker.still(first)[2], tracker.still(other)[2]]
+    with FaceTracker(packaged_model()) as tracker:
+        alone = tracker.still(other)[2]
+    assert np.abs(in_turn[1] - in_turn[0]).max() * SIZE > 5  # the two images differ
+    assert np.abs(in_turn[1] - alone).max() * SIZE < 0.05  # measured 0 (1.4 px without the blank frame)
+
+
 def test_prefetch_passes_errors_on_and_stops_its_thread(clip):
     closed = threading.Event()
 

@@ -46,9 +46,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions, vision
 from scipy.spatial import cKDTree
 
 from painsynth.animate import HeadRig
@@ -56,12 +54,12 @@ from painsynth.avatars import sample_avatars
 from painsynth.avatars.build import build_avatar
 from painsynth.capture.landmarks import (
     EYE_CORNERS,
+    FaceTracker,
     MIRROR_FILE,
     PATCH,
     SETTLE_READS,
     U_RANGE,
     V_RANGE,
-    create_landmarker,
     detect_image,
     detect_images,
     landmark_frames,
@@ -110,14 +108,14 @@ def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarra
 
 # Bumped with every change of the avatars' look or of how MediaPipe is read (earlier reasons: `git log -L` on
 # these lines).
-CORRESPONDENCE_VERSION = 15  # 15: a newly found face read where its landmarks settle (landmarks.SETTLE_READS)
+CORRESPONDENCE_VERSION = 16  # 16: still images read as a video's settled frames (FaceTracker.still), not in IMAGE mode
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
 VISIBLE_DEPTH = 0.004  # m behind the front-most vertex near a landmark still counts as visible
 SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
-CALIBRATION_VERSION = 16  # 16: as CORRESPONDENCE_VERSION 15 (earlier: `git log -L` on this line)
+CALIBRATION_VERSION = 17  # 17: as CORRESPONDENCE_VERSION 16 (earlier: `git log -L` on this line)
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)
@@ -144,7 +142,7 @@ CUE_FRAMES = 125  # per training clip
 CUE_SIZE = 224  # px, as the benchmark's renders
 CUE_RIDGE = 0.1  # relative to the features' mean squared norm per dimension (0.01-1 measured about alike)
 
-LEVEL_VERSION = 13  # 13: as CALIBRATION_VERSION 16 (earlier: `git log -L` on this line)
+LEVEL_VERSION = 14  # 14: as CALIBRATION_VERSION 17 (earlier: `git log -L` on this line)
 LEVEL_SEED = 6  # sample_avatars(.., seed=6): none of the other assets' or the round trip's identities
 LEVEL_AVATARS = 8
 LEVEL_VIEWS = ("front", "left30", "right30")
@@ -153,7 +151,7 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 MIRROR_AVATARS = 3  # sample_avatars(3, seed=0) made symmetric (the correspondence's identities)
 
-POPULATION_VERSION = 14  # 14: as CORRESPONDENCE_VERSION 15 (earlier: `git log -L` on this line)
+POPULATION_VERSION = 15  # 15: as CORRESPONDENCE_VERSION 16 (earlier: `git log -L` on this line)
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")
@@ -263,7 +261,8 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     Identities ``sample_avatars(.., CALIBRATION_SEED)[avatars]`` are rendered (random studio
     lighting, solid background) from each view at neutral, with each of ``CALIBRATED_UNITS`` on
     alone at each strength, and with the head turned by +-``POSE_STEP`` in yaw and in pitch; the
-    landmarker runs on every image (IMAGE mode) and its landmarks are aligned to the fitter's
+    landmarker reads every image as a video's frame where it first finds the face (settled,
+    :meth:`painsynth.capture.landmarks.FaceTracker.still`) and its landmarks are aligned to the fitter's
     template exactly as a captured frame is (:meth:`LandmarkFitter.residuals`). Per identity and
     view, a unit's response is the least-squares slope of the aligned displacement from that
     identity's neutral over the strengths; the model is the mean over identities and views, made
@@ -288,12 +287,10 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
     poses = len(shapes) - 4
     rotations[poses:] = [(0, 0, POSE_STEP), (0, 0, -POSE_STEP), (POSE_STEP, 0, 0), (-POSE_STEP, 0, 0)]  # yaw, pitch
     rng = np.random.default_rng(CALIBRATION_SEED)
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
-                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
     renderer = create_renderer(size)
     responses, pose = [], []
     try:
-        with create_landmarker(options) as landmarker:
+        with FaceTracker(verified_model(model)) as tracker:
             for avatar in _loaded([specs[index] for index in avatars], rig, renderer):
                 identity = avatar.identity
                 vertices = identity.animate(shapes, rotations, np.zeros_like(rotations))
@@ -302,10 +299,9 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
                 landmarks = np.full((len(views), len(shapes), N_LANDMARKS, 3), np.nan)
                 for k, images in enumerate(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds)):
                     for v, image in enumerate(images):
-                        found = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                           data=np.ascontiguousarray(image)))
-                        if found.face_landmarks:
-                            landmarks[v, k] = [(p.x, p.y, p.z) for p in found.face_landmarks[0]]
+                        found = tracker.still(np.ascontiguousarray(image))
+                        if found is not None:
+                            landmarks[v, k] = found[2]
                 for v in range(len(views)):
                     if np.isnan(landmarks[v, :, 0, 0]).any():
                         continue  # a face missed in one image: this identity and view are left out

@@ -62,6 +62,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 # (a frame interval apart in MediaPipe's clock) before its result is kept.
 SETTLE_READS = 3
 SETTLE_INTERVAL_MS = 40
+STILL_GAP_MS = 1000  # between two still images read by one tracker (FaceTracker.still)
 
 # The eye patches (the image cue's input): PATCH x PATCH samples in a frame fixed to the eye corners,
 # which cheek raising does not move.
@@ -235,7 +236,7 @@ class FaceTracker:
     time); falls back to the public API where this mediapipe lacks the struct.
     """
 
-    def __init__(self, model: Path, raw_results: bool = True):
+    def __init__(self, model: Path, raw_results: bool = True, retries=RETRIES):
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.FaceLandmarkerOptions(
@@ -251,6 +252,7 @@ class FaceTracker:
         self._last_ms = -1
         self._delay_ms = 0  # MediaPipe's clock runs this far behind the video's, for the settling reads
         self._tracking = False  # whether the last frame's face was found by the main landmarker
+        self._retry_changes = retries
         self._retries: dict[int, object] = {}  # one landmarker per retry (RETRIES), made at its first use
 
     def __enter__(self) -> FaceTracker:  # noqa: PYI034
@@ -280,7 +282,19 @@ class FaceTracker:
             self._tracking = tracking
             return found
 
-        return first_found(image, detect)
+        return first_found(image, detect, self._retry_changes)
+
+    def still(self, image: np.ndarray):
+        """:meth:`track` of a still image, read as a video's frames are: as a newly found face (settled).
+        A blank frame read first ends every landmarker's tracking of the image before, so that each image
+        is read as a fresh tracker reads it alone."""
+        self._delay_ms += STILL_GAP_MS
+        self._last_ms += STILL_GAP_MS
+        blank = np.full_like(image, 128)
+        for landmarker in (self._landmarker, *self._retries.values()):
+            self._detect(landmarker, blank, self._last_ms)
+        self._tracking = False
+        return self.track(0.0, image)
 
     def _settle(self, image: np.ndarray):
         """The main landmarker's result for ``image`` after ``SETTLE_READS`` more reads of it (None if the
@@ -492,29 +506,14 @@ def extract_patches(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 
 def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | None:
-    """The 478 landmarks [478, 3] (normalised image coordinates) of one image, IMAGE mode, or None."""
+    """The 478 landmarks [478, 3] (normalised image coordinates) of one image, read as a video's frame where
+    it first finds the face (:meth:`FaceTracker.still`), or None."""
     return detect_images([image], model)[0]
 
 
 def detect_images(images, model: Path | None = None, retry: bool = True) -> list[np.ndarray | None]:
-    """:func:`detect_image` for many images, with one landmarker (building one costs more than a detection).
+    """:func:`detect_image` for many images, with one tracker (building one costs more than a detection).
     ``retry``: where no face is found, try the image again as ``RETRIES`` say (as a video's frames are)."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(model))),
-                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
-    found = []
-    with create_landmarker(options) as landmarker:
-
-        def detect(_attempt: int | None, image: np.ndarray):
-            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
-            if not result.face_landmarks:
-                return None
-            landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float64)
-            return np.zeros(len(ARKIT_BLENDSHAPES)), np.eye(4), landmarks  # only the landmarks are kept
-
-        for image in images:
-            result = first_found(image, detect, RETRIES if retry else ())
-            found.append(None if result is None else result[2])
-    return found
+    with FaceTracker(verified_model(model), retries=RETRIES if retry else ()) as tracker:
+        found = [tracker.still(np.ascontiguousarray(image)) for image in images]
+    return [None if result is None else result[2].astype(np.float64) for result in found]
