@@ -52,19 +52,14 @@ def clips() -> dict[str, np.ndarray]:
 
 def readers(as_measured: bool) -> dict:
     """{name: Assets} of the models compared."""
-    from painsynth.capture.calibration import (
-        _average_identity,
-        build_calibration,
-        correspondence,
-        cue_model,
-        retarget_assets,
-    )
+    from painsynth.capture.calibration import build_calibration, correspondence, cue_model, retarget_assets
+    from painsynth.capture.calibration.studio import average_identity
     from painsynth.capture.retarget import Assets
     from painsynth.capture.retarget.fit import LandmarkFitter
 
     out = {"symmetric (shipped)": retarget_assets("hybrid")}
     if as_measured:
-        fitter = LandmarkFitter(_average_identity(), correspondence(), calibration=build_calibration(symmetric=False))
+        fitter = LandmarkFitter(average_identity(), correspondence(), calibration=build_calibration(symmetric=False))
         out["as measured"] = Assets(fitter=fitter, cue_model=cue_model())
     return out
 

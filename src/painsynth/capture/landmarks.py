@@ -229,14 +229,16 @@ def create_landmarker(options):
 
 
 class FaceTracker:
-    """MediaPipe Face Landmarker in VIDEO mode; one instance per clip (timestamps restart at 0).
+    """MediaPipe Face Landmarker in VIDEO mode; one instance per clip (timestamps restart at 0). A frame
+    where it (re)finds a face is read ``SETTLE_READS`` more times, so that its landmarks settle.
 
     ``raw_results``: read MediaPipe's C result struct straight into arrays instead of through its
     Python result objects (478 landmark objects a frame cost about 1 ms, a tenth of the frame's
-    time); falls back to the public API where this mediapipe lacks the struct.
+    time); falls back to the public API where this mediapipe lacks the struct. ``retries``: the changed
+    images tried where no face is found (``RETRIES``; none with ``()``).
     """
 
-    def __init__(self, model: Path, raw_results: bool = True, retries=RETRIES):
+    def __init__(self, model: Path, raw_results: bool = True, retries: tuple = RETRIES):
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.FaceLandmarkerOptions(
