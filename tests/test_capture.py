@@ -22,17 +22,8 @@ from painsynth.capture import (
     packaged_model,
     verified_model,
 )
-from painsynth.capture.landmarks import (
-    RETRIES,
-    SETTLE_READS,
-    FaceTracker,
-    _frame_rotation,
-    create_landmarker,
-    iter_frames,
-    mirror_partners,
-    prefetch,
-    unmirror,
-)
+from painsynth.capture.decode import _frame_rotation, iter_frames, prefetch
+from painsynth.capture.landmarks import RETRIES, SETTLE_READS, FaceTracker, create_landmarker, mirror_partners, unmirror
 from painsynth.capture.observe import fill_invalid, output_times
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.sources import parse_label, parse_name

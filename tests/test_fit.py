@@ -211,7 +211,8 @@ def test_fit_of_a_still_face_is_near_zero_and_method_is_checked(average):
 def test_eye_patches_follow_the_face_and_ignore_resolution(clip):
     import cv2
 
-    from painsynth.capture.landmarks import PATCH, extract_patches, run_landmarker
+    from painsynth.capture.landmarks import run_landmarker
+    from painsynth.capture.patches import PATCH, extract_patches
     from painsynth.capture.model import verified_model
     from painsynth.capture.observe import observe
 
@@ -290,7 +291,7 @@ def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_trai
 
 
 def test_image_cue_of_a_still_clip_is_zero():
-    from painsynth.capture.landmarks import PATCH
+    from painsynth.capture.patches import PATCH
     from painsynth.capture.retarget.cue import cue_retarget
 
     rng = np.random.default_rng(0)

@@ -1,15 +1,14 @@
-"""Landmarking: decode a video (PyAV) and run MediaPipe Face Landmarker on every frame.
+"""Landmarking: run MediaPipe Face Landmarker on every frame of a video (decoded by :mod:`.decode`).
 
 Per frame: 478 landmarks, 52 ARKit blendshape scores, the facial transformation matrix, and two
-small grey patches around the eyes (the image cue's input, :mod:`painsynth.capture.retarget.cue`).
+small grey patches around the eyes (:mod:`.patches`, the image cue's input).
 Where MediaPipe finds no face in a frame, the frame is tried again as ``RETRIES`` say: mirrored (its
 result mirrored back, :func:`unmirror`), then brightened, then both. MediaPipe's detector is not
 symmetric: a face turned 45 degrees to one side is missed far more often than the same face turned
 to the other (rendered avatars: 10 misses in 200 images at left 45 degrees, none at right 45; 9 of
 the 10 were found mirrored); and it misses the darkest skin in dim light, which a brighter tone
 curve gives back without moving a landmark.
-Decoding runs in a background thread that keeps a few frames ready for the landmarker. The result,
-a :class:`RawCapture` at the source frame times, is what the track is built from
+The result, a :class:`RawCapture` at the source frame times, is what the track is built from
 (:mod:`painsynth.capture.track`); it can be saved and loaded, so that a batch run can set a
 subject's clips aside until that subject's neutral face is known.
 """
@@ -18,16 +17,15 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import queue
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
+from painsynth.capture.decode import iter_frames, prefetch
 from painsynth.capture.model import verified_model
+from painsynth.capture.patches import PATCH, extract_patches
 from painsynth.fileio import atomic_path
 from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
@@ -52,7 +50,6 @@ def _mirrored(image: np.ndarray) -> np.ndarray:
 # A frame with no face found is tried again, in this order: (image change, whether it mirrors)
 RETRIES = ((_mirrored, True), (_brightened, False), (lambda image: _mirrored(_brightened(image)), True))
 ASSETS = Path(__file__).with_name("assets")
-PREFETCH_FRAMES = 8  # decoded frames kept ready ahead of the landmarker
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 # On the frame where it (re)finds a face, MediaPipe's VIDEO mode places the landmarks from the
 # detector's box, then refines them from its own landmarks over the next frames: on 50 identical
@@ -64,15 +61,6 @@ SETTLE_READS = 3
 SETTLE_INTERVAL_MS = 40
 STILL_GAP_MS = 1000  # between two still images read by one tracker (FaceTracker.still)
 
-# The eye patches (the image cue's input): PATCH x PATCH samples in a frame fixed to the eye corners,
-# which cheek raising does not move.
-PATCH = 24  # samples per side of a patch: ~1.3 px apart at the benchmark's 224 px
-# (inner, outer) eye corner landmarks per side (the subject's Left, Right)
-EYE_CORNERS = ((362, 263), (133, 33))
-# The patch in eye widths: u from the inner corner outwards, v downwards (negative: above the eye line)
-U_RANGE = (-0.9, 1.3)
-V_RANGE = (-1.3, 1.7)  # from the brow (nose wrinkle pulls the inner brow down) to the cheek
-MAX_SPACING = 1.5  # px between samples beyond which the image is first shrunk (no aliasing on big frames)
 
 
 @dataclass
@@ -110,111 +98,6 @@ class RawCapture:
                    matrices=arrays["matrices"], landmarks=arrays["landmarks"],
                    source_fps=float(arrays["source_fps"]), image_size=tuple(int(v) for v in arrays["image_size"]),
                    patches=arrays.get("patches"))
-
-
-# ---------------------------------------------------------------- decoding
-
-def iter_frames(path: str | Path) -> Iterator[tuple[float, np.ndarray]]:
-    """(time in seconds, uint8 RGB frame upright) for every frame of the first video stream."""
-    path = Path(path)
-    try:
-        container = av.open(str(path))
-    except FileNotFoundError:
-        raise VideoError(f"{path}: no such file") from None
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise VideoError(f"{path}: not a readable video ({getattr(exc, 'strerror', None) or exc})") from None
-    with container:
-        if not container.streams.video:
-            raise VideoError(f"{path}: contains no video stream")
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        fps = float(rate) if rate else 25.0
-        declared = stream.frames or 0
-        rotate = _stream_rotation(stream)
-        count = 0
-        try:
-            for frame in container.decode(stream):
-                time = frame.time if frame.time is not None else count / fps
-                image = frame.to_ndarray(format="rgb24")
-                yield float(time), _upright(image, _frame_rotation(frame, rotate))
-                count += 1
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"{path}: corrupt or truncated after {count} frames ({exc.strerror})") from None
-    if count == 0:
-        raise VideoError(f"{path}: contains no frames")
-    if count < declared:
-        raise VideoError(f"{path}: truncated, decoded {count} of the {declared} frames it declares")
-
-
-def _stream_rotation(stream) -> int:
-    try:
-        return int(float(stream.metadata.get("rotate", 0)))
-    except (TypeError, ValueError):
-        return 0
-
-
-def _frame_rotation(frame, fallback: int) -> int:
-    """Counter-clockwise degrees the frame must be turned to display upright (best effort)."""
-    try:
-        rotation = frame.rotation  # PyAV >= 13: from the display-matrix side data
-    except AttributeError:
-        rotation = 0
-    if rotation:
-        return round(rotation)
-    return -fallback  # the legacy "rotate" tag is clockwise
-
-
-def _upright(image: np.ndarray, ccw_degrees: int) -> np.ndarray:
-    turns = round(ccw_degrees / 90) % 4
-    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
-
-
-def prefetch(items: Iterator, depth: int = PREFETCH_FRAMES) -> Iterator:
-    """``items`` produced by a background thread, up to ``depth`` ahead of the consumer.
-
-    Decoding overlaps the landmarker this way: PyAV decodes and converts without holding the GIL.
-    The producer's exception is raised in the consumer; stopping early stops the producer.
-    """
-    buffer: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(items, buffer, stop), name="prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            more, item = buffer.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _produce(items: Iterator, buffer: queue.Queue, stop: threading.Event) -> None:
-    try:
-        for item in items:
-            if not _put(buffer, (True, item), stop):
-                return
-        _put(buffer, (False, None), stop)
-    except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-        _put(buffer, (False, exc), stop)
-    finally:
-        close = getattr(items, "close", None)
-        if close:
-            close()  # a generator's finally blocks (closing the container) run in its own thread
-
-
-def _put(buffer: queue.Queue, item, stop: threading.Event) -> bool:
-    """Put unless the consumer has stopped (a timeout so a full buffer cannot block forever)."""
-    while not stop.is_set():
-        try:
-            buffer.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            pass
-    return False
 
 
 # ---------------------------------------------------------------- MediaPipe
@@ -460,51 +343,6 @@ def landmark_frames(frames: Iterable[tuple[float, np.ndarray]], model: Path) -> 
     return RawCapture(times=times, valid=np.asarray(valid), scores=np.stack(scores),
                       matrices=np.stack(matrices), landmarks=np.stack(landmarks),
                       source_fps=float(1 / step) if step > 0 else 0.0, image_size=size, patches=np.stack(patches))
-
-
-# ---------------------------------------------------------------- eye patches
-
-def _grid(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Sample positions [2, PATCH, PATCH, 2] (pixels) of both patches for one frame's landmarks."""
-    u = np.linspace(*U_RANGE, PATCH)
-    v = np.linspace(*V_RANGE, PATCH)
-    points = []
-    for (inner, outer), sign in zip(EYE_CORNERS, (1.0, -1.0)):
-        a = landmarks[inner, :2] * (width, height)
-        axis = landmarks[outer, :2] * (width, height) - a
-        down = sign * np.array([-axis[1], axis[0]])  # perpendicular, pointing down the face on both sides
-        points.append(a + u[None, :, None] * axis + v[:, None, None] * down)
-    return np.stack(points).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=1)
-def _cv2():
-    import cv2  # OpenCV comes with mediapipe (the capture extra)
-
-    cv2.setNumThreads(1)  # its worker pool would contend with MediaPipe's for tiny remaps (measured)
-    return cv2
-
-
-def extract_patches(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Grey patches [2, PATCH, PATCH] (float32, 0-255) around both eyes of an RGB uint8 image."""
-    cv2 = _cv2()
-    height, width = image.shape[:2]
-    grid = _grid(np.asarray(landmarks, np.float64), width, height)
-    spacing = np.linalg.norm(grid[0, 0, 1] - grid[0, 0, 0])
-    if spacing > MAX_SPACING:  # shrink the face's bounding box first: area averaging, no aliasing
-        low = np.maximum(np.floor(grid.reshape(-1, 2).min(axis=0)) - 2, 0).astype(int)
-        high = np.minimum(np.ceil(grid.reshape(-1, 2).max(axis=0)) + 3, (width, height)).astype(int)
-        if np.all(high - low > 2):
-            crop = image[low[1]:high[1], low[0]:high[0]]
-            factor = 1.0 / spacing
-            size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
-            image = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-            grid = (grid - low) * (np.array(size) / (crop.shape[1], crop.shape[0])).astype(np.float32)
-    maps = np.ascontiguousarray(grid.reshape(2 * PATCH, PATCH, 2), np.float32)
-    sampled = cv2.remap(np.ascontiguousarray(image), maps, None, cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)
-    grey = sampled.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return grey.reshape(2, PATCH, PATCH)
 
 
 def detect_image(image: np.ndarray, model: Path | None = None) -> np.ndarray | None:

@@ -14,7 +14,7 @@ from painsynth.avatars import sample_avatars
 from painsynth.capture.calibration import store
 from painsynth.capture.calibration.store import built
 from painsynth.capture.calibration.studio import captured, loaded
-from painsynth.capture.landmarks import EYE_CORNERS, PATCH, U_RANGE, V_RANGE
+from painsynth.capture.patches import EYE_CORNERS, PATCH, U_RANGE, V_RANGE
 from painsynth.capture.model import MODEL_SHA256, verified_model
 from painsynth.capture.retarget.cue import CUE_STEMS, FLOW_BLOCK, FLOW_BLUR, FLOW_LIMIT, SIDES, blurred, features
 from painsynth.procedural import AU_TO_BLENDSHAPES

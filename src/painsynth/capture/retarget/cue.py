@@ -2,7 +2,7 @@
 
 When anny raises its cheeks, MediaPipe's cheek landmarks hardly move, but the rendered skin does:
 the shading under the eye darkens and the lower lid bulges. So, per frame, a small grey patch is
-sampled around each eye in a frame fixed to the eye corners (:func:`painsynth.capture.landmarks.extract_patches`,
+sampled around each eye in a frame fixed to the eye corners (:func:`painsynth.capture.patches.extract_patches`,
 while tracking), covering the inner brow, the side of the nose bridge and the cheek; per clip, each
 patch's change from the person's neutral patch (relative to its brightness) is mapped to that side's
 unit weights by a ridge regression learned from anny renders with known units
@@ -23,7 +23,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.signal import savgol_filter
 
-from painsynth.capture.landmarks import EYE_CORNERS, PATCH
+from painsynth.capture.patches import EYE_CORNERS, PATCH
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 SIDES = ("Left", "Right")  # the subject's; patch k belongs to SIDES[k]
