@@ -59,7 +59,7 @@ def _back_project(landmarks: np.ndarray, vertices: np.ndarray, camera, size: int
 
 
 def build_correspondence(model: Path | None = None, rig=None) -> dict[str, np.ndarray]:
-    """Render anny's neutral face, run the landmarker, back-project (see the module doc).
+    """Render anny's neutral face, run the landmarker, back-project (see the package doc).
 
     Returns ``vertex_ids`` [478, K] (anny's full vertex indices), ``weights`` [478, K] (rows sum
     to 1) and ``pixel_error`` [478] (mean distance, px at 448, from landmark to its vertices).

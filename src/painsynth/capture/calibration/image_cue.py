@@ -137,7 +137,7 @@ def fit_cue(clips: list[dict], ridge: float = CUE_RIDGE) -> dict[str, np.ndarray
 
 
 def build_cue_model(model_path: Path | None = None, rig=None) -> dict[str, np.ndarray]:
-    """Render, capture and fit (see the module doc); ``weights`` [F, len(CUE_STEMS)], F = per-block shifts
+    """Render, capture and fit (see the package doc); ``weights`` [F, len(CUE_STEMS)], F = per-block shifts
     (:func:`painsynth.capture.retarget.cue.features`) + per-sample intensity changes."""
     return fit_cue(training_clips(model_path=model_path, rig=rig))
 
