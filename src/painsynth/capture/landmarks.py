@@ -155,9 +155,9 @@ class FaceTracker:
         self._last_ms = stamp
 
         def detect(attempt: int | None, frame: np.ndarray):
-            if attempt is not None and attempt not in self._retries:
-                self._retries[attempt] = create_landmarker(self._options)
             if attempt is not None:
+                if attempt not in self._retries:
+                    self._retries[attempt] = create_landmarker(self._options)
                 return self._detect(self._retries[attempt], frame, stamp)
             found = self._detect(self._landmarker, frame, stamp)
             tracking = found is not None
@@ -173,11 +173,9 @@ class FaceTracker:
         """:meth:`track` of a still image, read as a video's frames are: as a newly found face (settled).
         A blank frame read first ends every landmarker's tracking of the image before, so that each image
         is read as a fresh tracker reads it alone."""
-        self._delay_ms += STILL_GAP_MS
-        self._last_ms += STILL_GAP_MS
-        blank = np.full_like(image, 128)
+        stamp, blank = self._later(STILL_GAP_MS), np.full_like(image, 128)
         for landmarker in (self._landmarker, *self._retries.values()):
-            self._detect(landmarker, blank, self._last_ms)
+            self._detect(landmarker, blank, stamp)
         self._tracking = False
         return self.track(0.0, image)
 
@@ -186,12 +184,16 @@ class FaceTracker:
         face is lost meanwhile)."""
         found = None
         for _ in range(SETTLE_READS):
-            self._delay_ms += SETTLE_INTERVAL_MS
-            self._last_ms += SETTLE_INTERVAL_MS
-            found = self._detect(self._landmarker, image, self._last_ms)
+            found = self._detect(self._landmarker, image, self._later(SETTLE_INTERVAL_MS))
             if found is None:
                 return None
         return found
+
+    def _later(self, ms: int) -> int:
+        """A stamp ``ms`` after the last one, for a read the video's clock does not see (later frames shift with it)."""
+        self._delay_ms += ms
+        self._last_ms += ms
+        return self._last_ms
 
     def _detect(self, landmarker, image: np.ndarray, stamp: int):
         import mediapipe as mp

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +29,8 @@ SEARCH_RADIUS = 6.0  # px at CORRESPONDENCE_SIZE
 
 
 def correspondence_path() -> Path:
-    key = hashlib.sha256(f"{CORRESPONDENCE_VERSION}-{MODEL_SHA256}-{CORRESPONDENCE_SIZE}-"
-                         f"{CORRESPONDENCE_AVATARS}-{NEIGHBOURS}".encode()).hexdigest()[:16]
-    return store.CACHE / f"mediapipe_anny_correspondence_{key}.npz"
+    return store.keyed_path("mediapipe_anny_correspondence", CORRESPONDENCE_VERSION, MODEL_SHA256, CORRESPONDENCE_SIZE,
+                            CORRESPONDENCE_AVATARS, NEIGHBOURS)
 
 
 def _back_project(landmarks: np.ndarray, vertices: np.ndarray, camera, size: int) -> list[dict[int, float]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import tempfile
 from pathlib import Path
 
@@ -143,11 +142,9 @@ def build_cue_model(model_path: Path | None = None, rig=None) -> dict[str, np.nd
 
 
 def cue_path() -> Path:
-    key = hashlib.sha256(f"{CUE_VERSION}-{MODEL_SHA256}-{PATCH}-{EYE_CORNERS}-{U_RANGE}-{V_RANGE}-{CUE_STEMS}-"
-                         f"{CUE_SEED}-{CUE_AVATARS}-{CUE_VIEWS}-{CUE_FRAMES}-{CUE_SIZE}-{CUE_RIDGE}-"
-                         f"{FLOW_BLOCK}-{FLOW_BLUR}-{FLOW_LIMIT}-{sorted(NEAR_ONLY_VIEWS.items())}-"
-                         f"{NEAR_ONLY_WEIGHT}".encode()).hexdigest()[:16]
-    return store.CACHE / f"anny_image_cue_{key}.npz"
+    return store.keyed_path("anny_image_cue", CUE_VERSION, MODEL_SHA256, PATCH, EYE_CORNERS, U_RANGE, V_RANGE,
+                            CUE_STEMS, CUE_SEED, CUE_AVATARS, CUE_VIEWS, CUE_FRAMES, CUE_SIZE, CUE_RIDGE, FLOW_BLOCK, FLOW_BLUR,
+                            FLOW_LIMIT, sorted(NEAR_ONLY_VIEWS.items()), NEAR_ONLY_WEIGHT)
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import tempfile
 from pathlib import Path
 
@@ -35,10 +34,9 @@ LEVEL_PAIN = (3, 4)  # the levels of the procedural pain clips each identity pla
 
 
 def level_path() -> Path:
-    key = hashlib.sha256(f"{LEVEL_VERSION}-{MODEL_SHA256}-{calibration_path().stem}-{cue_path().stem}-"
-                         f"{LEVEL_SEED}-{LEVEL_AVATARS}-{LEVEL_VIEWS}-{LEVEL_FRAMES}-{LEVEL_PAIN}-{LEVEL_STEMS}-"
-                         f"{sorted(CUE_RULES.items())}-{FIT_UNITS}-{TURNED_CUE_UNITS}".encode()).hexdigest()[:16]
-    return store.CACHE / f"hybrid_levels_{key}.npz"
+    return store.keyed_path("hybrid_levels", LEVEL_VERSION, MODEL_SHA256, calibration_path().stem, cue_path().stem,
+                            LEVEL_SEED, LEVEL_AVATARS, LEVEL_VIEWS, LEVEL_FRAMES, LEVEL_PAIN, LEVEL_STEMS,
+                            sorted(CUE_RULES.items()), FIT_UNITS, TURNED_CUE_UNITS)
 
 
 def _level_clips(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:

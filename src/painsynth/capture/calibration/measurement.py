@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +32,9 @@ CALIBRATION_SUPPORT = 0.2
 
 
 def calibration_path() -> Path:
-    key = hashlib.sha256(f"{CALIBRATION_VERSION}-{MODEL_SHA256}-{correspondence_path().stem}-{CALIBRATED_UNITS}-"
-                         f"{CALIBRATION_SEED}-{CALIBRATION_AVATARS}-{CALIBRATION_VIEWS}-{CALIBRATION_STRENGTHS}-"
-                         f"{CALIBRATION_SIZE}-{POSE_STEP}-{CALIBRATION_SUPPORT}".encode()).hexdigest()[:16]
-    return store.CACHE / f"mediapipe_anny_calibration_{key}.npz"
+    return store.keyed_path("mediapipe_anny_calibration", CALIBRATION_VERSION, MODEL_SHA256, correspondence_path().stem,
+                            CALIBRATED_UNITS, CALIBRATION_SEED, CALIBRATION_AVATARS, CALIBRATION_VIEWS,
+                            CALIBRATION_STRENGTHS, CALIBRATION_SIZE, POSE_STEP, CALIBRATION_SUPPORT)
 
 
 def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,

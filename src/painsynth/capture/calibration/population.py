@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +27,8 @@ POPULATION_SIZE = 224
 
 
 def population_path() -> Path:
-    key = hashlib.sha256(f"{POPULATION_VERSION}-{MODEL_SHA256}-{correspondence_path().stem}-{POPULATION_SEED}-"
-                         f"{POPULATION_AVATARS}-{POPULATION_VIEWS}-{POPULATION_SIZE}".encode()).hexdigest()[:16]
-    return store.CACHE / f"population_neutral_{key}.npz"
+    return store.keyed_path("population_neutral", POPULATION_VERSION, MODEL_SHA256, correspondence_path().stem,
+                            POPULATION_SEED, POPULATION_AVATARS, POPULATION_VIEWS, POPULATION_SIZE)
 
 
 def build_population_neutral(model: Path | None = None, rig=None, fitter: LandmarkFitter | None = None,

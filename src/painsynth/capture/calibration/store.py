@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -11,6 +12,13 @@ from painsynth.fileio import cached_arrays
 
 CACHE = Path.home() / ".cache" / "painsynth"
 PACKAGED = Path(__file__).parents[1] / "assets"
+
+
+def keyed_path(stem: str, *settings) -> Path:
+    """``CACHE/<stem>_<key>.npz``, the key a hash of everything that shapes the asset (``settings``), so a
+    file built with other settings is never read as this one."""
+    key = hashlib.sha256("-".join(str(setting) for setting in settings).encode()).hexdigest()[:16]
+    return CACHE / f"{stem}_{key}.npz"
 
 
 def built(cache_file: Path, keys: tuple[str, ...], build) -> dict[str, np.ndarray]:
