@@ -7,14 +7,15 @@ Per setting, on 138-frame procedural clips at 224x224 played by each avatar:
 
 - render: frames/s of `Renderer.render_clip` alone (vertices animated beforehand);
 - whole path: what `generate` does per performance: anny animation, rendering, and H.264 of
-  every view to files on disk (libx264, one writer per view), as frames/s and as view-images/s
-  (frames x views, the project's target: >= 150 on 2 cores);
+  every view to files on disk (libx264, one writer per view; in the last setting, as in `generate`,
+  encoded in a thread of their own while the next frames are drawn), as frames/s and as
+  view-images/s (frames x views, the project's target: >= 150 on 2 cores);
 - CPU ms per frame of the whole path, all of this process's threads (llvmpipe's included): less
   disturbed than wall time when other processes share the cores.
 
 Best of --repeats runs per avatar, summed over the avatars; settings take turns within each repeat,
 so a busy spell on the machine hits them alike. Ratios are against the bare head (no layers, no
-shadow) of the same run. Then the build of one avatar split into its steps (its worn layers timed
+shadow, views encoded in turn) of the same run. Then the build of one avatar split into its steps (its worn layers timed
 as if it wore every one: a full beard and glasses too).
 """
 
@@ -25,12 +26,15 @@ import dataclasses
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
-SETTINGS = {"bare head": (False, False), "+ worn layers": (True, False), "+ shadow (the default)": (True, True)}
+# name -> (worn layers, key-light shadow, views encoded in a thread of their own while the next frames are drawn)
+SETTINGS = {"bare head": (False, False, False), "+ worn layers": (True, False, False), "+ shadow": (True, True, False),
+            "+ encoder thread (the default)": (True, True, True)}
 FRAMES = 138
 SIZE = 224
 
@@ -60,7 +64,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     lighting = sample_lighting(rng)
     backgrounds = [make_background("noise", (SIZE, SIZE), rng) for _ in views]
-    renderers = {name: create_renderer(SIZE, shadows=shadows) for name, (_, shadows) in SETTINGS.items()}
+    renderers = {name: create_renderer(SIZE, shadows=shadows) for name, (_, shadows, _) in SETTINGS.items()}
     print(f"{len(avatars)} avatars ({', '.join(f'{s.hair_family}/{s.garment}/{s.glasses}' for s in specs)}), "
           f"{len(views)} views, {FRAMES} frames, {SIZE}x{SIZE}, best of {args.repeats}\n")
 
@@ -68,11 +72,11 @@ def main() -> None:
     best = {name: [(np.inf, np.inf, np.inf)] * len(avatars) for name in SETTINGS}
     with OtherCpu() as other:
         for _ in range(args.repeats):
-            for name, (layers, _) in SETTINGS.items():
+            for name, (layers, _, encoder_thread) in SETTINGS.items():
                 renderer = renderers[name]
                 for index, avatar in enumerate(avatars):
                     load(renderer, avatar, layers)
-                    run = Performance(renderer, avatar, track, views, lighting, backgrounds)
+                    run = Performance(renderer, avatar, track, views, lighting, backgrounds, encoder_thread)
                     times = (run.render_seconds(), *run.whole_path_seconds())
                     best[name][index] = tuple(map(min, best[name][index], times))
     for renderer in renderers.values():
@@ -92,10 +96,10 @@ def load(renderer, avatar, layers: bool) -> None:
 class Performance:
     """One avatar playing the track in every view, as `generate.render_performance` does."""
 
-    def __init__(self, renderer, avatar, track, views, lighting, backgrounds):
+    def __init__(self, renderer, avatar, track, views, lighting, backgrounds, encoder_thread: bool):
         from painsynth.render import frame_head
 
-        self.renderer, self.avatar, self.track = renderer, avatar, track
+        self.renderer, self.avatar, self.track, self.encoder_thread = renderer, avatar, track, encoder_thread
         self.cameras = [frame_head(avatar.identity.mesh.head_box, view) for view in views]
         self.lighting, self.backgrounds = lighting, backgrounds
         self.vertices = self.animate()
@@ -118,7 +122,9 @@ class Performance:
             started, cpu = time.perf_counter(), time.process_time()
             vertices = self.animate()
             with ExitStack() as stack:
-                writers = [stack.enter_context(H264Writer(Path(folder) / f"{k}.mp4", self.track.fps, SIZE, SIZE, crf=18))
+                encoder = stack.enter_context(ThreadPoolExecutor(1)) if self.encoder_thread else None
+                writers = [stack.enter_context(H264Writer(Path(folder) / f"{k}.mp4", self.track.fps, SIZE, SIZE, crf=18,
+                                                          encoder=encoder))
                            for k in range(len(self.cameras))]
                 for images in self.renderer.render_clip(vertices, self.cameras, self.lighting, self.backgrounds):
                     for writer, image in zip(writers, images):

@@ -1,6 +1,8 @@
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from fractions import Fraction
 
 import av
@@ -94,11 +96,44 @@ def test_output_does_not_depend_on_the_number_of_cpus(tmp_path):
     assert sha256_of(one_cpu) == sha256_of(all_cpus)
 
 
-def test_exception_inside_writer_leaves_no_file_and_keeps_the_old_one(tmp_path):
+def test_background_encoding_gives_the_same_bytes_from_a_reused_array(tmp_path):
+    frames = textured_moving_frames(40, 112, 112)
+    in_turn = write_video(tmp_path / "in_turn.mp4", frames, 25)
+    reused = np.empty_like(frames[0])
+    with ThreadPoolExecutor(1) as encoder, ExitStack() as stack:
+        # two writers sharing the encoder, as generate's views do
+        videos = [stack.enter_context(H264Writer(tmp_path / f"background{k}.mp4", fps=25, width=112, height=112,
+                                                 encoder=encoder)) for k in range(2)]
+        for frame in frames:
+            for video in videos:
+                reused[:] = frame  # the caller refills its array while earlier frames may still be encoding
+                video.write(reused)
+    assert [video.frames_written for video in videos] == [40, 40]
+    assert {sha256_of(tmp_path / f"background{k}.mp4") for k in range(2)} == {sha256_of(in_turn)}
+
+
+def test_an_encoding_error_in_the_background_reaches_the_caller_and_leaves_nothing(tmp_path, monkeypatch):
+    encode = H264Writer._encode
+
+    def fail_at_third(self, frame, pts):
+        if pts == 2:
+            raise RuntimeError("encoder failed")
+        encode(self, frame, pts)
+
+    monkeypatch.setattr(H264Writer, "_encode", fail_at_third)
+    with pytest.raises(RuntimeError, match="encoder failed"), ThreadPoolExecutor(1) as encoder:
+        with H264Writer(tmp_path / "clip.mp4", fps=10, width=64, height=48, encoder=encoder) as video:
+            for frame in smooth_frames(4):
+                video.write(frame)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("threads", [0, 1], ids=["in turn", "encoder thread"])
+def test_exception_inside_writer_leaves_no_file_and_keeps_the_old_one(tmp_path, threads):
     path = write_video(tmp_path / "clip.mp4", smooth_frames(3), 10)
     old_digest = sha256_of(path)
-    with pytest.raises(RuntimeError, match="render failed"):
-        with H264Writer(path, fps=10, width=64, height=48) as video:
+    with pytest.raises(RuntimeError, match="render failed"), ThreadPoolExecutor(max(threads, 1)) as pool:
+        with H264Writer(path, fps=10, width=64, height=48, encoder=pool if threads else None) as video:
             video.write(smooth_frames(1)[0])
             raise RuntimeError("render failed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]

@@ -13,6 +13,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -354,8 +355,10 @@ def render_performance(unit: Performance, config: GenerateConfig) -> list[dict]:
     _load_into(renderer, key, avatar)
     paths = [out / "videos" / unit.motion_id / f"{unit.unit_id}__{view}.mp4" for view in config.views]
     with ExitStack() as stack:
-        writers = [stack.enter_context(H264Writer(p, track.fps, config.size, config.size, crf=config.crf))
-                   for p in paths]
+        # The views are encoded in a thread of their own while the next frames are drawn.
+        encoder = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="h264"))
+        writers = [stack.enter_context(H264Writer(p, track.fps, config.size, config.size, crf=config.crf,
+                                                  encoder=encoder)) for p in paths]
         for images_of_frame in renderer.render_clip(vertices, cameras, lighting, backgrounds):
             for writer, image in zip(writers, images_of_frame):
                 writer.write(image)

@@ -6,7 +6,9 @@ Frames are uint8 RGB arrays [H, W, 3]; files are mp4 with libx264 in yuv420p.
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -41,10 +43,18 @@ class H264Writer:
 
     An exception inside the block, or a block that wrote no frame, leaves nothing at ``path``
     and no temporary file.
+
+    Given an ``encoder`` (an executor with one thread, which several writers may share), frames are
+    encoded there in the order written while the caller goes on: a frame's shape is still checked at
+    ``write``, an encoding error is raised at a later ``write`` or at the end of the block, and the
+    file's bytes are the same.
     """
 
+    # Frames waiting for the encoder, at most: a renderer's batch and the next.
+    PENDING = 16
+
     def __init__(self, path: str | Path, fps: float, width: int, height: int, crf: int = 18,
-                 preset: str = "veryfast") -> None:
+                 preset: str = "veryfast", encoder: Executor | None = None) -> None:
         self.path = Path(path)
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise VideoError(f"{self.path}: width and height must be positive and even (yuv420p), "
@@ -59,12 +69,15 @@ class H264Writer:
         self.width, self.height, self.crf, self.preset = width, height, crf, preset
         self.frames_written = 0
         self._cleanup: contextlib.ExitStack | None = None
+        self._encoder = encoder
+        self._pending: deque[Future] = deque()
 
     def __enter__(self) -> H264Writer:
         with contextlib.ExitStack() as stack:
             tmp = stack.enter_context(atomic_path(self.path))
             self._container = stack.enter_context(av.open(str(tmp), "w", format="mp4"))
             self._stream = self._add_stream()
+            stack.callback(self._drop_pending)  # before the container closes
             self._cleanup = stack.pop_all()
         return self
 
@@ -74,7 +87,8 @@ class H264Writer:
         if exc_type is not None:
             return bool(cleanup.__exit__(exc_type, exc, tb))  # drops the temporary file
         with cleanup:  # closes the container, then renames the temporary file (or drops it if flushing fails)
-            self._flush()
+            self._wait(0)
+            self._in_turn(self._flush)
         return False
 
     def write(self, frame: np.ndarray) -> None:
@@ -83,10 +97,38 @@ class H264Writer:
         if frame.dtype != np.uint8 or frame.shape != (self.height, self.width, 3):
             raise VideoError(f"{self.path}: frames must be uint8 {(self.height, self.width, 3)}, "
                              f"got {frame.dtype} {frame.shape}")
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-        video_frame.pts = self.frames_written
+        pts, self.frames_written = self.frames_written, self.frames_written + 1
+        if self._encoder is None:
+            self._encode(np.ascontiguousarray(frame), pts)
+            return
+        self._wait(self.PENDING - 1)
+        # A copy: the caller may fill the same array with its next frame meanwhile.
+        self._pending.append(self._encoder.submit(self._encode, np.array(frame, order="C"), pts))
+
+    def _encode(self, frame: np.ndarray, pts: int) -> None:
+        video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        video_frame.pts = pts
         self._container.mux(self._stream.encode(video_frame))
-        self.frames_written += 1
+
+    def _wait(self, pending: int) -> None:
+        """Let the encoder finish frames until at most ``pending`` wait (raises its error)."""
+        while len(self._pending) > pending:
+            self._pending.popleft().result()
+
+    def _in_turn(self, work: Callable[[], None]) -> None:
+        """``work`` where the frames are encoded: the encoder's thread, or this one."""
+        if self._encoder is None:
+            work()
+        else:
+            self._encoder.submit(work).result()
+
+    def _drop_pending(self) -> None:
+        """Forget the frames not yet encoded and wait for the one being encoded (its error is moot)."""
+        for future in self._pending:
+            if not future.cancel():
+                with contextlib.suppress(Exception):
+                    future.result()
+        self._pending.clear()
 
     def _add_stream(self) -> av.VideoStream:
         stream = self._container.add_stream("libx264", rate=self.fps)
