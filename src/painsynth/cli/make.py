@@ -36,7 +36,7 @@ def generate(
     glasses_share: Optional[float] = typer.Option(None, "--glasses-share", help="Share of identities wearing glasses, 0-1. (default: 0.25)"),
     motions: Optional[Path] = typer.Option(None, help="Folder of motion tracks (.npz) to replay instead of procedural motion."),
     motion_privacy: Optional[str] = typer.Option(None, "--motion-privacy", help="De-identify the motions before replay: none, mix (each clip spliced from the motion of 3 subjects of the same label) or normalise (each subject's amplitude and tempo mapped onto the population's). Recorded in dataset.json and in each track. (default: none)"),
-    workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores; each process's rasteriser uses every core)"),
+    workers: Optional[int] = typer.Option(None, help="Parallel processes. (default: half the cores, but 2 on 2 cores; each process's rasteriser uses every core)"),
     ray: Optional[str] = RAY_OPTION,
     msaa: Optional[int] = typer.Option(None, help="Anti-aliasing samples: 0, 2 or 4 (slower on CPU). (default: 0)"),
     device: Optional[str] = typer.Option(None, help="Where torch animates the heads: auto (CUDA when there is one), cpu or cuda[:N]. OpenGL draws on the GPU whenever EGL finds one. With --ray, cuda gives each performance 1/16 of a GPU. (default: auto)"),
