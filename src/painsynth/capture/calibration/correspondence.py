@@ -20,7 +20,7 @@ from painsynth.render import Lighting, create_renderer, frame_head, make_backgro
 
 # Bumped with every change of the avatars' look or of how MediaPipe is read (earlier reasons: see the package
 # docstring).
-CORRESPONDENCE_VERSION = 16  # 16: still images read as a video's settled frames (FaceTracker.still), not in IMAGE mode
+CORRESPONDENCE_VERSION = 17  # 17: glasses' metal parts darker (earlier reasons: see the package docstring)
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark
