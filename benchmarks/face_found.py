@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,8 @@ def main() -> None:
         found = {row["path"]: float(run_landmarker(out / row["path"], model).valid.mean()) for row in rows}
     print(f"{len(rows)} clips ({args.clips} avatars x left45, right45), {args.frames} frames each, seed {args.seed}, "
           f"glasses share {args.glasses_share}\n")
-    groups: dict[str, list[float]] = defaultdict(list)
+    groups: dict[str, list[float]] = {name: [] for name in ("all", *TONE_GROUPS)}
+    groups.update({f"glasses: {style}": [] for style in sorted({row["glasses"] for row in rows})})
     for row in rows:
         share = found[row["path"]]
         groups["all"].append(share)
@@ -53,6 +53,8 @@ def main() -> None:
         groups[f"glasses: {row['glasses']}"].append(share)
     print("| clips | n | frames with a face found | clips under 99 % |\n|---|---:|---:|---:|")
     for name, shares in groups.items():
+        if not shares:
+            continue
         shares = np.array(shares)
         print(f"| {name} | {len(shares)} | {100 * shares.mean():.1f} % | {int((shares < 0.99).sum())} |")
     misses = [row for row in rows if found[row["path"]] < 0.99]

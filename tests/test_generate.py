@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from painsynth.avatars import load_bank
-from painsynth.config import make_config
+from painsynth.config import default_render_workers, make_config
 from painsynth.dataset import PainVideoDataset, read_manifest
 from painsynth.fileio import sha256_of
 from painsynth.generate import generate, prepare_motions
@@ -210,3 +210,10 @@ def test_a_first_performer_number_makes_a_set_of_other_performers(tmp_path):
     assert subjects == ["perf-0008", "perf-0008", "perf-0009", "perf-0009", "perf-0010", "perf-0010"]
     levels = [MotionTrack.load(tmp_path / track).label for _, track in prepare_motions(config)]
     assert levels == [0, 4, 0, 4, 0, 4]
+
+
+@pytest.mark.parametrize("cores, workers", [(1, 1), (2, 2), (3, 2), (4, 2), (16, 8)])
+def test_generate_runs_two_processes_on_two_cores_and_half_the_cores_on_more(monkeypatch, cores, workers):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert default_render_workers() == workers
+    assert make_config().workers == workers
