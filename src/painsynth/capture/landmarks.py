@@ -160,12 +160,9 @@ class FaceTracker:
                     self._retries[attempt] = create_landmarker(self._options)
                 return self._detect(self._retries[attempt], frame, stamp)
             found = self._detect(self._landmarker, frame, stamp)
-            tracking = found is not None
-            if tracking and not self._tracking:
-                settled = self._settle(frame)
-                found, tracking = (found, False) if settled is None else (settled, True)
-            self._tracking = tracking
-            return found
+            settled = found if found is None or self._tracking else self._settle(frame)
+            self._tracking = settled is not None
+            return found if settled is None else settled
 
         return first_found(image, detect, self._retry_changes)
 

@@ -18,8 +18,6 @@ from painsynth.capture.model import MODEL_SHA256
 from painsynth.capture.retarget.fit import N_LANDMARKS
 from painsynth.render import Lighting, create_renderer, frame_head, make_background
 
-# Bumped with every change of the avatars' look or of how MediaPipe is read (earlier reasons: see the package
-# docstring).
 CORRESPONDENCE_VERSION = 17  # 17: glasses' metal parts darker (earlier reasons: see the package docstring)
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
