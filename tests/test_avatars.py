@@ -409,3 +409,12 @@ def test_the_corneas_are_painted_large_where_the_renderer_draws_them(person):
     lum = _luminance(albedo)
     assert pupil.sum() > 150
     assert lum[layout.texels[pupil]].mean() < 0.6 * lum[_region("iris")].mean()
+
+
+def test_lights_are_set_brighter_for_darker_skin_only():
+    from painsynth.avatars.lighting import MAX_GAIN, light_gain
+
+    gains = [light_gain(tone) for tone in range(1, 11)]
+    assert gains[:5] == [1.0] * 5  # light and medium skin: the studio as drawn
+    assert all(a <= b for a, b in zip(gains, gains[1:]))
+    assert 3.0 < gains[-1] <= MAX_GAIN  # Monk 10 reflects about 1/50 of Monk 1's light; lit 3-4x

@@ -22,8 +22,8 @@ def skin(shape=(64, 64)):
     return np.full((*shape, 3), (190, 150, 130), np.uint8), np.full(shape, 60, np.uint8)
 
 
-def render_still(renderer, identity, views, background=None, maps=None, lighting=None):
-    renderer.load_identity(identity.mesh, *(maps or skin()))
+def render_still(renderer, identity, views, background=None, maps=None, lighting=None, light_gain=1.0):
+    renderer.load_identity(identity.mesh, *(maps or skin()), light_gain=light_gain)
     still = np.zeros((1, 3), np.float32)
     vertices = identity.animate(np.zeros((1, 52), np.float32), still, still)
     cameras = [frame_head(identity.mesh.head_box, v) for v in views]
@@ -137,3 +137,14 @@ def test_dark_skin_shows_its_shape_in_a_broad_sheen(rig, renderer):
     _, (image,) = render_still(renderer, rig.identity({}), ["front"], maps=monk_10, lighting=EVEN_LIGHT)
     brightness = image[foreground(image)].astype(float).mean(axis=1)
     assert np.percentile(brightness, 90) > 1.45 * np.median(brightness)
+
+
+def test_light_gain_brightens_the_face_not_the_background(rig, renderer):
+    monk_10 = np.full((64, 64, 3), (41, 36, 32), np.uint8), np.full((64, 64), 95, np.uint8)
+    identity = rig.identity({})
+    _, (plain,) = render_still(renderer, identity, ["front"], maps=monk_10, lighting=EVEN_LIGHT)
+    _, (lit,) = render_still(renderer, identity, ["front"], maps=monk_10, lighting=EVEN_LIGHT, light_gain=2.0)
+    face = foreground(plain) & foreground(lit)
+    assert np.array_equal(plain[~foreground(plain) & ~foreground(lit)], lit[~foreground(plain) & ~foreground(lit)])
+    linear = [(image[face].astype(float) / 255) ** 2.2 for image in (plain, lit)]
+    assert 1.8 < linear[1].mean() / linear[0].mean() < 2.2  # twice the light, twice the light back

@@ -18,6 +18,7 @@ from painsynth.avatars.garments import garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
 from painsynth.avatars.lashes import build_lashes
+from painsynth.avatars.lighting import light_gain
 from painsynth.avatars.reference import PART, texture_coordinates
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.texture import appearance_maps
@@ -44,6 +45,11 @@ class Avatar:
     layers: list[Layer]
     inner_triangles: np.ndarray | None = None  # [F] bool, see Renderer.load_identity
     texture_coordinates: np.ndarray | None = None  # [U, 2] the maps' layout (None: anny's own)
+
+    @property
+    def light_gain(self) -> float:
+        """The factor on the studio's lights for this face (:func:`painsynth.avatars.lighting.light_gain`)."""
+        return light_gain(self.spec.monk_tone)
 
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         return self.identity.animate(blendshapes, head_rotation, head_translation)

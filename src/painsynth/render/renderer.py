@@ -130,14 +130,16 @@ class Renderer:
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray,
                       relief: np.ndarray | None = None, layers: Sequence[Layer] = (),
                       inner_triangles: np.ndarray | None = None,
-                      texture_coordinates: np.ndarray | None = None) -> None:
+                      texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0) -> None:
         """Upload an identity's topology, UVs, textures and worn layers (replaces the previous identity).
 
         ``albedo`` [H, W, 3] and ``gloss`` / ``relief`` [H, W] are uint8 maps in anny's UV space
         (relief 128 = flat). ``inner_triangles`` [F] bool marks the mesh's surfaces inside the head
         (mouth, eye sockets): drawn after the rest, they are spared shading where the face in
         front hides them (0.93x the head's cost), with the same pixels. ``texture_coordinates`` [U, 2]
-        replaces anny's own (``mesh.triangle_uv_ids`` index both), for maps painted in another layout."""
+        replaces anny's own (``mesh.triangle_uv_ids`` index both), for maps painted in another layout.
+        ``light_gain`` scales every light that falls on it (:func:`painsynth.avatars.lighting.light_gain`)."""
+        self._light_gain = float(light_gain)
         with self.ctx:
             self._upload(mesh, albedo, gloss, relief, layers, inner_triangles, texture_coordinates)
 
@@ -199,7 +201,7 @@ class Renderer:
         """Upload an avatar (``painsynth.avatars.build.Avatar``): its mesh, maps and worn layers."""
         maps = avatar.maps
         self.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps.get("relief"), avatar.layers,
-                           avatar.inner_triangles, avatar.texture_coordinates)
+                           avatar.inner_triangles, avatar.texture_coordinates, avatar.light_gain)
 
     def _texture(self, image: np.ndarray):
         # Texture rows run from v = 1 at the top; OpenGL's first row is v = 0.
@@ -340,9 +342,11 @@ class Renderer:
     def _set_lighting(self, lighting: Lighting, light_view_projection: bytes) -> None:
         key, fill = (tuple(map(float, direction / np.linalg.norm(direction)))
                      for direction in np.asarray([lighting.key_direction, lighting.fill_direction], np.float64))
+        key_color, fill_color, ambient_color = (tuple(self._light_gain * c for c in colour) for colour in
+                                                (lighting.key_color, lighting.fill_color, lighting.ambient_color))
         for program in self._programs.values():
-            _set_uniforms(program, key_direction=key, key_color=lighting.key_color, fill_direction=fill,
-                          fill_color=lighting.fill_color, ambient_color=lighting.ambient_color)
+            _set_uniforms(program, key_direction=key, key_color=key_color, fill_direction=fill,
+                          fill_color=fill_color, ambient_color=ambient_color)
             if self.shadows:
                 program["light_view_projection"].write(light_view_projection)
         self._shadows.write_light(light_view_projection)

@@ -1,0 +1,29 @@
+"""How brightly the studio lights an avatar: set for the skin, as a camera operator sets the lights (or a
+face-metering camera its exposure) for the person in front of it.
+
+Under one light a Monk 10 face returns a fiftieth of the light a Monk 1 face does, and lit from the far
+side it was nearly black: MediaPipe lost such faces at 45 degrees (in glasses, 3 of 16 dark clips of a
+held-out bank found in 50-97 % of their frames) and read their expressions worse. So every light
+(key, fill, ambient) is scaled by ``(TARGET_LUMINANCE / L) ** STRENGTH`` (at least 1, at most
+MAX_GAIN), L being the linear luminance of the avatar's Monk swatch: Monk 1-5 1.0, 6 1.04, 7 1.4,
+8 2.0, 9 2.8, 10 3.7. Half way (STRENGTH 0.5), so dark skin stays darker than light skin under the
+same light; measured in docs/measurements.md ("Lights set for the skin").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from painsynth.avatars.colour import linear
+from painsynth.avatars.tables import MONK_TONES
+
+TARGET_LUMINANCE = 0.25  # linear; about Monk 6's swatch
+STRENGTH = 0.5
+MAX_GAIN = 4.0
+_LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709, linear RGB
+
+
+def light_gain(monk_tone: int) -> float:
+    """The factor on every light's intensity for a face of this Monk tone (1-10)."""
+    luminance = float(linear(MONK_TONES[monk_tone - 1]) @ _LUMINANCE)
+    return float(np.clip((TARGET_LUMINANCE / luminance) ** STRENGTH, 1.0, MAX_GAIN))
