@@ -103,6 +103,7 @@ class Renderer:
         self._mipmap_filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         self._mesh_resources: list = []
         self._slots: list[int] = []  # one per frame of two batches
+        self._light_gain = 1.0  # the loaded identity's (load_identity)
         self._layers: Drawable | None = None  # every worn layer of the loaded identity
         self._owned = [*self._programs.values(), *self._shadows.resources(), self._background_program, corners,
                        self._quad]
