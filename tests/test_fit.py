@@ -302,6 +302,26 @@ def test_image_cue_of_a_still_clip_is_zero():
     assert mixed[0, BLENDSHAPE_INDEX["cheekSquintLeft"]] < 1e-5 and mixed[0, BLENDSHAPE_INDEX["jawOpen"]] == 0.5
 
 
+def test_image_cue_is_read_around_shut_eyes():
+    """A lid shutting over the eye patch changes it as much as a cheek raise does: on frames where MediaPipe
+    says the eyes are shut, the cue is read from the frames around them."""
+    from painsynth.capture.patches import PATCH
+    from painsynth.capture.retarget.cue import SHUT_MARGIN, cue_retarget, eyes_shut
+
+    rng = np.random.default_rng(0)
+    patches = np.repeat(rng.uniform(50, 200, (1, 2, PATCH, PATCH)).astype(np.float32), 16, axis=0)
+    patches[6:9, :, 8:14, :] *= 1.8  # a bright band across the eye, on three frames
+    direct = np.zeros((16, 52), np.float32)
+    direct[6:9, [BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeBlinkRight"]]] = 0.9
+    shut = eyes_shut(direct)
+    np.testing.assert_array_equal(np.flatnonzero(shut), np.arange(6 - SHUT_MARGIN, 9 + SHUT_MARGIN))
+    cheek = BLENDSHAPE_INDEX["cheekSquintLeft"]
+    assert cue_retarget(patches, np.ones(16, bool), cue_model())[7, cheek] > 0.3  # read as a cheek raise
+    around = cue_retarget(patches, np.ones(16, bool), cue_model(), shut=shut)
+    assert np.abs(around[:, cheek]).max() < 0.01  # the still frames around: no cheek raise
+    assert not eyes_shut(np.zeros((16, 52), np.float32)).any()
+
+
 def test_the_capture_assets_ship_with_the_package(tmp_path, monkeypatch):
     from painsynth.capture import calibration as cal
 

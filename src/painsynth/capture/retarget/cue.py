@@ -12,7 +12,8 @@ a local Lucas-Kanade shift per block (the skin slides up under the eye), which t
 raise better on held-out identities than either alone (r 0.88 against 0.83 for intensities, frontal).
 
 The neutral patch comes from the person's neutral material (:func:`neutral_patches`) or, by default,
-from the clip's own least active frames (two passes, as the fit's). On frames turned beyond ~35
+from the clip's own least active frames (two passes, as the fit's). Frames where the eyes are shut are read
+from the frames around them (:func:`eyes_shut`): the lid, not the cheek, changes the patch there. On frames turned beyond ~35
 degrees the near eye's reading stands for both sides (:func:`within_training_views`; the hybrid then
 takes only cheekSquint from it).
 """
@@ -20,7 +21,7 @@ takes only cheekSquint from it).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import binary_dilation, gaussian_filter
 from scipy.signal import savgol_filter
 
 from painsynth.capture.patches import EYE_CORNERS, PATCH
@@ -39,6 +40,14 @@ BOTH_SIDES_EYE_RATIO = 0.5
 MAX_EYE_RATIO = 1.0
 NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its neutral
 SMOOTH_WINDOW = 5
+# A shutting lid covers the eye's patch, and the regression read each blink as a cheek raise (single-unit
+# clips of benchmarks/roundtrip.py: a blink alone read as AU6 0.13-0.45 of 5). So on frames where either
+# eye is shut (MediaPipe's eyeBlink, less the neutral's, above SHUT_BLINK; blinks are nearly always both
+# eyes) and SHUT_MARGIN frames either side, the cue is read from the frames around them instead
+# (interpolated). MediaPipe's blink score is weak at 45 degrees on some faces (0.12 at a full blink), so
+# there the blink still leaks through.
+SHUT_BLINK = 0.3
+SHUT_MARGIN = 1
 
 
 def within_training_views(landmarks: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
@@ -106,14 +115,36 @@ def neutral_patches(patches: np.ndarray, model: dict[str, np.ndarray], share: fl
     return reference
 
 
+def eyes_shut(blendshapes: np.ndarray) -> np.ndarray:
+    """[T] bool: frames of weights [T, 52] (neutral-relative, as ``direct`` reads them) where the lids hide
+    the eye patches (``SHUT_BLINK``, widened by ``SHUT_MARGIN``)."""
+    blink = np.asarray(blendshapes)[:, [BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeBlinkRight"]]]
+    shut = blink.max(axis=1) > SHUT_BLINK
+    return binary_dilation(shut, iterations=SHUT_MARGIN) if shut.any() else shut
+
+
+def _read_around(raw: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``raw`` [T, ...] with its ``hidden`` frames interpolated from the others (unchanged if all are hidden)."""
+    if not hidden.any() or hidden.all():
+        return raw
+    frames = np.arange(len(raw))
+    flat = raw.reshape(len(raw), -1).copy()
+    for column in range(flat.shape[1]):
+        flat[hidden, column] = np.interp(frames[hidden], frames[~hidden], flat[~hidden, column])
+    return flat.reshape(raw.shape)
+
+
 def cue_retarget(patches: np.ndarray, valid: np.ndarray, model: dict[str, np.ndarray], smooth: bool = True,
-                 neutral: np.ndarray | None = None) -> np.ndarray:
+                 neutral: np.ndarray | None = None, shut: np.ndarray | None = None) -> np.ndarray:
     """Weights [T, 52] in [0, 1] of the ``CUE_STEMS`` units (others 0) from a clip's patches [T, 2, P, P];
-    ``neutral``: the person's blurred neutral patch [2, P, P] (default: from the clip's own valid frames)."""
+    ``neutral``: the person's blurred neutral patch [2, P, P] (default: from the clip's own valid frames);
+    ``shut`` [T] bool (:func:`eyes_shut`): frames read from the frames around them."""
     valid = np.asarray(valid, bool)
     if neutral is None:
         neutral = neutral_patches(patches[valid] if valid.any() else patches, model)
     raw = _predict(features(blurred(patches), neutral), model)  # [T, 2, S]
+    if shut is not None:
+        raw = _read_around(raw, np.asarray(shut, bool)[:len(raw)])
     weights = np.zeros((len(raw), len(ARKIT_BLENDSHAPES)))
     for s, stem in enumerate(CUE_STEMS):
         for k, side in enumerate(SIDES):

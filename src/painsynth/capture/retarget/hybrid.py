@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from painsynth.capture.retarget.base import Assets, Neutral, Observation
-from painsynth.capture.retarget.cue import cue_retarget, within_training_views
+from painsynth.capture.retarget.cue import cue_retarget, eyes_shut, within_training_views
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.capture.retarget.fit import fit_retarget
 from painsynth.tracks import BLENDSHAPE_INDEX
@@ -78,10 +78,12 @@ def hybrid_retarget(direct: np.ndarray, fitted: np.ndarray, units: tuple[str, ..
     return mixed
 
 
-def _cue(observation: Observation, neutral: Neutral, assets: Assets) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _cue(observation: Observation, neutral: Neutral, assets: Assets,
+         direct: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     if observation.patches is None:
         return None, None
-    return (cue_retarget(observation.patches, observation.valid, assets.cue_model, neutral=neutral.patches),
+    return (cue_retarget(observation.patches, observation.valid, assets.cue_model, neutral=neutral.patches,
+                         shut=eyes_shut(direct)),
             within_training_views(observation.landmarks, observation.image_size))
 
 
@@ -89,7 +91,7 @@ def retarget_hybrid(observation: Observation, neutral: Neutral, assets: Assets) 
     direct = direct_retarget(observation.scores, observation.valid, neutral.scores)
     fitted = fit_retarget(observation.landmarks, observation.valid, observation.image_size, assets.fitter,
                           neutral=neutral.residual)
-    cue, frames = _cue(observation, neutral, assets)
+    cue, frames = _cue(observation, neutral, assets, direct)
     return hybrid_retarget(direct, fitted, cue=cue, cue_frames=frames)
 
 
@@ -106,6 +108,6 @@ def at_level(weights: np.ndarray, levels: np.ndarray | None) -> np.ndarray:
 
 def retarget_cue(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
     direct = direct_retarget(observation.scores, observation.valid, neutral.scores)
-    cue, frames = _cue(observation, neutral, assets)
+    cue, frames = _cue(observation, neutral, assets, direct)
     all_cue = {stem + side: "cue" for stem in ("cheekSquint", "noseSneer") for side in ("Left", "Right")}
     return hybrid_retarget(direct, direct, units=(), cue=cue, cue_frames=frames, rules=all_cue)
