@@ -12,10 +12,10 @@ a local Lucas-Kanade shift per block (the skin slides up under the eye), which t
 raise better on held-out identities than either alone (r 0.88 against 0.83 for intensities, frontal).
 
 The neutral patch comes from the person's neutral material (:func:`neutral_patches`) or, by default,
-from the clip's own least active frames (two passes, as the fit's). Frames where the eyes are shut are read
-from the frames around them (:func:`eyes_shut`): the lid, not the cheek, changes the patch there. On frames turned beyond ~35
-degrees the near eye's reading stands for both sides (:func:`within_training_views`; the hybrid then
-takes only cheekSquint from it).
+from the clip's own least active frames (two passes, as the fit's). Frames where the eyes are shut are
+read from the frames around them (:func:`eyes_shut`): the lid, not the cheek, changes the patch there.
+On frames turned beyond ~35 degrees the near eye's reading stands for both sides
+(:func:`within_training_views`; the hybrid then takes only cheekSquint from it).
 """
 
 from __future__ import annotations
