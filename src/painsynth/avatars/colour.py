@@ -6,11 +6,19 @@ import functools
 
 import numpy as np
 
+_REC709 = np.array([0.2126, 0.7152, 0.0722])
+
 
 def linear(hex_rgb: str) -> np.ndarray:
     srgb = np.array([int(hex_rgb[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255
     linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
     return linear.astype(np.float32)
+
+
+def luminance(linear_rgb: np.ndarray) -> float | np.ndarray:
+    """Relative luminance of linear RGB [..., 3] (Rec. 709 weights), in the input's float precision."""
+    rgb = np.asarray(linear_rgb)
+    return rgb @ _REC709.astype(rgb.dtype, copy=False)
 
 
 def to_srgb8(linear: np.ndarray) -> np.ndarray:

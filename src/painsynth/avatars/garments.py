@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from painsynth.avatars.colour import hex_of, linear, to_srgb8
+from painsynth.avatars.colour import hex_of, linear, luminance, to_srgb8
 from painsynth.avatars.cut_mesh import CutMesh
 from painsynth.avatars.reference import PART
 from painsynth.render.layers import Layer, SurfaceBinding
@@ -215,7 +215,7 @@ def _periodic(columns: int, texels: float) -> float:
 def _fabric_texture(colour: np.ndarray, pattern: str, garment: str, rng: np.random.Generator) -> np.ndarray:
     h, w = _TEXTURE_SIZE
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-    lightness = float(colour @ np.array([0.2126, 0.7152, 0.0722]))
+    lightness = float(luminance(colour))
     second = np.array([0.85, 0.85, 0.82]) if lightness < 0.35 else colour * rng.uniform(0.15, 0.4)
     if garment == "hospital_gown":
         second = np.clip(colour * np.array([0.55, 0.62, 0.75]), 0, 1) if rng.random() < 0.6 else np.full(3, 0.9)

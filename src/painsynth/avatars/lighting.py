@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from painsynth.avatars.colour import linear
+from painsynth.avatars.colour import linear, luminance
 from painsynth.avatars.tables import MONK_TONES
 
 TARGET_LUMINANCE = 0.25  # linear; about Monk 6's swatch
 STRENGTH = 0.5
 MAX_GAIN = 4.0
-_LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709, linear RGB
 
 
 def light_gain(monk_tone: int) -> float:
     """The factor on every light's intensity for a face of this Monk tone (1-10)."""
-    luminance = float(linear(MONK_TONES[monk_tone - 1]) @ _LUMINANCE)
-    return float(np.clip((TARGET_LUMINANCE / luminance) ** STRENGTH, 1.0, MAX_GAIN))
+    swatch = float(luminance(linear(MONK_TONES[monk_tone - 1])))
+    return float(np.clip((TARGET_LUMINANCE / swatch) ** STRENGTH, 1.0, MAX_GAIN))

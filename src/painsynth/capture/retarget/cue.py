@@ -25,6 +25,7 @@ from scipy.ndimage import binary_dilation, gaussian_filter
 from scipy.signal import savgol_filter
 
 from painsynth.capture.patches import EYE_CORNERS, PATCH
+from painsynth.capture.timeline import fill_invalid
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 SIDES = ("Left", "Right")  # the subject's; patch k belongs to SIDES[k]
@@ -120,18 +121,7 @@ def eyes_shut(blendshapes: np.ndarray) -> np.ndarray:
     the eye patches (``SHUT_BLINK``, widened by ``SHUT_MARGIN``)."""
     blink = np.asarray(blendshapes)[:, [BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeBlinkRight"]]]
     shut = blink.max(axis=1) > SHUT_BLINK
-    return binary_dilation(shut, iterations=SHUT_MARGIN) if shut.any() else shut
-
-
-def _read_around(raw: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """``raw`` [T, ...] with its ``hidden`` frames interpolated from the others (unchanged if all are hidden)."""
-    if not hidden.any() or hidden.all():
-        return raw
-    frames = np.arange(len(raw))
-    flat = raw.reshape(len(raw), -1).copy()
-    for column in range(flat.shape[1]):
-        flat[hidden, column] = np.interp(frames[hidden], frames[~hidden], flat[~hidden, column])
-    return flat.reshape(raw.shape)
+    return binary_dilation(shut, iterations=SHUT_MARGIN)
 
 
 def cue_retarget(patches: np.ndarray, valid: np.ndarray, model: dict[str, np.ndarray], smooth: bool = True,
@@ -144,7 +134,7 @@ def cue_retarget(patches: np.ndarray, valid: np.ndarray, model: dict[str, np.nda
         neutral = neutral_patches(patches[valid] if valid.any() else patches, model)
     raw = _predict(features(blurred(patches), neutral), model)  # [T, 2, S]
     if shut is not None:
-        raw = _read_around(raw, np.asarray(shut, bool)[:len(raw)])
+        raw = fill_invalid(np.arange(len(raw)), raw, ~np.asarray(shut, bool)[:len(raw)])
     weights = np.zeros((len(raw), len(ARKIT_BLENDSHAPES)))
     for s, stem in enumerate(CUE_STEMS):
         for k, side in enumerate(SIDES):
