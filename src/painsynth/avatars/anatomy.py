@@ -14,6 +14,7 @@ import numpy as np
 
 from painsynth.animate import Identity
 from painsynth.avatars.reference import PART, head_angles, reference_head, vertex_normals
+from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
 _SKULL_POINTS = 96
@@ -32,6 +33,7 @@ class Anatomy:
     azimuth: np.ndarray  # [V] degrees around the head, 0 at the nose, ±180 at the nape
     elevation: np.ndarray  # [V] degrees above the head centre
     skull: np.ndarray  # [K] vertex indices moving rigidly with the head
+    jaw: np.ndarray  # [J] vertex indices moving with the head and the jaw (jawOpen) alone
     interocular: float  # this identity's eye-centre distance, metres
     eye_centres: np.ndarray  # [2, 3] this identity's eyeball centres (person's left first)
 
@@ -62,6 +64,7 @@ def anatomy_of(identity: Identity) -> Anatomy:
         azimuth=azimuth.astype(np.float32),
         elevation=elevation.astype(np.float32),
         skull=_skull(identity),
+        jaw=_jaw(identity),
         interocular=float(np.linalg.norm(eye_centres[0] - eye_centres[1])),
         eye_centres=eye_centres,
     )
@@ -90,3 +93,13 @@ def _skull(identity: Identity) -> np.ndarray:
     candidates = np.flatnonzero((head_weight > 0.999) & ~moved_by_units)
     order = np.random.default_rng(0).permutation(len(candidates))[:_SKULL_POINTS]
     return np.sort(candidates[order])
+
+
+def _jaw(identity: Identity) -> np.ndarray:
+    """Vertices carried by the head bone that ``jawOpen`` moves by at least half its reach and every other
+    face unit by under a third of that: the chin and jaw, which carry the lower teeth."""
+    head_weight = identity.rig._bone_weight(identity.mesh.vertex_ids, "head")
+    shapes = {unit: np.linalg.norm(identity.unit_shape(unit), axis=1) for unit in ARKIT_BLENDSHAPES}
+    jaw = shapes.pop("jawOpen")
+    others = np.max(list(shapes.values()), axis=0)
+    return np.flatnonzero((head_weight > 0.999) & (jaw > 0.5 * jaw.max()) & (others < jaw / 3))

@@ -21,6 +21,7 @@ from painsynth.avatars.lashes import build_lashes
 from painsynth.avatars.lighting import light_gain
 from painsynth.avatars.reference import PART, texture_coordinates
 from painsynth.avatars.spec import AvatarSpec
+from painsynth.avatars.teeth import build_teeth
 from painsynth.avatars.texture import appearance_maps
 from painsynth.render.layers import Layer
 
@@ -30,6 +31,7 @@ WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {
     "lashes": build_lashes,
     "garment": garment_layers,
     "glasses": glasses_layers,
+    "teeth": build_teeth,
 }
 # Surfaces inside the head, hidden by the face most of the time.
 _INNER_PARTS = ("eye_back.L", "eye_back.R", "eye_cavity.L", "eye_cavity.R", "mouth_cavity", "tongue")
