@@ -1,15 +1,15 @@
 """Teeth: an upper and a lower dental arch behind the lips.
 
-anny's mouth is an empty pink cavity, so a face that raises its upper lip (AU10, part of pain's PSPI)
-or drops its jaw showed no teeth, and MediaPipe, which reads the mouth units largely from the teeth a
-face bares, scored anny's upper-lip raise at full strength as 0.05 (of 1). Each arch is a curved band
-from molar to molar, its front just behind the inner surface of the identity's own lips: the upper one
-carried rigidly by the skull, the lower one by the jaw (:attr:`Anatomy.jaw`, the vertices only
-``jawOpen`` moves), so the lower teeth drop with the jaw and the lips cover both when closed. The
-band's texture draws each tooth (widths from dental norms, an incisal edge rounded per tooth, a gap
-between teeth, gums above the upper and below the lower teeth), greyer and darker towards the back
-of the mouth where little light reaches, and a little yellower with age. Where the studio's lights are raised for dark skin, the teeth's colour is
-lowered by as much, so that they are not burnt out white.
+anny's mouth is an empty pink cavity, so a face that raised its upper lip (AU10, part of pain's PSPI)
+or dropped its jaw showed no teeth. Each arch is a curved band from molar to molar, its front just
+behind the inner surface of the identity's own lips: the upper one carried rigidly by the skull, the
+lower one by the jaw (:attr:`Anatomy.jaw`, the vertices only ``jawOpen`` moves), so the lower teeth drop
+with the jaw and closed lips cover both. The band's texture draws each tooth (widths from dental norms,
+an incisal edge rounded per tooth and darker where it is translucent, a gap between teeth, gums above
+the upper and below the lower teeth), darker towards the back of the mouth where little light reaches,
+and a little yellower with age. Where the studio's lights are raised for dark skin, the teeth's colour
+is lowered by half as much (in log), so that they are not burnt out white. Capture reads a raised upper
+lip better over teeth (docs/measurements.md, "Capture fidelity").
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from painsynth.render.layers import Layer, RigidBinding
 _CROWNS = {"upper": (8.5, 6.5, 7.5, 7.0, 6.5, 10.0, 9.0), "lower": (5.5, 6.0, 7.0, 7.0, 7.0, 11.0, 10.5)}
 _CROWN_HEIGHT_MM = {"upper": 10.0, "lower": 9.0}
 _GUM_MM = 3.0  # gum shown above (below) the crowns
-_OVERBITE_MM = 1.5  # the lower incisal edge sits this far above the upper one's, behind it
-_OVERJET_MM = 2.0
+# The incisal edges (mm above the lips' meeting line): at rest the jaw hangs a little and the teeth do not
+# touch (a few mm apart), so the seam of closed lips shows the dark mouth between them, not enamel.
+_EDGE_MM = {"upper": 0.8, "lower": -1.2}
+_OVERJET_MM = 2.0  # the lower incisors' front, behind the upper ones'
 _BEHIND_LIPS_MM = 1.0  # the upper incisors' front, behind the lips' inner surface
 # The arch: depth behind the incisors grows with the square of the sideways distance, reaching this
 # depth (mm) at this half width (mm): canines ~8 mm behind the incisors at ±17 mm.
@@ -41,6 +43,9 @@ _ENAMEL_YOUNG, _ENAMEL_OLD = linear("ece6d6"), linear("d8c9a6")
 _GUM = linear("b85c63")
 _GAP_SHADE = 0.45  # the gap between two teeth, as a share of the enamel's colour
 _BACK_SHADE = 0.3  # the last molars' colour, as a share of the front teeth's (the mouth's shadow)
+# The incisal edges, translucent and in the lips' shadow, darker over this share of the band: seen through the
+# seam of closed lips, bright edges drew a white line between the lips of many faces at rest.
+_EDGE_SHADE, _EDGE_BAND = 0.3, 0.2
 
 
 def build_teeth(spec, anatomy: Anatomy) -> list[Layer]:
@@ -48,9 +53,9 @@ def build_teeth(spec, anatomy: Anatomy) -> list[Layer]:
     scale = anatomy.interocular / _REFERENCE_INTEROCULAR_M * 1e-3  # mm -> this head's metres
     front, stomion = _lip_line(anatomy)
     enamel = _ENAMEL_YOUNG + (_ENAMEL_OLD - _ENAMEL_YOUNG) * float(np.clip((spec.age_years - 20) / 60, 0, 1))
-    # The studio's lights are raised for dark skin (avatars.lighting); teeth are as pale on every face,
-    # and under the raised lights they burnt out white, so they take back what the lights add.
-    enamel = enamel / light_gain(spec.monk_tone)
+    # The studio's lights are raised for dark skin (avatars.lighting): teeth, as pale on every face, burnt
+    # out white under them, and at the lights' full gain taken back they looked grey; half of it (in log).
+    enamel = enamel / np.sqrt(light_gain(spec.monk_tone))
     layers = []
     for arch, reference in (("upper", anatomy.skull), ("lower", anatomy.jaw)):
         points, triangles, uvs = _band(arch, front, stomion, scale)
@@ -81,7 +86,7 @@ def _band(arch: str, front: float, stomion: float, scale: float) -> tuple[np.nda
     x, back = _arch(s)
     upper = arch == "upper"
     height = _CROWN_HEIGHT_MM[arch] + _GUM_MM
-    edge_z = 0.0 if upper else _OVERBITE_MM
+    edge_z = _EDGE_MM[arch]
     edge_y = _BEHIND_LIPS_MM + (0.0 if upper else _OVERJET_MM)
     v = np.linspace(0.0, 1.0, _ROWS + 1)
     z = edge_z + (1 if upper else -1) * v * height
@@ -122,9 +127,10 @@ def _texture(arch: str, enamel: np.ndarray) -> np.ndarray:
     bulge = 4 * across * (1 - across)  # 1 mid-tooth, 0 at its sides
     gum_line = crown_share * (0.9 + 0.1 * bulge)  # the gum dips between teeth
     rounded = 0.06 * (1 - bulge) ** 2  # the incisal edge's corners
-    depth = np.clip(s / half, 0, 1) ** 1.5
+    depth = np.clip(s / half, 0, 1)
     colour = enamel * (1 - (1 - _BACK_SHADE) * depth)[..., None]
     colour = colour * np.where(np.minimum(across, 1 - across) < 0.06, _GAP_SHADE, 1.0)[..., None]
+    colour = colour * (_EDGE_SHADE + (1 - _EDGE_SHADE) * np.clip(v / _EDGE_BAND, 0, 1))[..., None]
     colour = np.where((v > gum_line)[..., None], _GUM * (1 - (1 - _BACK_SHADE) * depth)[..., None], colour)
     alpha = np.where(v < rounded, 0, 255)
     texture = np.zeros((rows, columns, 4), np.uint8)

@@ -1,4 +1,4 @@
-"""Layers: meshes an identity wears over its skin (hair, lashes, garment, glasses).
+"""Layers: meshes an identity wears over its skin (hair, lashes, garment, glasses) and inside it (teeth).
 
 A layer is built once per identity against the neutral head-and-shoulders mesh and is moved every
 frame by the animated head through its *binding*:
@@ -7,7 +7,7 @@ frame by the animated head through its *binding*:
   and the direction to a neighbour), so the point follows that patch of skin: lashes ride the
   eyelids, a garment the shoulders, hair shells the scalp.
 - :class:`RigidBinding` moves the points with the best rigid fit of a set of skull vertices, for
-  things that do not bend: glasses, long hair, buns.
+  things that do not bend: glasses, long hair, buns, teeth (the lower ones with the jaw's vertices).
 
 Both also carry a per-point direction (a hair strand's run, for the anisotropic highlight).
 :class:`LayerRig` poses all of an identity's layers together, as the renderer needs them.
