@@ -13,6 +13,14 @@ ADULT_TALL = {"gender": 0.0, "age": 0.75, "height": 1.0, "weight": 0.6, "caucasi
 CHILD = {"gender": 1.0, "age": 0.1, "height": 0.3, "african": 1.0, "asian": 0.0, "caucasian": 0.0}
 
 
+def child_and_tall(seed):
+    """Two specs of bank ``seed`` at the ends of the size range: a child under 12 and the tallest of 8 adults."""
+    from painsynth.avatars import sample_avatars
+
+    child = next(s for s in sample_avatars(16, seed, children=True) if s.age_years < 12)
+    return child, max(sample_avatars(8, seed), key=lambda s: s.phenotype["height"])
+
+
 def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
     """uint8 frames [T, size, size, 3] of `spec` playing these face units and head rotation, from the front."""
     import numpy as np

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from painsynth.avatars import sample_avatars
+from conftest import child_and_tall
 from painsynth.avatars.anatomy import anatomy_of
 from painsynth.avatars.build import Avatar
 from painsynth.avatars.garments import garment_layers, sample_garment
@@ -22,10 +22,8 @@ BLUE = "1f3fd0"  # a fabric colour far from any skin
 @pytest.fixture(scope="module")
 def people(rig):
     """A child under 12 and the tallest of a few adults: (spec, identity, anatomy, maps)."""
-    child = next(s for s in sample_avatars(16, 5, children=True) if s.age_years < 12)
-    tall = max(sample_avatars(8, 5), key=lambda s: s.phenotype["height"])
     out = []
-    for spec in (child, tall):
+    for spec in child_and_tall(5):
         spec = dataclasses.replace(spec, glasses="none", garment_color=BLUE, garment_pattern="plain")
         identity = rig.identity(spec.phenotype, spec.face_shape)
         out.append((spec, identity, anatomy_of(identity), appearance_maps(spec, 64)))

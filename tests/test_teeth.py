@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from conftest import child_and_tall
 
-from painsynth.avatars import sample_avatars
 from painsynth.avatars.anatomy import anatomy_of
 from painsynth.avatars.build import Avatar
 from painsynth.avatars.teeth import build_teeth
@@ -22,10 +22,8 @@ SIZE = 160
 @pytest.fixture(scope="module")
 def heads(rig):
     """(spec, identity, anatomy): a child under 12 and the tallest of a few adults, own face shapes."""
-    child = next(s for s in sample_avatars(16, 11, children=True) if s.age_years < 12)
-    tall = max(sample_avatars(8, 11), key=lambda s: s.phenotype["height"])
     out = []
-    for spec in (child, tall):
+    for spec in child_and_tall(11):
         identity = rig.identity(spec.phenotype, spec.face_shape)
         out.append((spec, identity, anatomy_of(identity)))
     return out

@@ -284,9 +284,9 @@ class Identity:
         """[V] the largest coordinate change any one face unit at full strength makes at each vertex (m)."""
         return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3).abs().amax(dim=(0, 2)).cpu().numpy()
 
-    def unit_shape(self, unit: str) -> np.ndarray:
-        """[V, 3] how face unit ``unit`` (an ARKit name) at full strength moves each vertex (m)."""
-        return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3)[ARKIT_BLENDSHAPES.index(unit)].cpu().numpy()
+    def unit_shapes(self) -> np.ndarray:
+        """[52, V, 3] how each face unit (ARKit order) at full strength moves each vertex (m)."""
+        return self._face_basis.reshape(len(ARKIT_BLENDSHAPES), -1, 3).cpu().numpy()
 
     def to(self, device: torch.device | str) -> "Identity":
         """This identity with its per-vertex data on ``device``: :meth:`animate_tensor` then blends and

@@ -99,7 +99,7 @@ def _jaw(identity: Identity) -> np.ndarray:
     """Vertices carried by the head bone that ``jawOpen`` moves by at least half its reach and every other
     face unit by under a third of that: the chin and jaw, which carry the lower teeth."""
     head_weight = identity.rig._bone_weight(identity.mesh.vertex_ids, "head")
-    shapes = {unit: np.linalg.norm(identity.unit_shape(unit), axis=1) for unit in ARKIT_BLENDSHAPES}
-    jaw = shapes.pop("jawOpen")
-    others = np.max(list(shapes.values()), axis=0)
+    reach = np.linalg.norm(identity.unit_shapes(), axis=2)  # [52, V]
+    unit = ARKIT_BLENDSHAPES.index("jawOpen")
+    jaw, others = reach[unit], np.delete(reach, unit, axis=0).max(axis=0)
     return np.flatnonzero((head_weight > 0.999) & (jaw > 0.5 * jaw.max()) & (others < jaw / 3))
