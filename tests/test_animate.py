@@ -23,9 +23,11 @@ def test_fast_path_matches_annys_own_forward_pass(rig):
             phenotype_kwargs=rig._phenotype_tensor(ADULT_TALL),
             facial_actions=torch.as_tensor(units, dtype=model.dtype),
         )["vertices"][:, identity.mesh.vertex_ids].numpy()
-    # The lids near the eyeballs are kept out of them (tests/test_eyelid_contact.py); all else is anny's.
-    free = np.setdiff1d(np.arange(ours.shape[1]), identity.contact.vertices.numpy())
-    assert len(free) > 0.75 * ours.shape[1]
+    # The lids near the eyeballs are kept out of them (tests/test_eyelid_contact.py) and the eyeballs turn
+    # rigidly (tests/test_gaze.py); all else is anny's.
+    own = np.union1d(identity.contact.vertices.numpy(), identity.gaze.touched.numpy())
+    free = np.setdiff1d(np.arange(ours.shape[1]), own)
+    assert len(free) > 0.7 * ours.shape[1]
     assert np.abs(ours[:, free] - theirs[:, free]).max() < 1e-5  # metres
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from painsynth.avatars import reference
 from painsynth.avatars.skin import sample_skin_detail
+from painsynth.avatars.lighting import light_gain
 from painsynth.avatars import (
     ADULT_AGE_BANDS,
     EYE_COLORS,
@@ -336,6 +337,20 @@ def test_sclera_is_shaded_not_glowing(person):
     sclera = _region("sclera")
     assert lum[sclera].mean() < lum[_region("cheeks")].mean() - 30
     assert lum[sclera].max() < 215  # the old flat 0.78 sclera was ~228 in sRGB
+
+
+def test_sclera_gives_back_the_lights_raised_for_dark_skin(person):
+    """Under the lights raised for a Monk 10 face (x3.7) the whites of the eyes come out as on a light
+    face's, not burnt out white."""
+    sclera = _region("sclera")
+
+    def sclera_linear(tone: int) -> float:
+        spec = dataclasses.replace(person, monk_tone=tone, skin_hex=MONK_TONES[tone - 1])
+        srgb = appearance_maps(spec, SIZE)["albedo"].reshape(-1, 3)[sclera] / 255.0
+        return float(np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).mean())
+
+    assert light_gain(10) > 3
+    assert sclera_linear(10) * light_gain(10) == pytest.approx(sclera_linear(1), rel=0.05)
 
 
 def _no_makeup(spec: AvatarSpec, **changes) -> AvatarSpec:

@@ -54,7 +54,8 @@ def test_a_blink_closes_and_a_squint_narrows_tall_and_narrow_eyes_alike(rig):
 def test_a_face_without_a_shape_keeps_annys_units(rig):
     identity = rig.identity({})
     annys = rig.face_units(identity.mesh.vertex_ids).reshape(52, -1)
-    assert torch.equal(identity._face_basis, annys)
+    kept = [row for name, row in BLENDSHAPE_INDEX.items() if not name.startswith("eyeLook")]  # gaze: test_gaze.py
+    assert torch.equal(identity._face_basis[kept], annys[kept])
 
 
 @pytest.mark.parametrize("unit", ["jawOpen", "browDownLeft", "mouthSmileLeft", "noseSneerLeft"])

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from painsynth.eyelid_contact import EyelidContact
+from painsynth.gaze import EyeGaze
 from painsynth.lid_units import fit_lid_units
 from painsynth.quiet import native_chatter_filtered
 from painsynth.tracks import ARKIT_BLENDSHAPES
@@ -188,8 +189,9 @@ class HeadRig:
         if face_shape:
             unshaped = self._rest_model(phenotype, None)["rest_vertices"][0, vertex_ids].to(torch.float32)
             face_basis = fit_lid_units(face_basis, shaped, unshaped, eyes)
+        face_basis, gaze = EyeGaze.split(face_basis, shaped, eyes)
         identity = Identity(self, vertex_ids, shaped, rest["rest_bone_poses"], face_basis,
-                            EyelidContact(shaped, eyes, unshaped))
+                            EyelidContact(shaped, eyes, unshaped), gaze)
         still = np.zeros((1, 3), dtype=np.float32)
         neutral = identity.animate(np.zeros((1, len(ARKIT_BLENDSHAPES)), np.float32), still, still)[0]
         identity.mesh = self._describe(vertex_ids, triangles, uv_ids, neutral)
@@ -270,9 +272,11 @@ class Identity:
     mesh: HeadMesh
 
     def __init__(self, rig: HeadRig, vertex_ids: np.ndarray, rest_vertices: np.ndarray,
-                 rest_bone_poses: torch.Tensor, face_basis: torch.Tensor, contact: EyelidContact | None = None):
+                 rest_bone_poses: torch.Tensor, face_basis: torch.Tensor, contact: EyelidContact | None = None,
+                 gaze: EyeGaze | None = None):
         self.rig = rig
         self.contact = contact  # keeps the lids out of the eyeballs (None: anny's units as they are)
+        self.gaze = gaze  # turns the eyeballs (None: anny's eyeLook offsets, left in face_basis)
         self._rest_vertices = torch.as_tensor(rest_vertices, dtype=torch.float32).reshape(1, -1)
         self._rest_bone_poses = rest_bone_poses
         self._face_basis = face_basis.reshape(len(ARKIT_BLENDSHAPES), -1)  # [52, V*3]
@@ -295,6 +299,8 @@ class Identity:
             t.to(device) for t in (self._rest_vertices, self._face_basis, self._weights, self._weight_bones))
         if self.contact is not None:
             self.contact.to(device)
+        if self.gaze is not None:
+            self.gaze = self.gaze.to(device)
         return self
 
     @property
@@ -313,6 +319,8 @@ class Identity:
         shaped = (self._rest_vertices + units @ self._face_basis).reshape(len(units), -1, 3)
         if self.contact is not None:
             shaped = self.contact.apply(shaped)
+        if self.gaze is not None:
+            shaped = self.gaze.apply(shaped, units)
         delta = self.rig.delta_transforms(self._rest_bone_poses[0, 0], head_rotation, head_translation)
         transforms, _ = self.rig.model.get_bone_transforms(delta, self._rest_bone_poses)
         return self._skin(shaped, transforms.to(self.device, torch.float32))

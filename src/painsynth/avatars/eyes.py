@@ -3,7 +3,8 @@ lash roots.
 
 The eyeball is painted as it is seen, in the shadow of the lids and lashes: a sclera of
 realistic reflectance that dims towards the lids and corners, so on dark skin in low light the
-whites of the eyes do not glow. The wet highlight comes from the renderer, through high gloss.
+whites of the eyes do not glow, nor under the lights raised for dark skin (``lighting.light_gain``).
+The wet highlight comes from the renderer, through high gloss.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import lerp, linear, smoothstep
+from painsynth.avatars.lighting import light_gain
 from painsynth.avatars.reference import IRIS_DEGREES, PART, PUPIL_DEGREES, reference_head, uv_layout
 from painsynth.avatars.spec import AvatarSpec
 
@@ -80,7 +82,9 @@ def paint_eyes(canvas: Canvas, spec: AvatarSpec) -> None:
     in_iris = 1 - smoothstep(IRIS_DEGREES - 1.5, IRIS_DEGREES + 1.5, angle)
     in_pupil = 1 - smoothstep(PUPIL_DEGREES - 1.0, PUPIL_DEGREES + 1.0, angle)
     eye = lerp(lerp(sclera, iris, in_iris[:, None]), _PUPIL, in_pupil[:, None])
-    canvas.colour[on_eye] = eye * shade[:, None]
+    # Under the lights raised for dark skin the eyeball gives back the whole gain: with half of it (as the
+    # teeth) a Monk 10 face's whites still burnt out; so they come out as on a light face.
+    canvas.colour[on_eye] = eye * (shade / light_gain(spec.monk_tone))[:, None]
     canvas.gloss[on_eye] = GLOSS["eye"]
     canvas.relief[on_eye] = 0.0
 

@@ -8,6 +8,10 @@ held-out bank found in 50-97 % of their frames) and read their expressions worse
 MAX_GAIN), L being the linear luminance of the avatar's Monk swatch: Monk 1-5 1.0, 6 1.04, 7 1.4,
 8 2.0, 9 2.8, 10 3.7. Half way (STRENGTH 0.5), so dark skin stays darker than light skin under the
 same light; measured in docs/measurements.md ("Lights set for the skin").
+
+The face's pale surfaces are as pale on every face, so under the raised lights they burnt out white in a
+dark face: the teeth's colour gives back half the gain (in log; given back whole they looked grey), the
+eyeballs' all of it (with half, a Monk 10 face's whites still burnt out).
 """
 
 from __future__ import annotations
