@@ -22,7 +22,7 @@ from painsynth.tracks import BLENDSHAPE_INDEX
 
 SIDES = ("Left", "Right")  # the order of animate.EYE_BONES
 DIRECTIONS = ("Out", "In", "Up", "Down")
-LIDS_FOLLOW = ("Up",)
+LIDS_FOLLOW = ("Up",)  # the units whose lid motion is scaled as far as the eye now turns
 GAZE_DEGREES = {"Out": 35.0, "In": 35.0, "Up": 25.0, "Down": 30.0}  # each unit at full weight
 
 
@@ -41,8 +41,9 @@ class EyeGaze:
 
     @classmethod
     def split(cls, basis: torch.Tensor, rest: torch.Tensor, eyes: list[torch.Tensor]) -> tuple[torch.Tensor, EyeGaze]:
-        """(``basis`` [52, V, 3] with the eyeLook units' eyeball offsets removed and their lid offsets scaled
-        to GAZE_DEGREES, the gaze that turns the eyeballs instead); ``rest`` [V, 3], ``eyes`` per side."""
+        """(``basis`` [52, V, 3] with the eyeLook units' eyeball offsets removed and, for LIDS_FOLLOW, their
+        lid offsets scaled to GAZE_DEGREES; the gaze that turns the eyeballs instead). ``rest`` [V, 3]: the
+        identity's vertices with no face unit; ``eyes``: per side, its eyeball's vertex indices."""
         changed = basis.clone()
         centres = []
         for side, eye in zip(SIDES, eyes):
@@ -58,7 +59,7 @@ class EyeGaze:
 
     def to(self, device: torch.device | str) -> EyeGaze:
         return EyeGaze([eye.to(device) for eye in self.eyes], [centre.to(device) for centre in self.centres],
-                       self.touched)
+                       self.touched.to(device))
 
     def apply(self, vertices: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
         """``vertices`` [T, V, 3] (face-shaped, before skinning) with each eyeball turned as ``units`` [T, 52] say."""
