@@ -155,3 +155,23 @@ def test_an_unlabelled_video_captured_alone_replays_on_avatars(biovid, tmp_path)
     rows = read_manifest(tmp_path / "syn").to_pylist()
     assert len(rows) == 1 and rows[0]["label"] == -1 and rows[0]["source"] == "captured"
     assert (tmp_path / "syn" / rows[0]["path"]).is_file()
+
+
+def test_videos_straight_in_the_folder_given_are_one_person_with_a_warning(biovid, tmp_path):
+    """A folder of volunteers' videos, not one per person: they share the folder's name as subject, and
+    capture says so; a folder per person gets no warning."""
+    flat = tmp_path / "volunteers"
+    flat.mkdir()
+    for name, source in (("anna.mp4", biovid / "S1" / "S1-PA4-001.mp4"), ("ben.mp4", biovid / "S2" / "S2-PA4-001.mp4")):
+        (flat / name).write_bytes(source.read_bytes())
+    summary = capture(flat, tmp_path / "flat")
+    assert summary.tracked == 2 and summary.neutrals == {"volunteers": "subject volunteers: 2 clips"}
+    assert len(summary.warnings) == 1
+    assert "subject 'volunteers' is the name of the folder its 2 clips sit in" in summary.warnings[0]
+    for person in ("anna", "ben"):
+        (tmp_path / "people" / person).mkdir(parents=True)
+        for clip in ("1", "2"):
+            (tmp_path / "people" / person / f"{person}{clip}.mp4").write_bytes((flat / f"{person}.mp4").read_bytes())
+    summary = capture(tmp_path / "people", tmp_path / "per-person")
+    assert summary.tracked == 4 and not summary.warnings
+    assert summary.neutrals == {"anna": "subject anna: 2 clips", "ben": "subject ben: 2 clips"}

@@ -2,7 +2,8 @@
 
 Read by capture, ingest and experiment alike. BioVid Part A names (``<subject>-<BL1|PA1..PA4>-<nnn>.mp4``)
 give the pain level and subject, and mark the baseline (BL1) clips as the subject's neutral material;
-other files get label -1 (unlabelled) and the parent folder's name as subject. A CSV's optional
+other files get label -1 (unlabelled) and the parent folder's name as subject (so a folder of several
+people's videos should hold a folder per person). A CSV's optional
 ``neutral`` column (0 or 1) marks the clips that show the subject at rest.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from painsynth.tracks import LEVEL_NAMES
@@ -31,6 +32,8 @@ class CaptureInput:
     label: int = -1
     subject: str = ""
     neutral: bool = False  # shows the subject at rest: material for their neutral face
+    # named after the folder given to capture, which holds it directly: nothing says who is in it
+    subject_is_the_folder: bool = False
     error: str = ""  # set when this entry is already known to be bad (e.g. unknown CSV label)
 
     @property
@@ -132,7 +135,8 @@ def collect_inputs(target: str | Path, label: int | None = None) -> list[Capture
         videos = find_videos(target)
         if not videos:
             raise InputError(f"{target}: folder has no videos ({' '.join(VIDEO_SUFFIXES)})")
-        return [_from_name(v) for v in videos]
+        return [replace(_from_name(v), subject_is_the_folder=v.parent == target and not BIOVID_NAME.match(v.stem))
+                for v in videos]
     if target.suffix.lower() == ".csv":
         return read_csv(target)
     entry = _from_name(target)

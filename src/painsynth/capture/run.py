@@ -311,6 +311,14 @@ def _subject_file(out: Path, subject: str) -> Path:
     return out / NEUTRALS_FOLDER / (re.sub(r"[^A-Za-z0-9._-]+", "_", subject or "unknown") + NEUTRAL_SUFFIX)
 
 
+def _warn_pooled_by_folder(summary: CaptureSummary, subject: str, clips: int) -> None:
+    """Videos straight in the folder given to capture share its name as their subject: one person, as far as
+    capture knows, though a folder of volunteers' videos is many."""
+    _record_warning(summary, subject, f"subject {subject!r} is the name of the folder its {clips} clips sit in, so "
+                                      "one neutral face is read from all of them: if they show different people, "
+                                      "give each person a folder of their own (or a CSV subject column)")
+
+
 def _subject_neutral(subject: str, entries: list[CaptureInput], summary: CaptureSummary,
                      settings: CaptureSettings) -> Neutral:
     """A subject's neutral from their set-aside landmarking (see the module doc)."""
@@ -322,6 +330,8 @@ def _subject_neutral(subject: str, entries: list[CaptureInput], summary: Capture
         _record_warning(summary, subject, f"subject {subject!r} has no neutral material (no baseline clip and "
                                           f"{len(material)} clip): using the population's neutral face")
         return population_neutral()
+    if not dedicated and all(entry.subject_is_the_folder for entry, _ in material):
+        _warn_pooled_by_folder(summary, subject, len(material))
     kind = "baseline clip" if dedicated else "clip"
     source = f"subject {subject}: {len(material)} {kind}{'s' if len(material) != 1 else ''}"
     observations = [observe(RawCapture.load(path), settings.fps) for _, path in material]
