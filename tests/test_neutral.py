@@ -159,7 +159,8 @@ def test_an_unlabelled_video_captured_alone_replays_on_avatars(biovid, tmp_path)
 
 def test_videos_straight_in_the_folder_given_are_one_person_with_a_warning(biovid, tmp_path):
     """A folder of volunteers' videos, not one per person: they share the folder's name as subject, and
-    capture says so; a folder per person gets no warning."""
+    capture says so; a folder per person gets no warning, and the same file names in two people's folders
+    give tracks named apart."""
     flat = tmp_path / "volunteers"
     flat.mkdir()
     for name, source in (("anna.mp4", biovid / "S1" / "S1-PA4-001.mp4"), ("ben.mp4", biovid / "S2" / "S2-PA4-001.mp4")):
@@ -171,7 +172,10 @@ def test_videos_straight_in_the_folder_given_are_one_person_with_a_warning(biovi
     for person in ("anna", "ben"):
         (tmp_path / "people" / person).mkdir(parents=True)
         for clip in ("1", "2"):
-            (tmp_path / "people" / person / f"{person}{clip}.mp4").write_bytes((flat / f"{person}.mp4").read_bytes())
+            (tmp_path / "people" / person / f"{clip}.mp4").write_bytes((flat / f"{person}.mp4").read_bytes())
     summary = capture(tmp_path / "people", tmp_path / "per-person")
-    assert summary.tracked == 4 and not summary.warnings
+    assert summary.tracked == 4 and not summary.warnings and not summary.errors
     assert summary.neutrals == {"anna": "subject anna: 2 clips", "ben": "subject ben: 2 clips"}
+    # each person's 1.mp4 and 2.mp4: their tracks are named apart by the person
+    assert sorted(p.name for p in (tmp_path / "per-person").glob("*.npz")) == [
+        "anna-1.npz", "anna-2.npz", "ben-1.npz", "ben-2.npz"]

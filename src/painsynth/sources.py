@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,11 +35,13 @@ class CaptureInput:
     neutral: bool = False  # shows the subject at rest: material for their neutral face
     # named after the folder given to capture, which holds it directly: nothing says who is in it
     subject_is_the_folder: bool = False
+    name: str = ""  # its track's name where its file's stem is not enough (see _named_apart)
     error: str = ""  # set when this entry is already known to be bad (e.g. unknown CSV label)
 
     @property
     def stem(self) -> str:
-        return self.path.stem
+        """The name of its track: the file's stem, or ``name``."""
+        return self.name or self.path.stem
 
 
 def parse_name(path: str | Path) -> tuple[int, str]:
@@ -112,6 +115,14 @@ def read_csv(path: Path) -> list[CaptureInput]:
     return entries
 
 
+def _named_apart(entries: list[CaptureInput]) -> list[CaptureInput]:
+    """``entries``, those whose files share a stem (``clip1.mp4`` in each person's folder) named
+    ``<subject>-<stem>``, so that their tracks do not clash."""
+    counts = Counter(entry.path.stem for entry in entries if not entry.error)
+    return [entry if counts[entry.path.stem] < 2 else replace(entry, name=f"{entry.subject}-{entry.path.stem}")
+            for entry in entries]
+
+
 def _from_name(video: Path) -> CaptureInput:
     label, subject = parse_name(video)
     return CaptureInput(video, label, subject, neutral=BIOVID_NAME.match(video.stem) is not None and label == 0)
@@ -135,9 +146,9 @@ def collect_inputs(target: str | Path, label: int | None = None) -> list[Capture
         videos = find_videos(target)
         if not videos:
             raise InputError(f"{target}: folder has no videos ({' '.join(VIDEO_SUFFIXES)})")
-        return [replace(_from_name(v), subject_is_the_folder=v.parent == target and not BIOVID_NAME.match(v.stem))
-                for v in videos]
+        return _named_apart([replace(_from_name(v), subject_is_the_folder=v.parent == target
+                                     and not BIOVID_NAME.match(v.stem)) for v in videos])
     if target.suffix.lower() == ".csv":
-        return read_csv(target)
+        return _named_apart(read_csv(target))
     entry = _from_name(target)
     return [entry if label is None else CaptureInput(target, label, entry.subject, neutral=label == 0 and entry.neutral)]
