@@ -8,7 +8,7 @@ from conftest import render_front_clip
 from PIL import Image
 from typer.testing import CliRunner
 
-from painsynth.capture import CaptureSettings, capture
+from painsynth.capture import CaptureSettings, capture, collect_inputs
 from painsynth.cli import app
 from painsynth.dataset import read_manifest
 from painsynth.tracks import BLENDSHAPE_INDEX, MotionTrack
@@ -179,3 +179,7 @@ def test_videos_straight_in_the_folder_given_are_one_person_with_a_warning(biovi
     # each person's 1.mp4 and 2.mp4: their tracks are named apart by the person
     assert sorted(p.name for p in (tmp_path / "per-person").glob("*.npz")) == [
         "anna-1.npz", "anna-2.npz", "ben-1.npz", "ben-2.npz"]
+    csv = tmp_path / "list.csv"  # subjects that are no file names
+    csv.write_text("path,label,subject\n" + "".join(f"{tmp_path / 'people' / p / '1.mp4'},-1,{s}\n"
+                                                   for p, s in (("anna", "a/nna"), ("ben", "b en"))))
+    assert [entry.stem for entry in collect_inputs(csv)] == ["a_nna-1", "b_en-1"]

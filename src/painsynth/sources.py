@@ -119,8 +119,13 @@ def _named_apart(entries: list[CaptureInput]) -> list[CaptureInput]:
     """``entries``, those whose files share a stem (``clip1.mp4`` in each person's folder) named
     ``<subject>-<stem>``, so that their tracks do not clash."""
     counts = Counter(entry.path.stem for entry in entries if not entry.error)
-    return [entry if counts[entry.path.stem] < 2 else replace(entry, name=f"{entry.subject}-{entry.path.stem}")
+    return [entry if counts[entry.path.stem] < 2 else replace(entry, name=f"{safe_name(entry.subject)}-{entry.path.stem}")
             for entry in entries]
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a file name: runs of anything but letters, digits, ``.``, ``_`` and ``-`` become ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text or "unknown")
 
 
 def _from_name(video: Path) -> CaptureInput:

@@ -18,7 +18,6 @@ so the tracks and the error log do not depend on the worker count.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import defaultdict
@@ -37,7 +36,7 @@ from painsynth.capture.retarget.neutral import neutral_from
 from painsynth.capture.track import CaptureError, build_track
 from painsynth.executors import connect_ray, executor
 from painsynth.fileio import log_error, remove_partials
-from painsynth.sources import CaptureInput, InputError, collect_inputs
+from painsynth.sources import CaptureInput, InputError, collect_inputs, safe_name
 from painsynth.tracks import NEUTRAL_SUFFIX, MotionTrack, TrackError
 from painsynth.video import VideoError
 
@@ -308,7 +307,7 @@ def _shared_neutral(summary: CaptureSummary, model: Path, settings: CaptureSetti
 
 
 def _subject_file(out: Path, subject: str) -> Path:
-    return out / NEUTRALS_FOLDER / (re.sub(r"[^A-Za-z0-9._-]+", "_", subject or "unknown") + NEUTRAL_SUFFIX)
+    return out / NEUTRALS_FOLDER / (safe_name(subject) + NEUTRAL_SUFFIX)
 
 
 def _warn_pooled_by_folder(summary: CaptureSummary, subject: str, clips: int) -> None:
