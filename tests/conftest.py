@@ -21,6 +21,18 @@ def child_and_tall(seed):
     return child, max(sample_avatars(8, seed), key=lambda s: s.phenotype["height"])
 
 
+def face_units(**units):
+    """Face-unit weights [1, 52] (float32) with the named units set, the rest 0."""
+    import numpy as np
+
+    from painsynth.tracks import BLENDSHAPE_INDEX
+
+    weights = np.zeros((1, 52), np.float32)
+    for name, value in units.items():
+        weights[0, BLENDSHAPE_INDEX[name]] = value
+    return weights
+
+
 def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
     """uint8 frames [T, size, size, 3] of `spec` playing these face units and head rotation, from the front."""
     import numpy as np

@@ -3,6 +3,7 @@ far as GAZE_DEGREES say, and the upper lid rises with an upward look."""
 
 import numpy as np
 import pytest
+from conftest import face_units
 
 from painsynth.gaze import GAZE_DEGREES
 from painsynth.tracks import BLENDSHAPE_INDEX
@@ -16,10 +17,7 @@ def identity(rig):
 
 
 def _posed(identity, **units) -> np.ndarray:
-    weights = np.zeros((1, 52), np.float32)
-    for name, value in units.items():
-        weights[0, BLENDSHAPE_INDEX[name]] = value
-    return identity.animate(weights, STILL, STILL)[0]
+    return identity.animate(face_units(**units), STILL, STILL)[0]
 
 
 def _gaze_of(identity, vertices: np.ndarray) -> list[np.ndarray]:

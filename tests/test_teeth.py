@@ -7,14 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import child_and_tall
+from conftest import child_and_tall, face_units
 
 from painsynth.avatars.anatomy import anatomy_of
 from painsynth.avatars.build import Avatar
 from painsynth.avatars.teeth import build_teeth
 from painsynth.avatars.texture import appearance_maps
 from painsynth.diversity import EVEN_LIGHT
-from painsynth.tracks import BLENDSHAPE_INDEX
 
 SIZE = 160
 
@@ -27,13 +26,6 @@ def heads(rig):
         identity = rig.identity(spec.phenotype, spec.face_shape)
         out.append((spec, identity, anatomy_of(identity)))
     return out
-
-
-def _faces(**units) -> np.ndarray:
-    weights = np.zeros((1, 52), np.float32)
-    for name, value in units.items():
-        weights[0, BLENDSHAPE_INDEX[name]] = value
-    return weights
 
 
 def _render(renderer, spec, identity, maps, layers, faces, view):
@@ -51,13 +43,13 @@ def test_closed_lips_hide_the_teeth_and_a_raised_lip_shows_them(heads):
     from painsynth.render import Renderer
 
     renderer = Renderer(SIZE, SIZE)
-    bared = _faces(mouthUpperUpLeft=1.0, mouthUpperUpRight=1.0, jawOpen=0.25)
+    bared = face_units(mouthUpperUpLeft=1.0, mouthUpperUpRight=1.0, jawOpen=0.25)
     for spec, identity, anatomy in heads:
         maps = appearance_maps(spec, 64)
         teeth = build_teeth(spec, anatomy)
         assert [layer.name for layer in teeth] == ["teeth_upper", "teeth_lower"]
         for view in ("front", "left45"):
-            closed = [_render(renderer, spec, identity, maps, layers, _faces(), view) for layers in ([], teeth)]
+            closed = [_render(renderer, spec, identity, maps, layers, face_units(), view) for layers in ([], teeth)]
             assert np.abs(closed[0] - closed[1]).max() <= 2, (spec.age_years, view)  # nothing shows
             without, with_teeth = (_render(renderer, spec, identity, maps, layers, bared, view) for layers in ([], teeth))
             brighter = (with_teeth.mean(-1) - without.mean(-1)) > 40  # pale teeth where the dark mouth was
@@ -68,7 +60,7 @@ def test_closed_lips_hide_the_teeth_and_a_raised_lip_shows_them(heads):
 def test_lower_teeth_drop_with_the_jaw_and_the_upper_stay_with_the_skull(heads):
     spec, identity, anatomy = heads[1]
     upper, lower = build_teeth(spec, anatomy)
-    faces = np.concatenate([_faces(), _faces(jawOpen=1.0)])
+    faces = np.concatenate([face_units(), face_units(jawOpen=1.0)])
     still = np.zeros((2, 3), np.float32)
     vertices = torch.as_tensor(identity.animate(faces, still, still))
     (upper_points, _), (lower_points, _) = (layer.binding.pose(vertices, torch.zeros_like(vertices)) for layer in (upper, lower))

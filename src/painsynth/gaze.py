@@ -18,9 +18,10 @@ import math
 import torch
 
 from painsynth.eyelid_contact import eyeball_sphere
+from painsynth.lid_units import SIDES
+from painsynth.rigid import rigid_motion
 from painsynth.tracks import BLENDSHAPE_INDEX
 
-SIDES = ("Left", "Right")  # the order of animate.EYE_BONES
 DIRECTIONS = ("Out", "In", "Up", "Down")
 LIDS_FOLLOW = ("Up",)  # the units whose lid motion is scaled as far as the eye now turns
 GAZE_DEGREES = {"Out": 35.0, "In": 35.0, "Up": 25.0, "Down": 30.0}  # each unit at full weight
@@ -28,6 +29,9 @@ GAZE_DEGREES = {"Out": 35.0, "In": 35.0, "Up": 25.0, "Down": 30.0}  # each unit 
 
 def gaze_unit(direction: str, side: str) -> int:
     return BLENDSHAPE_INDEX[f"eyeLook{direction}{side}"]
+
+
+_GAZE_UNITS = [gaze_unit(direction, side) for side in SIDES for direction in DIRECTIONS]
 
 
 class EyeGaze:
@@ -63,6 +67,8 @@ class EyeGaze:
 
     def apply(self, vertices: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
         """``vertices`` [T, V, 3] (face-shaped, before skinning) with each eyeball turned as ``units`` [T, 52] say."""
+        if not units[:, _GAZE_UNITS].any():
+            return vertices
         vertices = vertices.clone()
         for side, sign, eye, centre in zip(SIDES, (1.0, -1.0), self.eyes, self.centres):
             weight = {direction: units[:, gaze_unit(direction, side)] for direction in DIRECTIONS}
@@ -91,10 +97,5 @@ def _turn_degrees(rest: torch.Tensor, offsets: torch.Tensor, eye: torch.Tensor, 
     """How far (degrees) the straight ``offsets`` [V, 3] turn the eyeball ``eye``: the rotation about its
     centre that best maps its vertices onto their moved places (Kabsch)."""
     before = (rest[eye] - centre).to(torch.float64)
-    after = before + offsets[eye].to(torch.float64)
-    u, _, vh = torch.linalg.svd(before.T @ after)
-    turn = vh.T @ u.T
-    if torch.det(turn) < 0:  # a reflection: flip the weakest axis
-        vh[-1] *= -1
-        turn = vh.T @ u.T
+    turn = rigid_motion(before, (before + offsets[eye].to(torch.float64))[None])[0][0]
     return math.degrees(math.acos(float(((torch.trace(turn) - 1) / 2).clamp(-1.0, 1.0))))

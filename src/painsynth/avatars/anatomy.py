@@ -54,6 +54,7 @@ def anatomy_of(identity: Identity) -> Anatomy:
     part = _vertex_parts(len(head.vertices), head.faces, head.face_parts)[ids]
     eye_centres = np.stack([vertices[np.isin(part, [PART[f"eye_front.{s}"], PART[f"eye_back.{s}"]])].mean(0)
                             for s in "LR"])
+    on_head = identity.rig._bone_weight(ids, "head") > 0.999  # carried by the head bone alone
     return Anatomy(
         vertices=vertices,
         normals=vertex_normals(vertices, triangles),
@@ -63,8 +64,8 @@ def anatomy_of(identity: Identity) -> Anatomy:
         face=face.astype(np.float32),
         azimuth=azimuth.astype(np.float32),
         elevation=elevation.astype(np.float32),
-        skull=_skull(identity),
-        jaw=_jaw(identity),
+        skull=_skull(identity, on_head),
+        jaw=_jaw(identity, on_head),
         interocular=float(np.linalg.norm(eye_centres[0] - eye_centres[1])),
         eye_centres=eye_centres,
     )
@@ -85,21 +86,18 @@ def _neighbours(n_vertices: int, triangles: np.ndarray) -> np.ndarray:
     return neighbour
 
 
-def _skull(identity: Identity) -> np.ndarray:
-    """Vertices carried by the head bone alone and moved by no face unit, spread over the skull."""
-    rig, mesh = identity.rig, identity.mesh
-    head_weight = rig._bone_weight(mesh.vertex_ids, "head")
+def _skull(identity: Identity, on_head: np.ndarray) -> np.ndarray:
+    """Vertices carried by the head bone alone (``on_head``) and moved by no face unit, spread over the skull."""
     moved_by_units = identity.face_unit_reach() > 1e-6
-    candidates = np.flatnonzero((head_weight > 0.999) & ~moved_by_units)
+    candidates = np.flatnonzero(on_head & ~moved_by_units)
     order = np.random.default_rng(0).permutation(len(candidates))[:_SKULL_POINTS]
     return np.sort(candidates[order])
 
 
-def _jaw(identity: Identity) -> np.ndarray:
-    """Vertices carried by the head bone that ``jawOpen`` moves by at least half its reach and every other
-    face unit by under a third of that: the chin and jaw, which carry the lower teeth."""
-    head_weight = identity.rig._bone_weight(identity.mesh.vertex_ids, "head")
+def _jaw(identity: Identity, on_head: np.ndarray) -> np.ndarray:
+    """Vertices carried by the head bone alone (``on_head``) that ``jawOpen`` moves by at least half its reach
+    and every other face unit by under a third of that: the chin and jaw, which carry the lower teeth."""
     reach = np.linalg.norm(identity.unit_shapes(), axis=2)  # [52, V]
     unit = ARKIT_BLENDSHAPES.index("jawOpen")
     jaw, others = reach[unit], np.delete(reach, unit, axis=0).max(axis=0)
-    return np.flatnonzero((head_weight > 0.999) & (jaw > 0.5 * jaw.max()) & (others < jaw / 3))
+    return np.flatnonzero(on_head & (jaw > 0.5 * jaw.max()) & (others < jaw / 3))
