@@ -90,7 +90,8 @@ def main() -> None:
 def load(renderer, avatar, layers: bool) -> None:
     maps = avatar.maps
     renderer.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps["relief"],
-                           avatar.layers if layers else (), avatar.inner_triangles)
+                           avatar.layers if layers else (), avatar.inner_triangles,
+                           hidden_triangles=avatar.covered_triangles if layers else None)  # skin under the garment
 
 
 class Performance:

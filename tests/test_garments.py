@@ -165,3 +165,39 @@ def test_the_collar_is_outlined_by_a_darker_rim(people):
     assert 20 < changed.sum() < 0.05 * SIZE * SIZE  # a line, not an area
     drop = plain[0][changed].mean(-1) - outlined[0][changed].mean(-1)
     assert np.median(drop) > 30 and (drop > 0).mean() > 0.8  # (a few pixels at the silhouette change too)
+
+
+def test_skin_under_the_garment_is_left_out_with_the_same_pixels(people):
+    """The skin a garment covers is not drawn, and no view of a turned or tipped head shows the difference."""
+    from painsynth.avatars.garments import covered_triangles
+    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+
+    renderer = Renderer(SIZE, SIZE)
+    rotation = np.array([[0, 0, 0], [0.3, 0, 0.6], [-0.2, 0, -0.6], [0.1, 0.2, 0.3]], np.float32)  # pitch, roll, yaw
+    for spec, identity, anatomy, maps in people:
+        vertices = identity.animate(np.zeros((4, 52), np.float32), rotation, np.zeros((4, 3), np.float32))
+        cameras = [frame_head(identity.mesh.head_box, view) for view in ("front", "left45", "right45")]
+        rng = np.random.default_rng(1)
+        backgrounds = [make_background("noise", (SIZE, SIZE), rng) for _ in cameras]
+        lighting = sample_lighting(rng)
+        for garment in GARMENTS:
+            dressed = dataclasses.replace(spec, garment=garment)
+            covered = covered_triangles(dressed, anatomy)
+            share = covered.mean()
+            assert (0.1 < share < 0.25) if garment != "tank_top" else (0.005 < share < 0.1), (garment, share)
+            above_neck = anatomy.face[:, 2] > -2.5
+            assert not above_neck[anatomy.triangles[covered]].any(), garment
+            layers = garment_layers(dressed, anatomy)
+            images = []
+            for hidden in (None, covered):
+                renderer.load_avatar(Avatar(dressed, identity, maps, layers, covered_triangles=hidden))
+                images.append(np.stack([np.stack(views) for views in
+                                        renderer.render_clip(vertices, cameras, lighting, backgrounds)]))
+            assert np.array_equal(images[0], images[1]), (garment, spec.age_years)
+        # Undressed, the left-out skin leaves a hole: the renderer does drop it.
+        holes = []
+        for hidden in (None, covered_triangles(dataclasses.replace(spec, garment="t_shirt"), anatomy)):
+            renderer.load_avatar(Avatar(spec, identity, maps, [], covered_triangles=hidden))
+            holes.append(np.stack(next(iter(renderer.render_clip(vertices[:1], cameras, lighting, backgrounds)))))
+        assert (np.abs(holes[0].astype(int) - holes[1]).max(-1) > 10).mean() > 0.01
+    renderer.release()

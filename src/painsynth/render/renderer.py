@@ -131,7 +131,8 @@ class Renderer:
     def load_identity(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray,
                       relief: np.ndarray | None = None, layers: Sequence[Layer] = (),
                       inner_triangles: np.ndarray | None = None,
-                      texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0) -> None:
+                      texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0,
+                      hidden_triangles: np.ndarray | None = None) -> None:
         """Upload an identity's topology, UVs, textures and worn layers (replaces the previous identity).
 
         ``albedo`` [H, W, 3] and ``gloss`` / ``relief`` [H, W] are uint8 maps in anny's UV space
@@ -139,33 +140,40 @@ class Renderer:
         (mouth, eye sockets): drawn after the rest, they are spared shading where the face in
         front hides them (0.93x the head's cost), with the same pixels. ``texture_coordinates`` [U, 2]
         replaces anny's own (``mesh.triangle_uv_ids`` index both), for maps painted in another layout.
-        ``light_gain`` scales every light that falls on it (:func:`painsynth.avatars.lighting.light_gain`)."""
+        ``light_gain`` scales every light that falls on it (:func:`painsynth.avatars.lighting.light_gain`).
+        ``hidden_triangles`` [F] bool marks the skin a worn layer covers wherever the head moves (under a
+        garment): never drawn, nor in the shadow pass, with the same pixels."""
         self._light_gain = float(light_gain)
         with self.ctx:
-            self._upload(mesh, albedo, gloss, relief, layers, inner_triangles, texture_coordinates)
+            self._upload(mesh, albedo, gloss, relief, layers, inner_triangles, texture_coordinates, hidden_triangles)
 
     def _upload(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None,
                 layers: Sequence[Layer], inner_triangles: np.ndarray | None,
-                texture_coordinates: np.ndarray | None) -> None:
+                texture_coordinates: np.ndarray | None, hidden_triangles: np.ndarray | None) -> None:
         for resource in self._mesh_resources:
             resource.release()
         self._normals = VertexNormals(mesh.triangles, self.device)
-        self._head = self._upload_head(mesh, albedo, gloss, relief, inner_triangles, texture_coordinates)
+        self._head = self._upload_head(mesh, albedo, gloss, relief, inner_triangles, texture_coordinates,
+                                       hidden_triangles)
         self._layers = self._upload_layers(list(layers), mesh) if layers else None
         self._slots = list(range(2 * self.batch))
         self._mesh_resources = [r for d in (self._head, self._layers) if d is not None for r in d.resources()]
 
     def _upload_head(self, mesh: HeadMesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None,
-                     inner_triangles: np.ndarray | None, texture_coordinates: np.ndarray | None) -> Drawable:
+                     inner_triangles: np.ndarray | None, texture_coordinates: np.ndarray | None,
+                     hidden_triangles: np.ndarray | None) -> Drawable:
         from painsynth.animate import load_anny
 
-        # A render vertex per distinct (vertex, UV) corner: UV seams split a mesh vertex in two.
+        # A render vertex per distinct (vertex, UV) corner of a drawn triangle: UV seams split a mesh
+        # vertex in two; the inner triangles go last.
         all_uvs = load_anny().texture_coordinates.numpy() if texture_coordinates is None else texture_coordinates
-        keys = mesh.triangles.reshape(-1).astype(np.int64) * len(all_uvs) + mesh.triangle_uv_ids.reshape(-1)
+        count = len(mesh.triangles)
+        shown = np.ones(count, bool) if hidden_triangles is None else ~np.asarray(hidden_triangles, bool)
+        inner = np.zeros(count, bool) if inner_triangles is None else np.asarray(inner_triangles, bool)
+        drawn = np.flatnonzero(shown)[np.argsort(inner[shown], kind="stable")]
+        keys = mesh.triangles[drawn].reshape(-1).astype(np.int64) * len(all_uvs) + mesh.triangle_uv_ids[drawn].reshape(-1)
         unique, corner_to_render = np.unique(keys, return_inverse=True)
         triangles = corner_to_render.reshape(-1, 3)
-        if inner_triangles is not None:
-            triangles = triangles[np.argsort(inner_triangles, kind="stable")]
         self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long, device=self.device)
         skin, casts = self._programs["skin"], self._shadows.solid
         head = Drawable(self.ctx, all_uvs[unique % len(all_uvs)], triangles, 2 * self.batch,
@@ -202,7 +210,8 @@ class Renderer:
         """Upload an avatar (``painsynth.avatars.build.Avatar``): its mesh, maps and worn layers."""
         maps = avatar.maps
         self.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps.get("relief"), avatar.layers,
-                           avatar.inner_triangles, avatar.texture_coordinates, avatar.light_gain)
+                           avatar.inner_triangles, avatar.texture_coordinates, avatar.light_gain,
+                           avatar.covered_triangles)
 
     def _texture(self, image: np.ndarray):
         # Texture rows run from v = 1 at the top; OpenGL's first row is v = 0.
