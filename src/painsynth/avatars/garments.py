@@ -49,8 +49,8 @@ _TRIM = {"hospital_gown": 0.14, "t_shirt": 0.2, "collared_shirt": 0.0, "sweater"
 _NECK_AXIS_Y = 1.7  # the neck's vertical axis, face frame (it passes x = 0)
 _NECK_TOP = -2.5  # face-frame height above which nothing is covered (the chin ends near -2.3)
 _UNSEEN_BELOW = -0.9  # cosine around the neck (1 at the throat) behind which no view sees a cut (a 45° view of a head turned 20° sees to 155°)
-# Skin this far inside the garment body's edge (interocular units, ~2 cm) is never drawn: the edge
-# itself moves with the neck, and the trim and collar stand on the body.
+# Skin at least this far inside the garment body's edge (interocular units, ~2 cm, beyond the trim
+# band) is never drawn; nearer the cut, the skin may show between the shell and the body.
 HIDDEN_MARGIN = 0.3
 _TEXTURE_SIZE = (256, 512)  # rows (height, z) x columns (around the body)
 _Z_RANGE = (-6.8, -1.0)  # face-frame heights the texture spans

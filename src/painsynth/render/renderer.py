@@ -171,7 +171,8 @@ class Renderer:
         shown = np.ones(count, bool) if hidden_triangles is None else ~np.asarray(hidden_triangles, bool)
         inner = np.zeros(count, bool) if inner_triangles is None else np.asarray(inner_triangles, bool)
         drawn = np.flatnonzero(shown)[np.argsort(inner[shown], kind="stable")]
-        keys = mesh.triangles[drawn].reshape(-1).astype(np.int64) * len(all_uvs) + mesh.triangle_uv_ids[drawn].reshape(-1)
+        corners = mesh.triangles[drawn].reshape(-1).astype(np.int64)
+        keys = corners * len(all_uvs) + mesh.triangle_uv_ids[drawn].reshape(-1)
         unique, corner_to_render = np.unique(keys, return_inverse=True)
         triangles = corner_to_render.reshape(-1, 3)
         self._render_to_vertex = torch.as_tensor(unique // len(all_uvs), dtype=torch.long, device=self.device)
