@@ -75,7 +75,7 @@ class EyeGaze:
             # +x is the subject's left: looking out turns the left eye that way and the right eye the other
             sideways = sign * (GAZE_DEGREES["Out"] * weight["Out"] - GAZE_DEGREES["In"] * weight["In"])
             upward = GAZE_DEGREES["Up"] * weight["Up"] - GAZE_DEGREES["Down"] * weight["Down"]
-            if not (sideways.abs().max() > 0 or upward.abs().max() > 0):
+            if not (sideways.any() or upward.any()):
                 continue
             turn = _rotation(torch.deg2rad(sideways), torch.deg2rad(upward))  # [T, 3, 3]
             offsets = vertices[:, eye] - centre

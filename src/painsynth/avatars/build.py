@@ -64,7 +64,7 @@ def build_avatar(spec: AvatarSpec, rig: HeadRig, texture_size: int = 1024) -> Av
     anatomy = anatomy_of(identity)
     layers = [layer for build in WEARABLES.values() for layer in build(spec, anatomy)]
     return Avatar(spec, identity, appearance_maps(spec, texture_size), layers, inner_triangles(anatomy),
-                  texture_coordinates(), covered_triangles(spec, anatomy))
+                  texture_coordinates(), covered_triangles=covered_triangles(spec, anatomy))
 
 
 def inner_triangles(anatomy: Anatomy) -> np.ndarray:
