@@ -35,7 +35,7 @@ from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, MotionTrack
 
 VIEWS = ("front", "left30")
 SIZE = 224
-SEED = 11  # avatars of a seed none of the capture assets (0-4) or roundtrip.py (0, 7) uses
+SEED = 11  # avatars of a seed none of the capture assets (0-4) or roundtrip.py (0, 7) uses; --seed for others
 PSPI_STEMS = ("browDown", "cheekSquint", "eyeSquint", "noseSneer", "mouthUpperUp", "eyeBlink")
 PSPI_COLUMNS = [BLENDSHAPE_INDEX[stem + side] for stem in PSPI_STEMS for side in ("Left", "Right")]
 BASELINE_FRAMES = 50
@@ -59,7 +59,7 @@ def describe(spec) -> str:
                       f"{spec.hair_family} hair", *worn])
 
 
-def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path) -> Path:
+def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path, seed: int = SEED) -> Path:
     """Each track on each avatar, both views, plus each avatar's baseline; the CSV that lists them."""
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
@@ -69,10 +69,10 @@ def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path) -
 
     rig = HeadRig()
     renderer = create_renderer(SIZE)
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     rows = []
     try:
-        for spec in sample_avatars(avatars, SEED):
+        for spec in sample_avatars(avatars, seed):
             avatar = build_avatar(spec, rig)
             renderer.load_avatar(avatar)
             mesh = avatar.identity.mesh
@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("real", type=Path, help="folder of real face videos (*.mp4)")
     parser.add_argument("--avatars", type=int, default=6,
                         help="avatars each video is replayed on (with 2 the medians moved by 0.03 against 6)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help=f"the avatars' bank (default {SEED}, where every choice was made; others are held out)")
     parser.add_argument("--moving", type=float, default=0.15, help="a unit moves when its 5-95 %% range spans this")
     args = parser.parse_args()
     from painsynth.avatars import sample_avatars
@@ -119,9 +121,9 @@ def main() -> None:
                 print(f"- {video.name}: {summary.errors[0]}")
                 continue
             sources[video.stem] = MotionTrack.load(tmp / "real" / f"{video.stem}.npz")
-        listing = render_replays(sources, args.avatars, tmp / "replays")
+        listing = render_replays(sources, args.avatars, tmp / "replays", args.seed)
         summary = capture(listing, tmp / "back")
-        print(f"\n## Real motion replayed on {args.avatars} avatars (seed {SEED}) and captured back "
+        print(f"\n## Real motion replayed on {args.avatars} avatars (seed {args.seed}) and captured back "
               f"(neutral: each avatar's baseline)\n")
         print("| video | view | moving units | per-unit r (median) | per-unit r (min) | PSPI-unit sum r |")
         print("|---|---|---|---|---|---|")
@@ -154,7 +156,7 @@ def main() -> None:
             print(f"| {view} | {np.median(per_unit):.2f} | {min(each):.2f}-{max(each):.2f} | {np.mean(pain):.2f} |")
         print("\n| avatar | " + " | ".join(f"{view} per-unit r (median)" for view in VIEWS) + " |")
         print("|---|" + "---:|" * len(VIEWS))
-        for spec in sample_avatars(args.avatars, SEED):
+        for spec in sample_avatars(args.avatars, args.seed):
             cells = " | ".join(f"{np.median(by_avatar[view][spec.avatar_id]):.2f}" for view in VIEWS)
             print(f"| {describe(spec)} | {cells} |")
         print("\n| unit (worst first) | " + " | ".join(f"{view} median r" for view in VIEWS) + " | replays |")

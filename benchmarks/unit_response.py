@@ -4,7 +4,8 @@
 
 Identities of bank ``--seed`` (9: none of the capture assets' or round trips' banks) are rendered at
 224x224 (random studio light, solid background) neutral and with each unit alone at weight 0.5 and 1.0;
-MediaPipe's face landmarker scores every image. Per identity and view, a unit's response is the
+MediaPipe's face landmarker scores every image as capture reads a newly found face (its blendshape net on
+the face turned to the front, ``painsynth.capture.blendshapes``). Per identity and view, a unit's response is the
 least-squares slope of its own score over the weight, through the neutral image's score (1.0: MediaPipe
 reads anny's unit at its weight; 0.1: a tenth of it). Printed (Markdown), per unit: the mean response,
 its spread over identities and views, and MediaPipe's score on the neutral face; then how many units
@@ -52,13 +53,10 @@ def main() -> None:
     parser.add_argument("--views", default="front,left30,right30")
     args = parser.parse_args()
 
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
-    from painsynth.capture.landmarks import arkit_scores, create_landmarker
+    from painsynth.capture.landmarks import FaceTracker
     from painsynth.capture.model import verified_model
     from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
@@ -68,12 +66,9 @@ def main() -> None:
     still = np.zeros((len(shapes), 3), np.float32)
     rng = np.random.default_rng(args.seed)
     rig, renderer = HeadRig(), create_renderer(SIZE)
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(verified_model(None))),
-                                           running_mode=vision.RunningMode.IMAGE, num_faces=1,
-                                           output_face_blendshapes=True)
     slopes, neutral = [], []
     try:
-        with create_landmarker(options) as landmarker:
+        with FaceTracker(verified_model(None), retries=()) as tracker:
             for spec in sample_avatars(args.avatars, args.seed):
                 avatar = build_avatar(spec, rig)
                 renderer.load_avatar(avatar)
@@ -85,11 +80,10 @@ def main() -> None:
                                               backgrounds)
                 for k, images in enumerate(frames):
                     for v, image in enumerate(images):
-                        found = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                           data=np.ascontiguousarray(image)))
-                        found_all[v] &= bool(found.face_blendshapes)
-                        if found.face_blendshapes:
-                            scores[v, k] = arkit_scores((c.category_name, c.score) for c in found.face_blendshapes[0])
+                        found = tracker.still(np.ascontiguousarray(image))  # as capture reads a new face
+                        found_all[v] &= found is not None
+                        if found is not None:
+                            scores[v, k] = found[0]
                 for view_scores in scores[found_all]:  # a face missed in one image: that view is left out
                     slopes.append(responses(view_scores))
                     neutral.append(view_scores[0])

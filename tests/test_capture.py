@@ -22,6 +22,7 @@ from painsynth.capture import (
     packaged_model,
     verified_model,
 )
+from painsynth.capture.blendshapes import blendshape_net
 from painsynth.capture.decode import _frame_rotation, iter_frames, prefetch
 from painsynth.capture.landmarks import RETRIES, SETTLE_READS, FaceTracker, create_landmarker, mirror_partners, unmirror
 from painsynth.capture.observe import fill_invalid, output_times
@@ -443,15 +444,17 @@ def test_a_mirrored_frame_mirrored_back_reads_as_the_frame(wink):
     with FaceTracker(packaged_model()) as tracker:
         flipped = tracker.track(0.0, np.ascontiguousarray(wink[:, ::-1]))
     assert direct is not None and flipped is not None
-    scores, matrix, landmarks = unmirror(*flipped, mirror_partners())
+    matrix, landmarks = unmirror(*flipped[1:], mirror_partners())
     pixels = np.linalg.norm((landmarks - direct[2])[:, :2], axis=1) * SIZE
     assert np.median(pixels) < 1.5, np.median(pixels)
+    scores = blendshape_net(packaged_model()).frontal_scores(landmarks, matrix, (SIZE, SIZE))
     left, right = BLENDSHAPE_INDEX["browDownLeft"], BLENDSHAPE_INDEX["browDownRight"]
-    # The lowered brow is the subject's left either way. MediaPipe reads the two brows together in part:
-    # on this avatar left / right 0.49 / 0.41 directly and 0.29 / 0.04 mirrored back, each read where its
-    # landmarks settle (landmarks.SETTLE_READS).
+    # The lowered brow is the subject's left either way, and the mirrored frame read on its own reads it
+    # on the other side. MediaPipe reads the two brows together in part (here left / right, each read
+    # where its landmarks settle, landmarks.SETTLE_READS: see the assertion's message).
     for read in (direct[0], scores):
         assert read[left] > read[right] + 0.05, (read[left], read[right])
+    assert flipped[0][right] > flipped[0][left] + 0.05, (flipped[0][left], flipped[0][right])
     np.testing.assert_allclose(matrix[:3, :3], direct[1][:3, :3], atol=0.08)  # the same head turn
 
 

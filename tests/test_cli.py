@@ -224,4 +224,4 @@ def test_native_libraries_are_quiet_unless_verbose(tmp_path):
         assert not [line for line in NATIVE_CHATTER if line in result.stderr + result.stdout], result.stderr
     verbose = _painsynth("--verbose", "capture", "syn/videos", "--out", "motions-direct", "--method", "direct",
                          "--workers", "2", cwd=tmp_path)
-    assert "Sets FaceBlendshapesGraph acceleration to xnnpack by default" in verbose.stderr
+    assert "Created TensorFlow Lite XNNPACK delegate for CPU" in verbose.stderr

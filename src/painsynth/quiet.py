@@ -3,7 +3,7 @@
 MediaPipe's C library logs through absl (``WARNING: Logging before InitGoogle()``, ``W0000 ...
 face_landmarker_graph.cc ... Sets FaceBlendshapesGraph acceleration``, ``inference_feedback_manager``),
 TensorFlow Lite prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU`` every time a face
-landmarker is created, and warp prints ``Warp CUDA warning: Could not find or load the NVIDIA CUDA driver``
+landmarker or a LiteRT interpreter (capture's blendshape net) is created, and warp prints ``Warp CUDA warning: Could not find or load the NVIDIA CUDA driver``
 from its native ``wp_init`` on a machine without a GPU. All of it is written straight to file
 descriptor 2, and none of it can be turned off by a setting: mediapipe 1.2's C library ignores
 ``GLOG_minloglevel``, ``TF_CPP_MIN_LOG_LEVEL`` and absl's flags (it exports no call to set them), and

@@ -1,7 +1,8 @@
 """Landmarking: run MediaPipe Face Landmarker on every frame of a video (decoded by :mod:`.decode`).
 
-Per frame: 478 landmarks, 52 ARKit blendshape scores, the facial transformation matrix, and two
-small grey patches around the eyes (:mod:`.patches`, the image cue's input).
+Per frame: 478 landmarks, the facial transformation matrix, 52 ARKit blendshape scores (MediaPipe's
+blendshape net on the face turned to the front, :mod:`.blendshapes`), and two small grey patches
+around the eyes (:mod:`.patches`, the image cue's input).
 Where MediaPipe finds no face in a frame, the frame is tried again as ``RETRIES`` say: mirrored (its
 result mirrored back, :func:`unmirror`), then brightened, then both. MediaPipe's detector is not
 symmetric: a face turned 45 degrees to one side is missed far more often than the same face turned
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from painsynth.capture.blendshapes import blendshape_net
 from painsynth.capture.decode import iter_frames, prefetch
 from painsynth.capture.model import verified_model
 from painsynth.capture.patches import PATCH, extract_patches
 from painsynth.fileio import atomic_path
 from painsynth.quiet import native_chatter_filtered
-from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
+from painsynth.tracks import ARKIT_BLENDSHAPES
 from painsynth.video import VideoError
 
 N_LANDMARKS = 478
@@ -69,7 +71,7 @@ class RawCapture:
 
     times: np.ndarray  # [N] seconds from the first frame
     valid: np.ndarray  # [N] bool
-    scores: np.ndarray  # [N, 52] ARKit order (MediaPipe's "_neutral" dropped)
+    scores: np.ndarray  # [N, 52] ARKit order: MediaPipe's blendshape net on the face turned to the front
     matrices: np.ndarray  # [N, 4, 4] facial transformation matrices (canonical face -> camera, cm)
     landmarks: np.ndarray  # [N, 478, 3] normalised image coordinates
     source_fps: float
@@ -128,10 +130,11 @@ class FaceTracker:
             base_options=BaseOptions(model_asset_path=str(model)),
             running_mode=vision.RunningMode.VIDEO,
             num_faces=1,
-            output_face_blendshapes=True,
+            output_face_blendshapes=False,  # read on the face turned to the front instead (self._net)
             output_facial_transformation_matrixes=True,
         )
         self._options = options
+        self._net = blendshape_net(model)
         self._landmarker = create_landmarker(options)
         self._raw = raw_results and _raw_api(self._landmarker)
         self._last_ms = -1
@@ -150,7 +153,15 @@ class FaceTracker:
 
     def track(self, time_s: float, image: np.ndarray):
         """(scores [52], matrix [4, 4], landmarks [478, 3]) or None when no face is found, in the
-        frame nor in any of its ``RETRIES``."""
+        frame nor in any of its ``RETRIES``; the scores are read on the face turned to the front."""
+        found = self._locate(time_s, image)
+        if found is None:
+            return None
+        matrix, landmarks = found
+        return self._net.frontal_scores(landmarks, matrix, (image.shape[1], image.shape[0])), matrix, landmarks
+
+    def _locate(self, time_s: float, image: np.ndarray):
+        """(matrix [4, 4], landmarks [478, 3]) in the frame or its ``RETRIES``, or None."""
         stamp = max(round(time_s * 1000) + self._delay_ms, self._last_ms + 1)  # must increase strictly
         self._last_ms = stamp
 
@@ -201,15 +212,14 @@ class FaceTracker:
         result = landmarker.detect_for_video(frame, stamp)
         if not result.face_landmarks:
             return None
-        pairs = ((c.category_name, c.score) for c in (result.face_blendshapes or [()])[0])
         matrix = (np.asarray(result.facial_transformation_matrixes[0], np.float64).reshape(4, 4)
                   if result.facial_transformation_matrixes else np.eye(4))
         landmarks = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], np.float32)
-        return arkit_scores(pairs), matrix, landmarks
+        return matrix, landmarks
 
 
 def first_found(image: np.ndarray, detect, retries=RETRIES):
-    """What ``detect(attempt, image)`` finds, (scores, matrix, landmarks) or None: in ``image`` itself
+    """What ``detect(attempt, image)`` finds, (matrix, landmarks) or None: in ``image`` itself
     (attempt None), else in each of ``retries`` in turn (attempt = its place in RETRIES), a mirrored
     one mirrored back. Mirrored retries are left out where the mirror map is missing."""
     found = detect(None, image)
@@ -235,31 +245,15 @@ def mirror_partners() -> np.ndarray | None:
         return data["partner"]
 
 
-@functools.lru_cache(maxsize=1)
-def _score_partners() -> np.ndarray:
-    """[52]: each ARKit unit's left/right counterpart (itself where it has none)."""
-    return np.array([BLENDSHAPE_INDEX[other_side(name)] for name in ARKIT_BLENDSHAPES])
-
-
-def unmirror(scores: np.ndarray, matrix: np.ndarray, landmarks: np.ndarray, partner: np.ndarray):
-    """MediaPipe's (scores [52], matrix [4, 4], landmarks [478, 3]) of a horizontally mirrored frame,
-    as they are in the frame itself: left and right units swap, the landmarks move back across the
-    image and take their partners' places, and the pose is reflected (the canonical face is symmetric
-    about its x = 0 plane, so the reflected pose is S M S with S = diag(-1, 1, 1, 1))."""
+def unmirror(matrix: np.ndarray, landmarks: np.ndarray, partner: np.ndarray):
+    """MediaPipe's (matrix [4, 4], landmarks [478, 3]) of a horizontally mirrored frame, as they are
+    in the frame itself: the landmarks move back across the image and take their partners' places, and
+    the pose is reflected (the canonical face is symmetric about its x = 0 plane, so the reflected pose
+    is S M S with S = diag(-1, 1, 1, 1))."""
     landmarks = np.array(landmarks, copy=True)
     landmarks[:, 0] = 1.0 - landmarks[:, 0]
     reflect = np.diag([-1.0, 1.0, 1.0, 1.0])
-    return scores[_score_partners()], reflect @ matrix @ reflect, landmarks[partner]
-
-
-def arkit_scores(pairs) -> np.ndarray:
-    """ARKit-ordered scores [52] from MediaPipe's (category name, score) pairs."""
-    scores = np.zeros(len(ARKIT_BLENDSHAPES), np.float32)
-    for name, score in pairs:
-        index = BLENDSHAPE_INDEX.get(name)
-        if index is not None:  # "_neutral" has no ARKit column
-            scores[index] = score
-    return scores
+    return reflect @ matrix @ reflect, landmarks[partner]
 
 
 def _raw_api(landmarker) -> bool:
@@ -292,12 +286,9 @@ def _detect_raw(landmarker, image, stamp: int):
         data = ctypes.string_at(face.landmarks, point * face.landmarks_count)
         landmarks = np.ndarray((face.landmarks_count, 3), np.float32, data, face.landmarks._type_.x.offset,
                                (point, 4)).copy()
-        categories = result.face_blendshapes[0] if result.face_blendshapes_count else None
-        pairs = ((c.category_name.decode(), c.score) for c in
-                 (categories.categories[j] for j in range(categories.categories_count if categories else 0)))
         matrix = (result.facial_transformation_matrixes[0].to_numpy().astype(np.float64).reshape(4, 4)
                   if result.facial_transformation_matrixes_count else np.eye(4))
-        return arkit_scores(pairs), matrix, landmarks
+        return matrix, landmarks
     finally:
         landmarker._lib.MpFaceLandmarkerCloseResult(ctypes.byref(result))
 

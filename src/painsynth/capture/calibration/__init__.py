@@ -41,6 +41,7 @@ lines, and before this package was split out of one module, on ``capture/calibra
 
 from __future__ import annotations
 
+from painsynth.capture.blendshapes import READING_VERSION
 from painsynth.capture.calibration.correspondence import (
     CORRESPONDENCE_VERSION,
     build_correspondence,
@@ -89,7 +90,7 @@ def retarget_key(name: str) -> str:
     """Names everything that shapes method ``name``'s output (the assets' versions and the rules), so
     caches of captured features can tell when a change here has made them stale."""
     chosen = method(name)
-    parts = [name, f"settle{SETTLE_READS}"]
+    parts = [name, f"settle{SETTLE_READS}", f"b{READING_VERSION}"]
     if chosen.uses_fit:
         parts += [f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}",
                   ".".join(FITTED_UNITS), ".".join(FIT_UNITS)]
