@@ -1,9 +1,10 @@
-"""Linear interpolation over time of per-frame rows: resampling a clip, and filling frames that cannot be read
-(no face found, eyes shut) from the frames around them. Pure numpy; capture's modules share it."""
+"""Per-frame rows over time: linear interpolation (resampling a clip, filling frames that cannot be read, such
+as no face found or eyes shut, from the frames around them) and smoothing. Capture's modules share it."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import savgol_filter
 
 
 def interp_rows(new_times: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -27,3 +28,17 @@ def fill_invalid(times: np.ndarray, values: np.ndarray, valid: np.ndarray) -> np
     filled = values.copy()
     filled[~valid] = interp_rows(times[~valid], times[valid], values[valid])
     return filled
+
+
+def smooth_rows(values: np.ndarray, window: int, columns: np.ndarray | None = None) -> np.ndarray:
+    """[T, C] rows smoothed over time (Savitzky-Golay, ``window`` frames, order 2: peaks keep their height
+    better than under a moving mean); only ``columns`` where given; unchanged when shorter than the window."""
+    values = np.asarray(values)
+    if len(values) < window:
+        return values
+    smoothed = savgol_filter(values, window, 2, axis=0, mode="interp")
+    if columns is None:
+        return smoothed
+    out = np.array(values, copy=True)
+    out[:, columns] = smoothed[:, columns]
+    return out

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.optimize import lsq_linear
-from scipy.signal import savgol_filter
 
+from painsynth.capture.timeline import smooth_rows
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 N_LANDMARKS = 478
@@ -151,12 +151,6 @@ class LandmarkFitter:
         return weights
 
 
-def _smooth(weights: np.ndarray) -> np.ndarray:
-    if len(weights) < SMOOTH_WINDOW:
-        return weights
-    return savgol_filter(weights, SMOOTH_WINDOW, 2, axis=0, mode="interp")
-
-
 def neutral_residual(fitter: LandmarkFitter, residual: np.ndarray, depth: np.ndarray,
                      share: float = NEUTRAL_SHARE) -> np.ndarray:
     """The neutral face's aligned residual [478, 3] from frames' residuals [T, 478, 3] and depths [T, 3]:
@@ -186,5 +180,5 @@ def fit_retarget(landmarks: np.ndarray, valid: np.ndarray, image_size: tuple[int
         neutral = neutral_residual(fitter, residual[reference], depth[reference])
     weights = fitter.solve(residual - neutral, depth)
     if smooth:
-        weights = _smooth(weights)
+        weights = smooth_rows(weights, SMOOTH_WINDOW)
     return np.clip(weights, 0.0, 1.0).astype(np.float32)
