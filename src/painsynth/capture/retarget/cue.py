@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
-from scipy.signal import savgol_filter
 
 from painsynth.capture.patches import EYE_CORNERS, PATCH
-from painsynth.capture.timeline import fill_invalid
+from painsynth.capture.timeline import fill_invalid, smooth_rows
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
 SIDES = ("Left", "Right")  # the subject's; patch k belongs to SIDES[k]
@@ -139,7 +138,7 @@ def cue_retarget(patches: np.ndarray, valid: np.ndarray, model: dict[str, np.nda
     for s, stem in enumerate(CUE_STEMS):
         for k, side in enumerate(SIDES):
             weights[:, BLENDSHAPE_INDEX[stem + side]] = raw[:, k, s]
-    if smooth and len(weights) >= SMOOTH_WINDOW:
-        weights = savgol_filter(weights, SMOOTH_WINDOW, 2, axis=0, mode="interp")
+    if smooth:
+        weights = smooth_rows(weights, SMOOTH_WINDOW)
     return np.clip(weights, 0.0, 1.0).astype(np.float32)
 
