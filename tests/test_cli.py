@@ -102,6 +102,18 @@ def test_capture_rejects_an_unknown_retargeting_method(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_capture_without_litert_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "ai_edge_litert" else find_spec(name, *args))
+    result = runner.invoke(app, ["capture", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "capture needs ai_edge_litert: pip install 'painsynth[capture]'" in result.output
+    assert not (tmp_path / "m").exists()
+
+
 def test_config_file_with_an_unknown_hair_family_writes_nothing(tmp_path):
     config = tmp_path / "bank.yaml"
     config.write_text("hair_families: [afro, dreadlocks]\n")

@@ -58,7 +58,10 @@ class BlendshapeNet:
     """The net of one landmarker bundle; :meth:`scores` maps its input to ARKit-ordered scores [52]."""
 
     def __init__(self, bundle: Path):
-        from ai_edge_litert.interpreter import Interpreter
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:
+            raise ImportError("capture's blendshape net needs ai-edge-litert: pip install 'painsynth[capture]'") from exc
 
         with zipfile.ZipFile(bundle) as archive:
             content = archive.read(NET_FILE)

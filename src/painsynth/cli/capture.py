@@ -3,6 +3,7 @@ manifest)."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections import Counter
 from pathlib import Path
 from typing import Optional
@@ -14,6 +15,9 @@ from rich.table import Table
 from painsynth.cli.errors import fail
 from painsynth.cli.options import RAY_OPTION
 from painsynth.cli.output import ProgressBar, console, count_text
+
+# What capture imports only once it runs (the landmarker; LiteRT for its blendshape net)
+CAPTURE_MODULES = ("mediapipe", "ai_edge_litert")
 
 MAX_NEUTRAL_ROWS = 5  # subjects whose neutral face the capture summary names
 
@@ -40,6 +44,9 @@ def capture(
         fail(f"min-valid must be in [0, 1], got {min_valid}")
     if workers is not None and workers < 1:
         fail(f"workers must be an integer >= 1, got {workers}")
+    missing = [name for name in CAPTURE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(f"capture needs {' and '.join(missing)}: pip install 'painsynth[capture]'")
     try:
         from painsynth.capture import capture as run_capture
     except ImportError as exc:
