@@ -65,7 +65,9 @@ class BlendshapeNet:
 
         with zipfile.ZipFile(bundle) as archive:
             content = archive.read(NET_FILE)
-        with native_chatter_filtered():  # LiteRT announces its XNNPACK delegate
+        # One thread: 0.68 ms a face; two threads take 0.41 ms alone but slowed capture, whose landmarker
+        # keeps both cores busy (docs/measurements.md, "Capture"). LiteRT announces its XNNPACK delegate.
+        with native_chatter_filtered():
             self._interpreter = Interpreter(model_content=content, num_threads=1)
             self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
