@@ -59,8 +59,9 @@ def describe(spec) -> str:
                       f"{spec.hair_family} hair", *worn])
 
 
-def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path, seed: int = SEED) -> Path:
-    """Each track on each avatar, both views, plus each avatar's baseline; the CSV that lists them."""
+def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path, seed: int = SEED) -> tuple[Path, list]:
+    """Each track on each avatar, both views, plus each avatar's baseline; the CSV that lists them and the
+    avatars' specs."""
     from painsynth.animate import HeadRig
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
@@ -70,9 +71,9 @@ def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path, s
     rig = HeadRig()
     renderer = create_renderer(SIZE)
     rng = np.random.default_rng(seed)
-    rows = []
+    rows, specs = [], sample_avatars(avatars, seed)
     try:
-        for spec in sample_avatars(avatars, seed):
+        for spec in specs:
             avatar = build_avatar(spec, rig)
             renderer.load_avatar(avatar)
             mesh = avatar.identity.mesh
@@ -93,7 +94,7 @@ def render_replays(tracks: dict[str, MotionTrack], avatars: int, folder: Path, s
     listing = folder / "replays.csv"
     with open(listing, "w", newline="") as f:
         csv.writer(f).writerows([("path", "label", "subject", "neutral"), *rows])
-    return listing
+    return listing, specs
 
 
 def main() -> None:
@@ -105,7 +106,6 @@ def main() -> None:
                         help=f"the avatars' bank (default {SEED}, where every choice was made; others are held out)")
     parser.add_argument("--moving", type=float, default=0.15, help="a unit moves when its 5-95 %% range spans this")
     args = parser.parse_args()
-    from painsynth.avatars import sample_avatars
     from painsynth.capture import CaptureSettings, capture
 
     videos = sorted(args.real.glob("*.mp4")) if args.real.is_dir() else []
@@ -121,7 +121,7 @@ def main() -> None:
                 print(f"- {video.name}: {summary.errors[0]}")
                 continue
             sources[video.stem] = MotionTrack.load(tmp / "real" / f"{video.stem}.npz")
-        listing = render_replays(sources, args.avatars, tmp / "replays", args.seed)
+        listing, specs = render_replays(sources, args.avatars, tmp / "replays", args.seed)
         summary = capture(listing, tmp / "back")
         print(f"\n## Real motion replayed on {args.avatars} avatars (seed {args.seed}) and captured back "
               f"(neutral: each avatar's baseline)\n")
@@ -156,7 +156,7 @@ def main() -> None:
             print(f"| {view} | {np.median(per_unit):.2f} | {min(each):.2f}-{max(each):.2f} | {np.mean(pain):.2f} |")
         print("\n| avatar | " + " | ".join(f"{view} per-unit r (median)" for view in VIEWS) + " |")
         print("|---|" + "---:|" * len(VIEWS))
-        for spec in sample_avatars(args.avatars, args.seed):
+        for spec in specs:
             cells = " | ".join(f"{np.median(by_avatar[view][spec.avatar_id]):.2f}" for view in VIEWS)
             print(f"| {describe(spec)} | {cells} |")
         print("\n| unit (worst first) | " + " | ".join(f"{view} median r" for view in VIEWS) + " | replays |")

@@ -154,7 +154,10 @@ class FaceTracker:
     def track(self, time_s: float, image: np.ndarray):
         """(scores [52], matrix [4, 4], landmarks [478, 3]) or None when no face is found, in the
         frame nor in any of its ``RETRIES``; the scores are read on the face turned to the front."""
-        found = self._locate(time_s, image)
+        return self._with_scores(self._locate(time_s, image), image)
+
+    def _with_scores(self, found, image: np.ndarray):
+        """(scores, matrix, landmarks) from :meth:`_locate`'s (matrix, landmarks) in ``image``, or None."""
         if found is None:
             return None
         matrix, landmarks = found
@@ -178,14 +181,19 @@ class FaceTracker:
         return first_found(image, detect, self._retry_changes)
 
     def still(self, image: np.ndarray):
-        """:meth:`track` of a still image, read as a video's frames are: as a newly found face (settled).
-        A blank frame read first ends every landmarker's tracking of the image before, so that each image
-        is read as a fresh tracker reads it alone."""
+        """:meth:`track` of a still image: its :meth:`still_face` and the scores read on it."""
+        return self._with_scores(self.still_face(image), image)
+
+    def still_face(self, image: np.ndarray):
+        """(matrix [4, 4], landmarks [478, 3]) of a still image, or None, read as a video's frames are: as a
+        newly found face (settled). A blank frame read first ends every landmarker's tracking of the image
+        before, so that each image is read as a fresh tracker reads it alone. No scores: callers that want
+        only the landmarks skip the blendshape net."""
         stamp, blank = self._later(STILL_GAP_MS), np.full_like(image, 128)
         for landmarker in (self._landmarker, *self._retries.values()):
             self._detect(landmarker, blank, stamp)
         self._tracking = False
-        return self.track(0.0, image)
+        return self._locate(0.0, image)
 
     def _settle(self, image: np.ndarray):
         """The main landmarker's result for ``image`` after ``SETTLE_READS`` more reads of it (None if the
@@ -345,5 +353,5 @@ def detect_images(images, model: Path | None = None, retry: bool = True) -> list
     """:func:`detect_image` for many images, with one tracker (building one costs more than a detection).
     ``retry``: where no face is found, try the image again as ``RETRIES`` say (as a video's frames are)."""
     with FaceTracker(verified_model(model), retries=RETRIES if retry else ()) as tracker:
-        found = [tracker.still(np.ascontiguousarray(image)) for image in images]
-    return [None if result is None else result[2].astype(np.float64) for result in found]
+        found = [tracker.still_face(np.ascontiguousarray(image)) for image in images]
+    return [None if result is None else result[1].astype(np.float64) for result in found]

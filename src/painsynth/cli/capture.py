@@ -47,11 +47,8 @@ def capture(
     missing = [name for name in CAPTURE_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         fail(f"capture needs {' and '.join(missing)}: pip install 'painsynth[capture]'")
-    try:
-        from painsynth.capture import capture as run_capture
-    except ImportError as exc:
-        fail(f"capture needs mediapipe: pip install 'painsynth[capture]' ({exc})")
     from painsynth.capture import CaptureSettings
+    from painsynth.capture import capture as run_capture
     from painsynth.config import default_workers
     from painsynth.executors import ExecutorError, connect_ray
 

@@ -83,9 +83,9 @@ def build_calibration(model: Path | None = None, rig=None, fitter: LandmarkFitte
                 landmarks = np.full((len(views), len(shapes), N_LANDMARKS, 3), np.nan)
                 for k, images in enumerate(renderer.render_clip(vertices, cameras, sample_lighting(rng), backgrounds)):
                     for v, image in enumerate(images):
-                        found = tracker.still(np.ascontiguousarray(image))
+                        found = tracker.still_face(np.ascontiguousarray(image))
                         if found is not None:
-                            landmarks[v, k] = found[2]
+                            landmarks[v, k] = found[1]
                 for v in range(len(views)):
                     if np.isnan(landmarks[v, :, 0, 0]).any():
                         continue  # a face missed in one image: this identity and view are left out
