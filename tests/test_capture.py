@@ -27,6 +27,7 @@ from painsynth.capture.decode import _frame_rotation, iter_frames, prefetch
 from painsynth.capture.landmarks import RETRIES, SETTLE_READS, FaceTracker, create_landmarker, mirror_partners, unmirror
 from painsynth.capture.observe import fill_invalid, output_times
 from painsynth.capture.retarget.direct import direct_retarget
+from painsynth.capture.retarget.gaze import conjugate_gaze, left_eye_share
 from painsynth.sources import parse_label, parse_name
 from painsynth.cli import app
 from painsynth.fileio import sha256_of
@@ -406,6 +407,27 @@ def test_direct_weights_are_smoothed_over_time_but_the_blinks():
     jitter = np.abs(scores[:, BLENDSHAPE_INDEX["mouthSmileLeft"]] - smile).mean()
     assert np.abs(read - smile).mean() < 0.85 * jitter  # 0.76 here; 1.0 unsmoothed
     np.testing.assert_allclose(weights[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]], blink, atol=1e-6)  # kept as read
+
+
+def test_gaze_is_read_as_one_direction_for_both_eyes_the_near_eye_weighted_more():
+    weights = np.zeros((3, 52), np.float32)
+    weights[:, BLENDSHAPE_INDEX["eyeLookDownLeft"]] = 0.6
+    weights[:, BLENDSHAPE_INDEX["eyeLookDownRight"]] = 0.2
+    weights[:, BLENDSHAPE_INDEX["eyeLookOutLeft"]] = 0.5  # both eyes towards the subject's left ...
+    weights[:, BLENDSHAPE_INDEX["eyeLookInRight"]] = 0.3
+    weights[:, BLENDSHAPE_INDEX["eyeLookOutRight"]] = 0.7  # ... but the right eye also read as looking right
+    weights[:, BLENDSHAPE_INDEX["mouthSmileLeft"]] = 0.9
+    share = left_eye_share(np.array([0.0, 0.5, -0.25]))  # frontal; left eye near; right eye a little nearer
+    np.testing.assert_allclose(share, [0.5, 1.0, 0.25])
+    gaze = conjugate_gaze(weights, share)
+    for left, right in (("eyeLookDownLeft", "eyeLookDownRight"), ("eyeLookUpLeft", "eyeLookUpRight"),
+                        ("eyeLookOutLeft", "eyeLookInRight"), ("eyeLookInLeft", "eyeLookOutRight")):
+        np.testing.assert_array_equal(gaze[:, BLENDSHAPE_INDEX[left]], gaze[:, BLENDSHAPE_INDEX[right]])
+    np.testing.assert_allclose(gaze[:, BLENDSHAPE_INDEX["eyeLookDownLeft"]], [0.4, 0.6, 0.3], atol=1e-6)
+    towards_left = gaze[:, BLENDSHAPE_INDEX["eyeLookOutLeft"]] - gaze[:, BLENDSHAPE_INDEX["eyeLookInLeft"]]
+    np.testing.assert_allclose(towards_left, [0.05, 0.5, -0.175], atol=1e-6)  # s (0.5 - 0) + (1 - s) (0.3 - 0.7)
+    assert (gaze >= 0).all()
+    np.testing.assert_array_equal(gaze[:, BLENDSHAPE_INDEX["mouthSmileLeft"]], np.float32(0.9))  # others untouched
 
 
 def test_pose_conversion_and_calibration_helpers():

@@ -254,8 +254,18 @@ def test_hybrid_reads_the_cheek_raise_from_the_image(clip, tracks):
     assert set(CUE_RULES) <= set(FIT_UNITS)  # the cue only touches units the fit already replaces
 
 
+def test_captured_gaze_is_one_direction_for_both_eyes(tracks):
+    for method in ("direct", "hybrid"):
+        weights = tracks[method].blendshapes
+        for left, right in (("eyeLookDownLeft", "eyeLookDownRight"), ("eyeLookUpLeft", "eyeLookUpRight"),
+                            ("eyeLookOutLeft", "eyeLookInRight"), ("eyeLookInLeft", "eyeLookOutRight")):
+            np.testing.assert_array_equal(weights[:, BLENDSHAPE_INDEX[left]], weights[:, BLENDSHAPE_INDEX[right]])
+
+
 def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_training(tracks):
+    from painsynth.capture.patches import eye_width_ratio
     from painsynth.capture.retarget.cue import within_training_views
+    from painsynth.capture.retarget.gaze import left_eye_share
 
     landmarks = tracks["hybrid"].landmarks
     frontal = within_training_views(landmarks, (SIZE, SIZE))
@@ -271,6 +281,7 @@ def test_image_cue_reads_the_near_eye_when_turned_and_is_skipped_beyond_its_trai
     # ~45 degrees: the near (right) eye's reading stands for both sides; ~60 and beyond: skipped
     assert (within_training_views(turned(0.4), (SIZE, SIZE)) == 1).all()
     assert (within_training_views(turned(0.25), (SIZE, SIZE)) == -1).all()
+    assert (left_eye_share(eye_width_ratio(turned(0.4), (SIZE, SIZE))) == 0).all()  # the gaze: the near eye's alone
     direct, fitted = tracks["direct"].blendshapes, tracks["fit"].blendshapes
     cue = np.ones_like(fitted)
     skipped = hybrid_retarget(direct, fitted, cue=cue, cue_frames=np.zeros(len(fitted), bool))

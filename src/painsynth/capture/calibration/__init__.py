@@ -76,6 +76,7 @@ from painsynth.capture.landmarks import SETTLE_READS
 from painsynth.capture.retarget import Assets, method
 from painsynth.capture.retarget.direct import SMOOTH_WINDOW as DIRECT_SMOOTH_WINDOW
 from painsynth.capture.retarget.fit import DEPTH_WEIGHT, FITTED_UNITS, RIDGE, SMOOTH_WINDOW
+from painsynth.capture.retarget.gaze import NEAR_EYE_ONLY
 from painsynth.capture.retarget.hybrid import CUE_RULES, FIT_UNITS, TURNED_CUE_UNITS
 
 
@@ -91,7 +92,8 @@ def retarget_key(name: str) -> str:
     """Names everything that shapes method ``name``'s output (the assets' versions and the rules), so
     caches of captured features can tell when a change here has made them stale."""
     chosen = method(name)
-    parts = [name, f"settle{SETTLE_READS}", f"b{READING_VERSION}", f"ds{DIRECT_SMOOTH_WINDOW}"]
+    parts = [name, f"settle{SETTLE_READS}", f"b{READING_VERSION}", f"ds{DIRECT_SMOOTH_WINDOW}",
+             f"gaze{NEAR_EYE_ONLY}"]
     if chosen.uses_fit:
         parts += [f"c{CORRESPONDENCE_VERSION}-k{CALIBRATION_VERSION}-r{RIDGE}-d{DEPTH_WEIGHT}-s{SMOOTH_WINDOW}",
                   ".".join(FITTED_UNITS), ".".join(FIT_UNITS)]

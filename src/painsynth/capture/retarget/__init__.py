@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from painsynth.capture.retarget.base import CLIP_NEUTRAL, Assets, Neutral, Observation
-from painsynth.capture.retarget.direct import direct_retarget
+from painsynth.capture.retarget.direct import read_direct
 from painsynth.capture.retarget.fit import fit_retarget
 from painsynth.capture.retarget.hybrid import retarget_cue, retarget_hybrid, retarget_hybrid_levels
 
@@ -28,7 +28,7 @@ class Method:
 
 
 def _direct(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
-    return direct_retarget(observation.scores, observation.valid, neutral.scores)
+    return read_direct(observation, neutral.scores)
 
 
 def _fit(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:

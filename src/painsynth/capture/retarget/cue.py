@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
 
-from painsynth.capture.patches import EYE_CORNERS, PATCH
+from painsynth.capture.patches import PATCH, eye_width_ratio
 from painsynth.capture.timeline import fill_invalid, smooth_rows
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
@@ -32,10 +32,9 @@ FLOW_BLOCK = 4  # samples per side of the blocks a local shift is estimated in
 FLOW_BLUR = 0.7  # samples, Gaussian sigma before the features (MediaPipe's jitter, H.264 noise)
 FLOW_LIMIT = 3.0  # samples: a larger local shift is an occlusion (a blink), not skin sliding
 CUE_STEMS = ("cheekSquint", "noseSneer")  # predicted per side
-# Frames whose eye widths in the image differ more than this (|log ratio|: ~0.35 at 30 degrees,
-# 0.55-0.8 at 45, measured on anny renders) read the cue from the near eye's patch only, which then
-# stands for both sides (the far patch reads nothing there, see calibration.NEAR_ONLY_VIEWS; pain's
-# units are mostly bilateral); beyond MAX_EYE_RATIO (~60 degrees, never trained) the hybrid skips the cue.
+# Frames whose eye widths in the image differ more than this (|patches.eye_width_ratio|) read the cue from
+# the near eye's patch only, which then stands for both sides (the far patch reads nothing there, see
+# calibration.NEAR_ONLY_VIEWS; pain's units are mostly bilateral); beyond MAX_EYE_RATIO (~60 degrees, never trained) the hybrid skips the cue.
 BOTH_SIDES_EYE_RATIO = 0.5
 MAX_EYE_RATIO = 1.0
 NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its neutral
@@ -54,9 +53,7 @@ def within_training_views(landmarks: np.ndarray, image_size: tuple[int, int]) ->
     """[T, 2] int: per frame and side (``SIDES``), the side whose cue reading stands for it: its own on
     frames turned up to ``BOTH_SIDES_EYE_RATIO``, the near (wider) eye's for both up to ``MAX_EYE_RATIO``,
     -1 (cue skipped) beyond, where the cue was not trained."""
-    scaled = np.asarray(landmarks, np.float64)[:, :, :2] * image_size
-    widths = [np.linalg.norm(scaled[:, outer] - scaled[:, inner], axis=1) for inner, outer in EYE_CORNERS]
-    ratio = np.log(np.maximum(widths[0], 1e-9) / np.maximum(widths[1], 1e-9))
+    ratio = eye_width_ratio(landmarks, image_size)
     sources = np.tile(np.arange(len(SIDES)), (len(ratio), 1))
     turned = np.abs(ratio) > BOTH_SIDES_EYE_RATIO
     sources[turned] = np.where(ratio[turned] > 0, 0, 1)[:, None]

@@ -3,13 +3,17 @@
 Per unit, the neutral level ``b`` is the neutral face's score (MediaPipe scores sit above zero on a
 relaxed face, and by a person-specific amount); the weight is ``(score - b) / (1 - b)`` clipped to
 [0, 1], so the neutral face maps to 0 and a full score still maps to 1. The weights are then smoothed
-over time as the landmark fit's are, all but the blinks.
+over time as the landmark fit's are, all but the blinks, and the gaze is read as one for both eyes
+(:mod:`painsynth.capture.retarget.gaze`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from painsynth.capture.patches import eye_width_ratio
+from painsynth.capture.retarget.base import Observation
+from painsynth.capture.retarget.gaze import conjugate_gaze, left_eye_share
 from painsynth.capture.timeline import smooth_rows
 from painsynth.tracks import BLENDSHAPE_INDEX
 
@@ -44,3 +48,10 @@ def direct_retarget(scores: np.ndarray, valid: np.ndarray, neutral: np.ndarray |
     neutral = np.minimum(np.asarray(neutral, np.float64), 0.99)
     weights = np.clip((scores - neutral) / (1.0 - neutral), 0.0, 1.0)
     return np.clip(smooth_rows(weights, SMOOTH_WINDOW, SMOOTHED), 0.0, 1.0).astype(np.float32)
+
+
+def read_direct(observation: Observation, neutral: np.ndarray | None = None) -> np.ndarray:
+    """``direct``'s weights [T, 52] of a clip: :func:`direct_retarget` against the neutral scores [52] (default:
+    the clip's own), with one gaze for both eyes, each eye weighted by how fully the landmarks show it."""
+    weights = direct_retarget(observation.scores, observation.valid, neutral)
+    return conjugate_gaze(weights, left_eye_share(eye_width_ratio(observation.landmarks, observation.image_size)))

@@ -10,7 +10,7 @@ import numpy as np
 
 from painsynth.capture.retarget.base import Assets, Neutral, Observation
 from painsynth.capture.retarget.cue import cue_retarget, eyes_shut, within_training_views
-from painsynth.capture.retarget.direct import direct_retarget
+from painsynth.capture.retarget.direct import read_direct
 from painsynth.capture.retarget.fit import fit_retarget
 from painsynth.tracks import BLENDSHAPE_INDEX
 
@@ -88,7 +88,7 @@ def _cue(observation: Observation, neutral: Neutral, assets: Assets,
 
 
 def retarget_hybrid(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
-    direct = direct_retarget(observation.scores, observation.valid, neutral.scores)
+    direct = read_direct(observation, neutral.scores)
     fitted = fit_retarget(observation.landmarks, observation.valid, observation.image_size, assets.fitter,
                           neutral=neutral.residual)
     cue, frames = _cue(observation, neutral, assets, direct)
@@ -107,7 +107,7 @@ def at_level(weights: np.ndarray, levels: np.ndarray | None) -> np.ndarray:
 
 
 def retarget_cue(observation: Observation, neutral: Neutral, assets: Assets) -> np.ndarray:
-    direct = direct_retarget(observation.scores, observation.valid, neutral.scores)
+    direct = read_direct(observation, neutral.scores)
     cue, frames = _cue(observation, neutral, assets, direct)
     all_cue = {stem + side: "cue" for stem in ("cheekSquint", "noseSneer") for side in ("Left", "Right")}
     return hybrid_retarget(direct, direct, units=(), cue=cue, cue_frames=frames, rules=all_cue)
