@@ -7,8 +7,9 @@ from conftest import face_units, render_front_clip
 from painsynth.avatars import sample_avatars
 from painsynth.capture.blendshapes import NET_LANDMARKS, blendshape_net, frontal_points
 from painsynth.capture.landmarks import FaceTracker
+from painsynth.capture.mirror import mirror_partners, unmirror
 from painsynth.capture.model import packaged_model
-from painsynth.tracks import ARKIT_BLENDSHAPES
+from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
 
 SIZE = 224
 
@@ -60,7 +61,7 @@ def test_the_net_reads_mediapipe_own_scores_from_its_landmarks(faces):
             found = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
             own = {c.category_name: c.score for c in found.face_blendshapes[0]}
             landmarks = np.array([(p.x, p.y, p.z) for p in found.face_landmarks[0]])
-            read = net.frontal_scores(landmarks, np.eye(4), (SIZE, SIZE))  # no turn: the face as seen
+            read = net.scores(frontal_points(landmarks, np.eye(4), (SIZE, SIZE)))  # one way, no turn: as seen
             np.testing.assert_allclose(read, [own.get(name, 0.0) for name in ARKIT_BLENDSHAPES], atol=1e-4)
 
 
@@ -73,3 +74,19 @@ def test_the_tracker_reads_the_face_turned_back(faces):
         np.testing.assert_allclose(scores, net.frontal_scores(landmarks, matrix, (SIZE, SIZE)), atol=1e-6)
         as_seen = net.frontal_scores(landmarks, np.eye(4), (SIZE, SIZE))
         assert np.abs(scores - as_seen).max() > 0.05
+
+
+def test_each_face_is_read_both_ways_and_its_mirror_image_reads_as_its_sides_swapped(faces):
+    """The scores are the mean of the net's reading of the face and of its mirror image's (sides swapped back),
+    so a mirrored frame reads as the frame with left and right exchanged, exactly."""
+    net = blendshape_net(packaged_model())
+    swap = [BLENDSHAPE_INDEX[other_side(name)] for name in ARKIT_BLENDSHAPES]
+    with FaceTracker(packaged_model(), retries=()) as tracker:
+        _, matrix, landmarks = tracker.still(np.ascontiguousarray(faces[1][1]))  # turned ~30 degrees
+    mirrored_matrix, mirrored = unmirror(matrix, landmarks, mirror_partners())  # the mirror image's face
+    one_way = net.scores(frontal_points(landmarks, matrix, (SIZE, SIZE)))
+    other_way = net.scores(frontal_points(mirrored, mirrored_matrix, (SIZE, SIZE)))[swap]
+    both = net.frontal_scores(landmarks, matrix, (SIZE, SIZE))
+    np.testing.assert_allclose(both, (one_way + other_way) / 2, atol=1e-5)
+    np.testing.assert_allclose(net.frontal_scores(mirrored, mirrored_matrix, (SIZE, SIZE))[swap], both, atol=1e-5)
+    assert np.abs(one_way - other_way).max() > 0.01  # the net alone reads a face and its mirror image apart

@@ -24,7 +24,8 @@ from painsynth.capture import (
 )
 from painsynth.capture.blendshapes import blendshape_net
 from painsynth.capture.decode import _frame_rotation, iter_frames, prefetch
-from painsynth.capture.landmarks import RETRIES, SETTLE_READS, FaceTracker, create_landmarker, mirror_partners, unmirror
+from painsynth.capture.landmarks import RETRIES, SETTLE_READS, FaceTracker, create_landmarker
+from painsynth.capture.mirror import mirror_partners, unmirror
 from painsynth.capture.observe import fill_invalid, output_times
 from painsynth.capture.retarget.direct import direct_retarget
 from painsynth.capture.retarget.gaze import conjugate_gaze, left_eye_share

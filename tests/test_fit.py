@@ -123,7 +123,7 @@ def test_measurement_model_is_mirror_symmetric():
     symmetric; ten identities left noseSneerRight 1.3x noseSneerLeft's norm, and right nose wrinkles
     read at a third of left ones); yaw is odd under the mirror, pitch even."""
     from painsynth.capture.calibration import mirrored_field, symmetric_response
-    from painsynth.capture.landmarks import mirror_partners
+    from painsynth.capture.mirror import mirror_partners
 
     partner = mirror_partners()
     rng = np.random.default_rng(0)
@@ -147,7 +147,7 @@ def test_measured_response_is_kept_only_where_annys_unit_moves_the_face(average)
     with the avatars' look: the model keeps each response where anny's unit (or, mirrored, its other
     side's) moves the face by CALIBRATION_SUPPORT of its largest motion or more."""
     from painsynth.capture.calibration.measurement import CALIBRATION_SUPPORT, supported_response
-    from painsynth.capture.landmarks import mirror_partners
+    from painsynth.capture.mirror import mirror_partners
 
     partner = mirror_partners()
     geometric = LandmarkFitter(average, correspondence()).geometric_basis[[BLENDSHAPE_INDEX[u] for u in CALIBRATED_UNITS]]

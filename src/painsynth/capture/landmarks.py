@@ -4,7 +4,7 @@ Per frame: 478 landmarks, the facial transformation matrix, 52 ARKit blendshape 
 blendshape net on the face turned to the front, :mod:`.blendshapes`), and two small grey patches
 around the eyes (:mod:`.patches`, the image cue's input).
 Where MediaPipe finds no face in a frame, the frame is tried again as ``RETRIES`` say: mirrored (its
-result mirrored back, :func:`unmirror`), then brightened, then both. MediaPipe's detector is not
+result mirrored back, :func:`painsynth.capture.mirror.unmirror`), then brightened, then both. MediaPipe's detector is not
 symmetric: a face turned 45 degrees to one side is missed far more often than the same face turned
 to the other (rendered avatars: 10 misses in 200 images at left 45 degrees, none at right 45; 9 of
 the 10 were found mirrored); and it misses the darkest skin in dim light, which a brighter tone
@@ -17,7 +17,6 @@ subject's clips aside until that subject's neutral face is known.
 from __future__ import annotations
 
 import ctypes
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from painsynth.capture.blendshapes import blendshape_net
 from painsynth.capture.decode import iter_frames, prefetch
+from painsynth.capture.mirror import mirror_partners, unmirror
 from painsynth.capture.model import verified_model
 from painsynth.capture.patches import PATCH, extract_patches
 from painsynth.fileio import atomic_path
@@ -34,9 +34,6 @@ from painsynth.tracks import ARKIT_BLENDSHAPES
 from painsynth.video import VideoError
 
 N_LANDMARKS = 478
-# Which landmark each one becomes in a mirrored frame (built by the capture's calibration from
-# renders and shipped with it); without the file, frames with no face found are not retried mirrored
-MIRROR_FILE = "mediapipe_mirror_v1.npz"
 BRIGHTEN_GAMMA = 0.6  # the tone curve of a brightened retry: level 40 of 255 becomes 84, 128 becomes 168
 _BRIGHTER = np.round(255.0 * (np.arange(256) / 255.0) ** BRIGHTEN_GAMMA).astype(np.uint8)
 
@@ -51,7 +48,6 @@ def _mirrored(image: np.ndarray) -> np.ndarray:
 
 # A frame with no face found is tried again, in this order: (image change, whether it mirrors)
 RETRIES = ((_mirrored, True), (_brightened, False), (lambda image: _mirrored(_brightened(image)), True))
-ASSETS = Path(__file__).with_name("assets")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 # On the frame where it (re)finds a face, MediaPipe's VIDEO mode places the landmarks from the
 # detector's box, then refines them from its own landmarks over the next frames: on 50 identical
@@ -241,27 +237,6 @@ def first_found(image: np.ndarray, detect, retries=RETRIES):
         if found is not None and mirrors:
             found = unmirror(*found, partner)
     return found
-
-
-@functools.lru_cache(maxsize=1)
-def mirror_partners() -> np.ndarray | None:
-    """[478] int: the landmark that each landmark of a mirrored frame is in the frame itself (an
-    involution), or None where the shipped file is missing."""
-    if not (ASSETS / MIRROR_FILE).is_file():
-        return None
-    with np.load(ASSETS / MIRROR_FILE, allow_pickle=False) as data:
-        return data["partner"]
-
-
-def unmirror(matrix: np.ndarray, landmarks: np.ndarray, partner: np.ndarray):
-    """MediaPipe's (matrix [4, 4], landmarks [478, 3]) of a horizontally mirrored frame, as they are
-    in the frame itself: the landmarks move back across the image and take their partners' places, and
-    the pose is reflected (the canonical face is symmetric about its x = 0 plane, so the reflected pose
-    is S M S with S = diag(-1, 1, 1, 1))."""
-    landmarks = np.array(landmarks, copy=True)
-    landmarks[:, 0] = 1.0 - landmarks[:, 0]
-    reflect = np.diag([-1.0, 1.0, 1.0, 1.0])
-    return reflect @ matrix @ reflect, landmarks[partner]
 
 
 def _raw_api(landmarker) -> bool:

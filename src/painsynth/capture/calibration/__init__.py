@@ -31,7 +31,7 @@ lines, and before this package was split out of one module, on ``capture/calibra
    person with no neutral material of their own.
 5. **Mirror map** (`mirror.py`, :func:`build_mirror_map`): which MediaPipe landmark each one becomes in a
    mirrored frame, so that a face found only in the mirrored frame can be mirrored back
-   (:func:`painsynth.capture.landmarks.unmirror`). A property of MediaPipe's mesh alone: found by matching the
+   (:func:`painsynth.capture.mirror.unmirror`). A property of MediaPipe's mesh alone: found by matching the
    landmarks of frontal renders of symmetric faces with those of the same renders mirrored.
 6. **Pain-unit levels** (`levels.py`, :func:`build_level_gains`): identities of their own seed, front and 30
    degrees to each side, each with a baseline clip (its neutral face), random single units, bundles and

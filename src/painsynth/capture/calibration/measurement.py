@@ -13,7 +13,8 @@ from painsynth.capture.calibration import store
 from painsynth.capture.calibration.correspondence import correspondence, correspondence_path
 from painsynth.capture.calibration.store import built
 from painsynth.capture.calibration.studio import average_identity, loaded
-from painsynth.capture.landmarks import MIRROR_FILE, FaceTracker, mirror_partners
+from painsynth.capture.landmarks import FaceTracker
+from painsynth.capture.mirror import MIRROR_FILE, mirror_partners
 from painsynth.capture.model import MODEL_SHA256, verified_model
 from painsynth.capture.retarget.fit import CALIBRATED_UNITS, N_LANDMARKS, LandmarkFitter
 from painsynth.render import create_renderer, frame_head, make_background, sample_lighting

@@ -12,7 +12,8 @@ from painsynth.avatars import sample_avatars
 from painsynth.capture.calibration import store
 from painsynth.capture.calibration.correspondence import CORRESPONDENCE_SIZE
 from painsynth.capture.calibration.studio import loaded
-from painsynth.capture.landmarks import MIRROR_FILE, detect_images
+from painsynth.capture.landmarks import detect_images
+from painsynth.capture.mirror import MIRROR_FILE
 from painsynth.capture.retarget.fit import N_LANDMARKS
 from painsynth.render import Lighting, create_renderer, frame_head, make_background
 
