@@ -10,9 +10,9 @@ matrix): the same face seen from the front. On frontal faces the scores move by 
 Each face is read twice, as it is and mirrored (its mirror image's scores given back to the face's own
 sides), and the two readings are averaged: the net does not read a face and its mirror image alike, and
 the mean of both is a steadier reading of either side. Real videos replayed on avatars and captured back
-(``benchmarks/real_roundtrip.py``, the capture assets as they were) replayed at per-unit median r
-0.776 -> 0.794 at 30 degrees and 0.848 -> 0.852 frontally, on a held-out bank 0.759 -> 0.773 and
-0.816 -> 0.818; the second reading costs about 0.8 ms a frame.
+(``benchmarks/real_roundtrip.py``, each replay read once, three decimals) replayed at per-unit median r
+0.776 -> 0.781 at 30 degrees and 0.848 -> 0.851 frontally, on a held-out bank 0.759 -> 0.773 and
+0.816 -> 0.819 (the capture assets rebuilt on it); the second reading costs about 0.8 ms a frame.
 
 The net is the ``face_blendshapes.tflite`` inside the verified landmarker bundle
 (:mod:`painsynth.capture.model`); nothing else is loaded.

@@ -4,10 +4,10 @@ Per frame: 478 landmarks, the facial transformation matrix, 52 ARKit blendshape 
 blendshape net on the face turned to the front, :mod:`.blendshapes`), and two small grey patches
 around the eyes (:mod:`.patches`, the image cue's input).
 Where MediaPipe finds no face in a frame, the frame is tried again as ``RETRIES`` say: mirrored (its
-result mirrored back, :func:`painsynth.capture.mirror.unmirror`), then brightened, then both. MediaPipe's detector is not
-symmetric: a face turned 45 degrees to one side is missed far more often than the same face turned
-to the other (rendered avatars: 10 misses in 200 images at left 45 degrees, none at right 45; 9 of
-the 10 were found mirrored); and it misses the darkest skin in dim light, which a brighter tone
+result mirrored back, :func:`painsynth.capture.mirror.unmirror`), then brightened, then both. MediaPipe's
+detector is not symmetric: a face turned 45 degrees to one side is missed far more often than the same
+face turned to the other (rendered avatars: 10 misses in 200 images at left 45 degrees, none at right 45;
+9 of the 10 were found mirrored); and it misses the darkest skin in dim light, which a brighter tone
 curve gives back without moving a landmark.
 The result, a :class:`RawCapture` at the source frame times, is what the track is built from
 (:mod:`painsynth.capture.track`); it can be saved and loaded, so that a batch run can set a

@@ -34,7 +34,8 @@ FLOW_LIMIT = 3.0  # samples: a larger local shift is an occlusion (a blink), not
 CUE_STEMS = ("cheekSquint", "noseSneer")  # predicted per side
 # Frames whose eye widths in the image differ more than this (|patches.eye_width_ratio|) read the cue from
 # the near eye's patch only, which then stands for both sides (the far patch reads nothing there, see
-# calibration.NEAR_ONLY_VIEWS; pain's units are mostly bilateral); beyond MAX_EYE_RATIO (~60 degrees, never trained) the hybrid skips the cue.
+# calibration.NEAR_ONLY_VIEWS; pain's units are mostly bilateral); beyond MAX_EYE_RATIO (~60 degrees,
+# never trained) the hybrid skips the cue.
 BOTH_SIDES_EYE_RATIO = 0.5
 MAX_EYE_RATIO = 1.0
 NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its neutral
