@@ -49,6 +49,7 @@ NET_LANDMARKS = np.array((
 NET_UNITS = ("_neutral", *sorted(name for name in ARKIT_BLENDSHAPES if name != "tongueOut"))
 _TO_ARKIT = np.array([NET_UNITS.index(name) if name in NET_UNITS else -1 for name in ARKIT_BLENDSHAPES])
 _OTHER_SIDE = np.array([BLENDSHAPE_INDEX[other_side(name)] for name in ARKIT_BLENDSHAPES])
+_MIRROR_X = np.array([-1.0, 1.0], np.float32)  # a frontal point's mirror image about the face's centre line
 # image (x right, y down, z away) -> MediaPipe's camera axes (x right, y up, z towards the viewer)
 _IMAGE_TO_CAMERA = np.array([1.0, -1.0, -1.0])
 
@@ -109,7 +110,7 @@ class BlendshapeNet:
         points = frontal_points(landmarks, matrix, image_size)
         if self._mirror is None:
             return self.scores(points)
-        mirrored = points[self._mirror] * np.array([-1.0, 1.0], np.float32)  # about the face's centre line
+        mirrored = points[self._mirror] * _MIRROR_X
         return 0.5 * (self.scores(points) + self.scores(mirrored)[_OTHER_SIDE])
 
 

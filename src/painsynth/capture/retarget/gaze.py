@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from painsynth.capture.retarget.cue import BOTH_SIDES_EYE_RATIO
 from painsynth.tracks import BLENDSHAPE_INDEX
 
 # |eye width log ratio| (patches.eye_width_ratio) from which only the near eye is read: where the image
-# cue, too, stops reading the far eye (cue.BOTH_SIDES_EYE_RATIO; ~0.35 at 30 degrees, 0.55-0.8 at 45).
-NEAR_EYE_ONLY = 0.5
+# cue, too, stops reading the far eye (~0.35 at 30 degrees, 0.55-0.8 at 45).
+NEAR_EYE_ONLY = BOTH_SIDES_EYE_RATIO
 VERTICAL = ("eyeLookDown", "eyeLookUp")
 # Gaze towards the subject's left: the left eye looks out, the right eye in.
 TOWARDS_LEFT = ("eyeLookOutLeft", "eyeLookInRight")
