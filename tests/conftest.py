@@ -51,3 +51,24 @@ def render_front_clip(rig, spec, blendshapes, rotation, size, seed):
         [make_background("solid", (size, size), rng)])])
     renderer.release()
     return frames
+
+
+def write_video_dataset(root, n_groups=3, frames=12, size=64):
+    """Tiny videos (no face; pain clips brighter), two clips per split group, levels 0 and 4."""
+    import numpy as np
+
+    from painsynth.dataset import write_manifest
+    from painsynth.fileio import sha256_of
+    from painsynth.video import write_video
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(2 * n_groups):
+        level = 4 * (i % 2)
+        video = rng.integers(0, 120, (frames, size, size, 3), dtype=np.uint8) + np.uint8(100 * (level > 0))
+        path = write_video(root / "videos" / f"c{i:03d}.mp4", video, fps=25)
+        rows.append({"clip_id": f"c{i:03d}", "path": f"videos/c{i:03d}.mp4", "split_group": f"s{i // 2}",
+                     "source": "procedural", "label": level, "fps": 25.0, "n_frames": frames, "width": size,
+                     "height": size, "sha256": sha256_of(path)})
+    write_manifest(rows, root / "manifest.parquet")
+    return root

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import write_video_dataset
 from typer.testing import CliRunner
 
 from painsynth import train as T
@@ -395,8 +396,6 @@ def test_parallel_cells_give_the_serial_results(fake_pair, tmp_path):
 
 
 def test_experiment_trains_frame_models_on_embeddings_at_the_given_size(tmp_path):
-    from test_train import write_video_dataset
-
     real = write_video_dataset(tmp_path / "real", n_groups=4, frames=8, size=48)
     syn = write_video_dataset(tmp_path / "syn", n_groups=3, frames=8, size=48)
     out = tmp_path / "exp"
