@@ -7,7 +7,7 @@ Each run is a fresh process rendering one view with one process (`workers=1`), s
 - breakdown: resident memory after importing torch and after loading anny (the model every avatar is
   made from), then the peak of a `generate` run of `--breakdown-clips` 138-frame clips; the rest of
   the peak is rendering (contexts, framebuffers, per-clip vertex streams) and the cache of the last
-  avatars built (`painsynth.generate.AVATARS_KEPT`).
+  avatars built (`painsynth.generate.performance.AVATARS_KEPT`).
 - clips: the peak of `generate` for each of `--clips` clip counts of `--frames` frames: short clips make
   the avatar cache the part that could grow, and the peak stays flat once it is full.
 

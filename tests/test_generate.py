@@ -170,12 +170,13 @@ def test_a_motions_folder_without_usable_tracks_stops_before_writing(tmp_path):
 @pytest.mark.parametrize("per_subject", [False, True])
 def test_avatar_per_subject_gives_each_performer_one_face(tmp_path, per_subject):
     from painsynth.avatars import sample_avatars
-    from painsynth.generate import _avatars_needed, plan_performances
+    from painsynth.generate import plan_performances
+    from painsynth.generate.plan import avatars_needed
 
     config = make_config(out=tmp_path, **{**SMALL, "clips": 8, "clips_per_performer": 4, "per_motion": 1,
                                           "avatar_per_subject": per_subject})
     motions = prepare_motions(config)
-    needed = _avatars_needed(config, motions)
+    needed = avatars_needed(config, motions)
     units = plan_performances(config, motions, sample_avatars(needed, config.seed))
     faces = {}
     for unit in units:
@@ -192,10 +193,10 @@ def test_avatar_per_subject_gives_each_performer_one_face(tmp_path, per_subject)
 def test_the_manifest_is_written_from_the_row_files_in_row_groups(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    import painsynth.generate as generate_module
+    import painsynth.generate.run as generate_run
 
     whole = generate(make_config(out=tmp_path / "whole", **SMALL))
-    monkeypatch.setattr(generate_module, "MANIFEST_BATCH", 1)  # one unit's rows per row group
+    monkeypatch.setattr(generate_run, "MANIFEST_BATCH", 1)  # one unit's rows per row group
     grouped = generate(make_config(out=tmp_path / "grouped", **SMALL))
     assert whole.written == grouped.written == 4 and sum(whole.labels.values()) == 4
     assert pq.ParquetFile(tmp_path / "grouped" / "manifest.parquet").num_row_groups == 2  # 2 units
