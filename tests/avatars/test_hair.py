@@ -398,3 +398,28 @@ def test_coily_shells_fade_where_seen_edge_on(people):
         covered = [np.any(image != background, axis=2).sum() for image in (faded, plain)]
         assert covered[0] < covered[1]
         assert np.abs(faded.astype(int) - plain.astype(int)).max() > 60
+
+
+def test_white_hair_and_beard_on_the_darkest_skin_keep_their_strands(rig):
+    # The lights are raised for dark skin (avatars.lighting); at the whole gain a white-haired, full-bearded
+    # Monk 10 man's hair and beard burnt out to flat white, 13 % of this image at 255, none on Monk 1.
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.build import build_avatar
+    from painsynth.diversity import EVEN_LIGHT
+    from painsynth.render import Renderer, frame_head
+
+    base = max(sample_avatars(8, 5), key=lambda s: s.phenotype["height"])
+    renderer = Renderer(128, 128)
+    still = np.zeros((1, 3), np.float32)
+    try:
+        for tone in (1, 10):
+            spec = dataclasses.replace(base, monk_tone=tone, hair_color="white", hair_family="medium", gender="male",
+                                       facial_hair="full_beard", age_years=70.0)
+            avatar = build_avatar(spec, rig, texture_size=256)
+            renderer.load_avatar(avatar)
+            vertices = avatar.animate(np.zeros((1, 52), np.float32), still, still)
+            camera = frame_head(avatar.identity.mesh.head_box, "front")
+            image = next(iter(renderer.render_clip(vertices, [camera], EVEN_LIGHT, [np.full((128, 128, 3), 90, np.uint8)])))[0]
+            assert (image.min(-1) >= 250).mean() < 0.02, tone
+    finally:
+        renderer.release()

@@ -131,3 +131,24 @@ def test_carried_normals_match_normals_computed_on_the_posed_layer(identity):
     vertices = torch.as_tensor(_turned(identity, 0.5))
     points, (carried,) = binding.carry(vertices, head_normals(vertices), local)
     assert torch.allclose(carried, layer_normals(points), atol=1e-3)
+
+
+def test_worn_layers_take_their_own_light_gain_and_the_skin_its_own(identity):
+    anatomy = anatomy_of(identity)
+    albedo, gloss = np.full((64, 64, 3), 60, np.uint8), np.full((64, 64), 90, np.uint8)
+    renderer = Renderer(64, 64)
+    rng = np.random.default_rng(0)
+    camera = [frame_head(identity.mesh.head_box, "front")]
+    light, background = sample_lighting(rng), [make_background("solid", (64, 64), rng)]
+    vertices = identity.mesh.neutral_vertices[None]
+    images = []
+    for worn_gain in (3.0, 1.0):
+        renderer.load_identity(identity.mesh, albedo, gloss, layers=[_card(anatomy, "fabric", (0, 0, 120))],
+                               light_gain=3.0, worn_light_gain=worn_gain)
+        images.append(next(iter(renderer.render_clip(vertices, camera, light, background)))[0].astype(int))
+    renderer.release()
+    blue = (images[1][..., 2] - images[1][..., 0]) > 20  # the card
+    assert blue.sum() > 60  # the card covers this many pixels
+    lit, plain = ((image[blue][:, 2] / 255) ** 2.2 for image in images)
+    assert 2.5 < lit.mean() / plain.mean() < 3.5  # the card lit three times as brightly
+    assert np.array_equal(images[0][~blue], images[1][~blue])  # the skin and background lit the same

@@ -18,7 +18,7 @@ from painsynth.avatars.garments import covered_triangles, garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
 from painsynth.avatars.lashes import build_lashes
-from painsynth.avatars.lighting import light_gain
+from painsynth.avatars.lighting import light_gain, worn_light_gain
 from painsynth.avatars.reference import PART, texture_coordinates
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.teeth import build_teeth
@@ -53,6 +53,11 @@ class Avatar:
     def light_gain(self) -> float:
         """The factor on the studio's lights for this face (:func:`painsynth.avatars.lighting.light_gain`)."""
         return light_gain(self.spec.monk_tone)
+
+    @property
+    def worn_light_gain(self) -> float:
+        """The factor on the lights for what it wears (:func:`painsynth.avatars.lighting.worn_light_gain`)."""
+        return worn_light_gain(self.spec.monk_tone)
 
     def animate(self, blendshapes: np.ndarray, head_rotation: np.ndarray, head_translation: np.ndarray) -> np.ndarray:
         return self.identity.animate(blendshapes, head_rotation, head_translation)

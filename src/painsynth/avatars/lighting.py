@@ -11,7 +11,12 @@ same light; measured in docs/measurements.md ("Lights set for the skin").
 
 The face's pale surfaces are as pale on every face, so under the raised lights they burnt out white in a
 dark face: the teeth's colour gives back half the gain (in log; given back whole they looked grey), the
-eyeballs' all of it (with half, a Monk 10 face's whites still burnt out).
+eyeballs' all of it (with half, a Monk 10 face's whites still burnt out). What the avatar wears (hair, lashes,
+beard strands, garment, glasses) is lit at half the gain in log (``WORN_SHARE``): at the whole gain white and
+grey hair and beards and white garments on Monk 9-10 faces burnt out to flat white, their strands and folds
+gone, while the same hair on a light face showed them. Hair painted into the skin texture (scalp, brows, beard,
+stubble) is lit with the skin, so its colour gives back the rest (``painted_hair_factor``): under a grey beard's
+strands the painted beard had stayed a white patch.
 """
 
 from __future__ import annotations
@@ -24,9 +29,20 @@ from painsynth.avatars.tables import MONK_TONES
 TARGET_LUMINANCE = 0.25  # linear; about Monk 6's swatch
 STRENGTH = 0.5
 MAX_GAIN = 4.0
+WORN_SHARE = 0.5  # share of the gain, in log, on the lights that fall on what the avatar wears
 
 
 def light_gain(monk_tone: int) -> float:
     """The factor on every light's intensity for a face of this Monk tone (1-10)."""
     swatch = float(luminance(linear(MONK_TONES[monk_tone - 1])))
     return float(np.clip((TARGET_LUMINANCE / swatch) ** STRENGTH, 1.0, MAX_GAIN))
+
+
+def worn_light_gain(monk_tone: int) -> float:
+    """The factor on every light's intensity for what a face of this Monk tone wears (hair, garment, glasses)."""
+    return light_gain(monk_tone) ** WORN_SHARE
+
+
+def painted_hair_factor(monk_tone: int) -> float:
+    """The factor on the colour of hair painted into the skin, so that under the skin's lights it is lit as worn hair is."""
+    return worn_light_gain(monk_tone) / light_gain(monk_tone)

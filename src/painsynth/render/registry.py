@@ -23,7 +23,8 @@ class HeadRenderer(Protocol):
 
     def load_identity(self, mesh, albedo: np.ndarray, gloss: np.ndarray, relief: np.ndarray | None = None,
                       layers: Sequence = (), inner_triangles: np.ndarray | None = None,
-                      texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0) -> None: ...
+                      texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0,
+                      hidden_triangles: np.ndarray | None = None, worn_light_gain: float | None = None) -> None: ...
 
     def render_clip(self, vertices, cameras: list, lighting, backgrounds: list[np.ndarray]) -> Iterator[list[np.ndarray]]: ...
 

@@ -104,6 +104,7 @@ class Renderer:
         self._mesh_resources: list = []
         self._slots: list[int] = []  # one per frame of two batches
         self._light_gain = 1.0  # the loaded identity's (load_identity)
+        self._worn_light_gain = 1.0
         self._layers: Drawable | None = None  # every worn layer of the loaded identity
         self._owned = [*self._programs.values(), *self._shadows.resources(), self._background_program, corners,
                        self._quad]
@@ -132,7 +133,7 @@ class Renderer:
                       relief: np.ndarray | None = None, layers: Sequence[Layer] = (),
                       inner_triangles: np.ndarray | None = None,
                       texture_coordinates: np.ndarray | None = None, light_gain: float = 1.0,
-                      hidden_triangles: np.ndarray | None = None) -> None:
+                      hidden_triangles: np.ndarray | None = None, worn_light_gain: float | None = None) -> None:
         """Upload an identity's topology, UVs, textures and worn layers (replaces the previous identity).
 
         ``albedo`` [H, W, 3] and ``gloss`` / ``relief`` [H, W] are uint8 maps in anny's UV space
@@ -140,10 +141,12 @@ class Renderer:
         (mouth, eye sockets): drawn after the rest, they are spared shading where the face in
         front hides them (0.93x the head's cost), with the same pixels. ``texture_coordinates`` [U, 2]
         replaces anny's own (``mesh.triangle_uv_ids`` index both), for maps painted in another layout.
-        ``light_gain`` scales every light that falls on it (:func:`painsynth.avatars.lighting.light_gain`).
+        ``light_gain`` scales every light that falls on its skin (:func:`painsynth.avatars.lighting.light_gain`),
+        ``worn_light_gain`` (default: the same) every light on its layers but those drawn as skin.
         ``hidden_triangles`` [F] bool marks the skin a worn layer covers wherever the head moves (under a
         garment): never drawn, nor in the shadow pass, with the same pixels."""
         self._light_gain = float(light_gain)
+        self._worn_light_gain = float(light_gain if worn_light_gain is None else worn_light_gain)
         with self.ctx:
             self._upload(mesh, albedo, gloss, relief, layers, inner_triangles, texture_coordinates, hidden_triangles)
 
@@ -212,7 +215,7 @@ class Renderer:
         maps = avatar.maps
         self.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps.get("relief"), avatar.layers,
                            avatar.inner_triangles, avatar.texture_coordinates, avatar.light_gain,
-                           avatar.covered_triangles)
+                           avatar.covered_triangles, avatar.worn_light_gain)
 
     def _texture(self, image: np.ndarray):
         # Texture rows run from v = 1 at the top; OpenGL's first row is v = 0.
@@ -353,9 +356,10 @@ class Renderer:
     def _set_lighting(self, lighting: Lighting, light_view_projection: bytes) -> None:
         key, fill = (tuple(map(float, direction / np.linalg.norm(direction)))
                      for direction in np.asarray([lighting.key_direction, lighting.fill_direction], np.float64))
-        key_color, fill_color, ambient_color = (tuple(self._light_gain * c for c in colour) for colour in
-                                                (lighting.key_color, lighting.fill_color, lighting.ambient_color))
-        for program in self._programs.values():
+        for shading, program in self._programs.items():
+            gain = self._light_gain if shading == "skin" else self._worn_light_gain
+            key_color, fill_color, ambient_color = (tuple(gain * c for c in colour) for colour in
+                                                    (lighting.key_color, lighting.fill_color, lighting.ambient_color))
             _set_uniforms(program, key_direction=key, key_color=key_color, fill_direction=fill,
                           fill_color=fill_color, ambient_color=ambient_color)
             if self.shadows:
