@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from painsynth.avatars import sample_avatars
-    from painsynth.avatars.hair import is_curly
+    from painsynth.avatars.hair_style import is_curly
     from painsynth.diversity import render_states
     from painsynth.preview import caption_of
 

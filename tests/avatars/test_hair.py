@@ -234,7 +234,7 @@ def test_lashes_are_fine_tapering_strands_as_dense_on_both_eyes(people):
 def test_hair_texture_and_style_follow_ancestry():
     """Most people of full African ancestry draw coily hair, and afros or close crops more often than
     long loose hair; East Asian hair is straighter than European."""
-    from painsynth.avatars.hair import sample_hair
+    from painsynth.avatars.hair_style import sample_hair
     from painsynth.avatars.tables import HAIR_FAMILIES
 
     def draws(ancestry):
@@ -258,7 +258,7 @@ def test_a_parting_leaves_a_line_of_scalp_between_the_hair(people, side):
     crown: no hair within the line, hair right up to it on both sides; the scalp painted under the
     hair is barer along it. A family worn without a parting keeps its shells whole."""
     from painsynth.avatars.cut_mesh import CutMesh
-    from painsynth.avatars.hair import parting
+    from painsynth.avatars.hairline import parting
 
     spec, _, anatomy = people["adult"]
     spec = dataclasses.replace(spec, hair_family="medium", hair={**spec.hair, "part": side, "fringe": 0.0, "curl": 0.2})

@@ -12,7 +12,7 @@ from painsynth.avatars.colour import hex_of, lerp, linear
 from painsynth.avatars.face_shape import sample_face_shape
 from painsynth.avatars.garments import sample_garment
 from painsynth.avatars.glasses import sample_glasses
-from painsynth.avatars.hair import sample_hair
+from painsynth.avatars.hair_style import sample_hair
 from painsynth.avatars.makeup import sample_makeup
 from painsynth.avatars.phenotype import sample_phenotype
 from painsynth.avatars.skin import sample_skin_detail

@@ -1,5 +1,5 @@
-"""Scalp hair: the family, hairline and shape parameters of an identity's hair, and the hair
-itself as geometry worn over the head.
+"""Scalp hair as geometry worn over the head, in the identity's hairstyle (:mod:`painsynth.avatars.hair_style`)
+and growing where :mod:`painsynth.avatars.hairline` says.
 
 The hair is built from each identity's own neutral vertices:
 
@@ -8,7 +8,7 @@ The hair is built from each identity's own neutral vertices:
   sparse. They ride the scalp through a :class:`SurfaceBinding`. A fringe is the front of the shells
   let down over the forehead, never below the brows. Short, medium and long hair is parted (in the
   middle or to one side): the shells are cut along both sides of the parting line
-  (:class:`Parting`), and the hair rises from its roots there.
+  (:class:`painsynth.avatars.hairline.Parting`), and the hair rises from its roots there.
 - *cards* for what hangs or stands off the skull, moved rigidly with the skull
   (:class:`RigidBinding`): curtains of long hair behind the ears and down the back to the
   shoulders, a ponytail, a bun.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import zlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,9 +28,10 @@ import numpy as np
 from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
+from painsynth.avatars.hair_style import CURLY, FRINGE_FROM, FRINGED, is_curly
+from painsynth.avatars.hairline import hair_depth, parting
 from painsynth.avatars.reference import head_angles
 from painsynth.avatars.strands import COIL_CLUMP, U_TILES, along_the_skin, strand_texture
-from painsynth.avatars.tables import HAIRLINES
 from painsynth.render.layers import Layer, RigidBinding, SurfaceBinding
 
 if TYPE_CHECKING:
@@ -39,11 +39,6 @@ if TYPE_CHECKING:
     from painsynth.avatars.spec import AvatarSpec
 
 
-# How a family's odds scale at full African ancestry (geometric in the ancestry share): afros and
-# close crops more common, long loose hair less.
-_ANCESTRY_FACTOR = {"afro": 5.0, "buzz": 1.8, "long_straight": 0.3, "long_wavy": 0.4, "medium": 0.6}
-_COILY_SHARE = 0.85  # share of full African ancestry with coily hair (the rest relaxed or straightened)
-_CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no parting)
 # Curly and coily hair stands off the scalp: cut short or medium it is this much thicker (a short
 # coily cut is 1-3 cm deep), rather than a cap.
 _CURLY_LOFT = 1.8
@@ -57,148 +52,7 @@ _CURLY_EDGE_FADE = 1.0  # curly shells over the first fade out where seen edge o
 # reads as an afro; as deep at the nape as on top, it made a bob-like shelf round the back of the head.
 _AFRO_CLOSE, _AFRO_FULL_FROM = 0.3, (-10.0, 25.0)
 _DOWN_THE_HEAD = np.array([0.0, 0.35, -1.0])  # strands run down the meridians (and back over the crown)
-_ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
-
-
-def _odds(gender: str, age_years: float) -> dict[str, float]:
-    aging = float(np.clip((age_years - 30) / 45, 0, 1))
-    if age_years < 18:
-        girl = gender == "female"
-        return {"buzz": 0.02 if girl else 0.12, "short": 0.05 if girl else 0.4, "medium": 0.2,
-                "long_straight": 0.25 if girl else 0.02, "long_wavy": 0.15 if girl else 0.01,
-                "ponytail": 0.2 if girl else 0.0, "bun": 0.05 if girl else 0.0, "afro": 0.08}
-    if gender == "male":
-        return {"bald": 0.03 + 0.15 * aging, "balding": 0.2 * aging, "receding": 0.08 + 0.15 * aging,
-                "buzz": 0.15, "short": 0.35, "medium": 0.12, "long_straight": 0.03, "long_wavy": 0.02,
-                "ponytail": 0.02, "bun": 0.02, "afro": 0.06}
-    return {"bald": 0.005, "buzz": 0.02, "short": 0.12 + 0.1 * aging, "medium": 0.2,
-            "long_straight": 0.22 - 0.1 * aging, "long_wavy": 0.15 - 0.05 * aging, "ponytail": 0.12,
-            "bun": 0.08 + 0.05 * aging, "afro": 0.06, "receding": 0.02 * aging}
-
-
-def sample_hair(rng: np.random.Generator, gender: str, age_years: float, allowed: tuple[str, ...],
-                ancestry: dict[str, float] | None = None) -> tuple[str, str, dict[str, float]]:
-    """(family, hairline, parameters) of one identity's hair, among the ``allowed`` families.
-
-    Hair texture follows ancestry: most people of African ancestry have coily hair, worn mostly
-    close-cropped, short or as an afro, less often long; East Asian hair is mostly straight. Drawn
-    without ancestry, nearly every dark-skinned avatar wore straight, parted hair.
-    """
-    african, asian = (ancestry or {}).get("african", 0.0), (ancestry or {}).get("asian", 0.0)
-    odds = {family: p * _ANCESTRY_FACTOR.get(family, 1.0) ** african
-            for family, p in _odds(gender, age_years).items() if family in allowed}
-    if not any(odds.values()):
-        odds = {family: 1.0 for family in allowed}
-    families, p = tuple(odds), np.asarray(tuple(odds.values()), float)
-    family = families[int(rng.choice(len(families), p=p / p.sum()))]
-    hairline = HAIRLINES[int(rng.choice(len(HAIRLINES), p=(0.35, 0.25, 0.12, 0.13, 0.15)))]
-    coily = rng.random() < african * _COILY_SHARE
-    curl = rng.uniform(_CURLY, 1) if coily else rng.uniform(0, 1) * (1 - _ASIAN_STRAIGHTER * asian)
-    params = {
-        "length": round(float(rng.uniform(0, 1)), 3),  # within the family's range
-        "volume": round(float(rng.uniform(0, 1)), 3),
-        "curl": round(float(curl), 3),
-        "part": round(float(rng.uniform(-1, 1)), 3),  # side of the parting, -1 right .. 1 left
-        "fringe": round(float(rng.uniform(0, 1)), 3),
-    }
-    return family, hairline, params
-
-
-# ---------------------------------------------------------------------------------------------
-# Hairline: shared by the geometry (here) and the scalp painted under it (hair_texture)
-
-# Hairline elevation (degrees) by azimuth (degrees from the nose), knots for a typical short cut:
-# high over the forehead, a sideburn in front of the ear, over the ear, down to the nape.
-_HAIRLINE_AZIMUTH = (0, 30, 50, 68, 73, 80, 84, 112, 130, 180)
-_HAIRLINE = {
-    "straight": (36, 34, 26, 10, -22, -22, 0, 0, -25, -55),
-    # Long or tied hair: the scalp hair reaches down the nape to the neck.
-    "tied_back": (36, 34, 24, 6, -28, -34, -36, -40, -50, -65),
-}
-TIED_OR_LONG = ("long_straight", "long_wavy", "ponytail", "bun")
-
-
-def hairline_elevation(azimuth: np.ndarray, family: str, hairline: str) -> np.ndarray:
-    """Elevation (degrees) of the lower edge of the scalp hair at each azimuth (degrees)."""
-    a = np.abs(np.asarray(azimuth, np.float64))
-    edge = np.interp(a, _HAIRLINE_AZIMUTH, _HAIRLINE["tied_back" if family in TIED_OR_LONG else "straight"])
-    if hairline == "rounded":  # a smooth arc: temples filled in, the middle a little higher
-        edge += 2.5 * np.clip(1 - a / 25, 0, 1) - 4 * np.exp(-(((a - 38) / 12) ** 2))
-    elif hairline == "widows_peak":
-        edge -= 7 * np.clip(1 - a / 14, 0, 1) - 3 * np.exp(-(((a - 22) / 10) ** 2))
-    elif hairline == "m_shaped":  # recessed temples either side of a central lobe
-        edge += 7 * np.exp(-(((a - 30) / 11) ** 2)) - 1.5 * np.clip(1 - a / 12, 0, 1)
-    elif hairline == "high":
-        edge += 6 * np.clip(1 - a / 70, 0, 1)
-    if family in ("receding", "balding"):
-        edge += 14 * np.exp(-(((a - 32) / 16) ** 2)) + 5 * (a < 60)
-    return edge
-
-
-def balding_top(azimuth: np.ndarray) -> np.ndarray:
-    """Elevation (degrees) above which a balding head is bare: a fringe round the back and sides."""
-    return 12 + 0.1 * np.clip(np.abs(azimuth) - 90, 0, 90)
-
-
-def hair_depth(azimuth: np.ndarray, elevation: np.ndarray, family: str, hairline: str) -> np.ndarray:
-    """Degrees inside the scalp hair (negative outside): distance to the hairline, and for a
-    balding head to the bare top as well."""
-    depth = elevation - hairline_elevation(azimuth, family, hairline)
-    if family == "balding":
-        depth = np.minimum(depth, balding_top(azimuth) - elevation)
-    return depth
-
-
-# Parting: shared by the geometry (a line of scalp between the shells) and the scalp painted under it.
-# A line in the face frame (interocular units): x = the parting's side, from the front hairline back
-# to the crown, narrowing to nothing behind it.
-_PARTED = ("short", "medium", "long_straight", "long_wavy")
-_CENTRE_PART = 0.3  # |hair["part"]| below this parts in the middle
-_SIDE_PART = 0.7  # x of the side parting at |hair["part"]| = 1 (the pupils are at 0.5)
-_PART_HALF_WIDTH = 0.03  # (~1.7 mm: a line of scalp 3-4 mm wide, 2-3 px at 224 px)
-_PART_CROWN = (1.6, 1.9)  # face-frame depth (y, back) over which the parting narrows to nothing
-_PART_RISE = 0.35  # how far from the parting the hair reaches its full volume
-_PART_FRONT = 0.6  # face-frame height the parting starts from (its width grows over 0.3 above it)
-_PART_FRONT_BEHIND_FRINGE = 1.25  # the same behind a let-down fringe (the head's top is at ~1.85)
-
-
-@dataclass(frozen=True)
-class Parting:
-    """A parting line at face-frame x = ``x``, from height ``front`` (face frame) back to the crown."""
-
-    x: float
-    front: float
-
-    def half_width(self, face: np.ndarray) -> np.ndarray:
-        """Half the line's width (interocular units) at face-frame points [N, 3]."""
-        along = 1 - smoothstep(*_PART_CROWN, face[:, 1])
-        return _PART_HALF_WIDTH * along * smoothstep(self.front, self.front + 0.3, face[:, 2])
-
-    def distance(self, face: np.ndarray) -> np.ndarray:
-        """How far outside the line face-frame points [N, 3] lie (interocular units; negative on it)."""
-        return np.abs(face[:, 0] - self.x) - self.half_width(face)
-
-    def cut(self, scalp: CutMesh) -> CutMesh:
-        """The scalp mesh less the line: cut along both of its sides. Each side's field is nearly
-        linear in the face frame, so the cut on the scalp's own triangles lies on it without
-        refining them (refined once, the shells had 1.5x the triangles and looked the same at 224 px)."""
-        return scalp.clip(lambda f: (f[:, 0] - self.x) + self.half_width(f), refine=0).joined(
-            scalp.clip(lambda f: (self.x - f[:, 0]) + self.half_width(f), refine=0))
-
-
-def parting(family: str, p: dict) -> Parting | None:
-    """The parting of this hair, or None for a family worn without one. Behind a let-down fringe it
-    starts on the top of the head: cut through the fringe, it left a bare stripe down the forehead."""
-    if family not in _PARTED or p.get("curl", 0.0) > _CURLY:
-        return None
-    side = float(p.get("part", 0.0))
-    fringe = family in _FRINGED and p.get("fringe", 0.0) > _FRINGE_FROM
-    return Parting(x=0.0 if abs(side) < _CENTRE_PART else _SIDE_PART * side,
-                   front=_PART_FRONT_BEHIND_FRINGE if fringe else _PART_FRONT)
-
-
-# ---------------------------------------------------------------------------------------------
-# Geometry
+_PART_RISE = 0.35  # how far from the parting (interocular units) the hair reaches its full volume
 
 
 # Per family: number of shells, thickness (m) at volume 0 and at volume 1.
@@ -214,14 +68,7 @@ _SHELLS = {
     "bun": (2, 0.003, 0.005),
     "afro": (4, 0.03, 0.05),
 }
-_FRINGED = ("short", "medium", "long_straight", "long_wavy")
-_FRINGE_FROM = 0.55  # hair["fringe"] above this lets a fringe down (45 % of fringed families)
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
-
-
-def is_curly(spec: AvatarSpec) -> bool:
-    """Whether the identity's hair is drawn curly or coily: the afro family, or curl above ``_CURLY``."""
-    return spec.hair_family == "afro" or spec.hair.get("curl", 0.0) > _CURLY
 
 
 def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
@@ -310,7 +157,7 @@ def _across_the_seam(triangles: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, 
 
 def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):
     """Degrees inside the scalp hair as a function of (azimuth, elevation), a fringe let down."""
-    if family not in _FRINGED or p["fringe"] <= _FRINGE_FROM or p["curl"] > _CURLY:  # curls are not let down
+    if family not in FRINGED or p["fringe"] <= FRINGE_FROM or p["curl"] > CURLY:  # curls are not let down
         return lambda azimuth, elevation: hair_depth(azimuth, elevation, family, hairline)
     lowest = _fringe_floor(an)
 
@@ -320,7 +167,7 @@ def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):
         # Swept towards the side away from the parting: a straight-cut fringe on every head
         # framed every face alike.
         swept = np.clip(1 - 0.9 * p["part"] * np.clip(azimuth / 38, -1, 1), 0.15, 1.9)
-        drop = (8 + 16 * (p["fringe"] - _FRINGE_FROM) / (1 - _FRINGE_FROM)) * front * swept
+        drop = (8 + 16 * (p["fringe"] - FRINGE_FROM) / (1 - FRINGE_FROM)) * front * swept
         return elevation - np.maximum(edge - drop, np.minimum(edge, lowest))
 
     return depth
@@ -434,7 +281,7 @@ def _curtains(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
         u = np.tile(np.linspace(0, 4, cols), rows)
         v = np.repeat(np.linspace(1, 0, rows), cols)
         texture = strand_texture(spec, rng, coverage, shade, ragged_end=k == 1,
-                                  curly=wavy and p["curl"] > _CURLY)
+                                  curly=wavy and p["curl"] > CURLY)
         layers.append(Layer(f"hair_long{k}", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32),
                             texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6))
     return layers
@@ -468,7 +315,7 @@ def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
     points, run = _tube(frame, centre, radii, sides)
     u = np.tile(np.linspace(0, 2, sides + 1), rows)
     v = np.repeat(np.linspace(1, 0, rows), sides + 1)
-    texture = strand_texture(spec, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > _CURLY)
+    texture = strand_texture(spec, rng, 0.95, 0.9, ragged_end=True, curly=p["curl"] > CURLY)
     return Layer("hair_ponytail", "hair", _grid_triangles(rows, sides + 1), np.stack([u, v], 1).astype(np.float32),
                  texture, RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)
 
@@ -490,6 +337,6 @@ def _bun(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.rand
     run = (run / np.linalg.norm(run, axis=-1, keepdims=True)).reshape(-1, 3)
     u = np.tile(np.linspace(0, 3, cols), rows)
     v = np.repeat(np.linspace(0.2, 1, rows), cols)
-    texture = strand_texture(spec, rng, 1.0, 0.9, curly=p["curl"] > _CURLY)
+    texture = strand_texture(spec, rng, 1.0, 0.9, curly=p["curl"] > CURLY)
     return Layer("hair_bun", "hair", _grid_triangles(rows, cols), np.stack([u, v], 1).astype(np.float32), texture,
                  RigidBinding.fit(an.vertices, an.skull, points, run), gloss=0.6)

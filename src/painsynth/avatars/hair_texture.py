@@ -1,7 +1,7 @@
 """The scalp under the hair, painted into the skin texture: hairline, density, colour.
 
 The hair itself is geometry (``hair.build_hair``); this paints the skin it grows from, with the
-same hairline (``hair.hair_depth``) reaching a little further out than the geometry's strands, so
+same hairline (``hairline.hair_depth``) reaching a little further out than the geometry's strands, so
 no bare gap shows at the hairline, and darkened as the hair shades it. Bald, balding and receding
 heads show skin where the hairline leaves it bare.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import smoothstep
-from painsynth.avatars.hair import hair_depth, parting
+from painsynth.avatars.hairline import hair_depth, parting
 from painsynth.avatars.hair_colour import person_hair_rgb
 from painsynth.avatars.lighting import painted_hair_factor
 from painsynth.avatars.spec import AvatarSpec
