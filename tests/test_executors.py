@@ -65,7 +65,7 @@ def test_a_killed_ray_worker_costs_nothing(cluster, local_run, tmp_path):
     def kill_one_busy_worker():
         deadline = time.monotonic() + 120
         while not killed and time.monotonic() < deadline:
-            found = subprocess.run(["pgrep", "-f", "ray::_render_unit"], capture_output=True, text=True).stdout.split()
+            found = subprocess.run(["pgrep", "-f", "ray::render_unit"], capture_output=True, text=True).stdout.split()
             if found:
                 os.kill(int(found[0]), signal.SIGKILL)
                 killed.append(found[0])
