@@ -88,10 +88,13 @@ def main() -> None:
 
 
 def load(renderer, avatar, layers: bool) -> None:
+    """The avatar as generate loads it, or (``layers`` False) its bare head: the same maps, layout and lights."""
+    if layers:
+        renderer.load_avatar(avatar)
+        return
     maps = avatar.maps
-    renderer.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps["relief"],
-                           avatar.layers if layers else (), avatar.inner_triangles,
-                           hidden_triangles=avatar.covered_triangles if layers else None)  # skin under the garment
+    renderer.load_identity(avatar.identity.mesh, maps["albedo"], maps["gloss"], maps["relief"], (),
+                           avatar.inner_triangles, avatar.texture_coordinates, avatar.light_gain)
 
 
 class Performance:
