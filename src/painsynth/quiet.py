@@ -5,8 +5,9 @@ face_landmarker_graph.cc ... Sets FaceBlendshapesGraph acceleration``, ``inferen
 TensorFlow Lite prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU`` every time a face
 landmarker or a LiteRT interpreter (capture's blendshape net) is created, and warp prints ``Warp CUDA
 warning: Could not find or load the NVIDIA CUDA driver`` from its native ``wp_init`` on a machine without
-a GPU. All of it is written straight to file descriptor 2, and none of it can be turned off by a setting: mediapipe 1.2's C library ignores
-``GLOG_minloglevel``, ``TF_CPP_MIN_LOG_LEVEL`` and absl's flags (it exports no call to set them), and
+a GPU. All of it is written straight to file descriptor 2, and none of it can be turned off by a setting:
+mediapipe 1.2's C library ignores ``GLOG_minloglevel``, ``TF_CPP_MIN_LOG_LEVEL`` and absl's flags (it
+exports no call to set them), and
 warp's warning does not follow ``warp.config`` (checked in the installed packages). So the few calls
 that print it run inside :func:`native_chatter_filtered`, which captures fd 2 for the call and then
 writes back every line but the known chatter: an error printed there still shows.

@@ -167,3 +167,12 @@ class MotionTrack:
             pspi=arrays.get("pspi"),
             extra={k: v for k, v in arrays.items() if k not in known},
         )
+def readable_track(path: str | Path) -> bool:
+    """Whether ``path`` holds a motion track that loads (a finished one, not a partial or foreign file)."""
+    try:
+        MotionTrack.load(path)
+    except TrackError:
+        return False
+    return True
+
+

@@ -30,17 +30,7 @@ from painsynth.capture.settings import CaptureSettings, CaptureSummary
 from painsynth.executors import connect_ray
 from painsynth.fileio import remove_partials
 from painsynth.sources import CaptureInput, InputError, collect_inputs
-from painsynth.tracks import MotionTrack, TrackError
-
-
-def _finished(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        MotionTrack.load(path)
-    except TrackError:
-        return False
-    return True
+from painsynth.tracks import readable_track
 
 
 def _plan(entries: list[CaptureInput], summary: CaptureSummary, model: Path,
@@ -55,7 +45,7 @@ def _plan(entries: list[CaptureInput], summary: CaptureSummary, model: Path,
         elif entry.stem in owners:
             summary.record_error(entry.path, f"{entry.path}: output name {destination.name} already "
                                              f"taken by {owners[entry.stem]}")
-        elif _finished(destination):
+        elif readable_track(destination):
             owners[entry.stem] = entry.path
             summary.skipped += 1
         else:

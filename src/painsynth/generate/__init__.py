@@ -16,5 +16,6 @@ from painsynth.generate.performance import AVATARS_KEPT, render_performance, spl
 from painsynth.generate.plan import Performance, plan_performances
 from painsynth.generate.run import RunSummary, generate
 
-__all__ = ["AVATARS_KEPT", "ConfigError", "GenerateError", "Performance", "RunSummary", "find_motion_tracks", "generate",
-           "plan_performances", "prepare_motions", "prepare_output", "render_performance", "split_group_of"]
+__all__ = ["AVATARS_KEPT", "ConfigError", "GenerateError", "Performance", "RunSummary", "find_motion_tracks",
+           "generate", "plan_performances", "prepare_motions", "prepare_output", "render_performance",
+           "split_group_of"]

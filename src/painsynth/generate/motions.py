@@ -12,7 +12,7 @@ from painsynth.config import GenerateConfig
 from painsynth.fileio import atomic_path
 from painsynth.generate.output import TRACK_SUFFIX, GenerateError
 from painsynth.generate.plan import derived_seed
-from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError
+from painsynth.tracks import LEVEL_NAMES, NEUTRAL_SUFFIX, MotionTrack, TrackError, readable_track
 
 
 def find_motion_tracks(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -53,7 +53,7 @@ def prepare_motions(config: GenerateConfig, sources: list[Path] | None = None) -
     motions = []
     for motion_id, make in _procedural_motions(config):
         path = tracks_dir / f"{motion_id}{TRACK_SUFFIX}"
-        if not _readable_track(path):
+        if not readable_track(path):
             make().save(path)
         motions.append((motion_id, f"tracks/{path.name}"))
     return motions
@@ -85,18 +85,10 @@ def _prepare_private_motions(config: GenerateConfig, sources: list[Path] | None,
     motions = []
     for (motion_id, _), track in zip(originals, changed):
         path = tracks_dir / f"{motion_id}{TRACK_SUFFIX}"
-        if not _readable_track(path):
+        if not readable_track(path):
             track.save(path)
         motions.append((motion_id, f"tracks/{path.name}"))
     return motions
-
-
-def _readable_track(path: Path) -> bool:
-    try:
-        MotionTrack.load(path)
-        return True
-    except TrackError:
-        return False
 
 
 def _copy_track(source: Path, tracks_dir: Path) -> tuple[str, str]:
