@@ -10,11 +10,11 @@ MAX_GAIN), L being the linear luminance of the avatar's Monk swatch: Monk 1-5 1.
 same light; measured in docs/measurements.md ("Lights set for the skin").
 
 The face's pale surfaces are as pale on every face, so under the raised lights they burnt out white in a
-dark face: the teeth's colour gives back half the gain (in log; given back whole they looked grey), the
-eyeballs' all of it (with half, a Monk 10 face's whites still burnt out). What the avatar wears (hair, lashes,
-beard strands, garment, glasses) is lit at half the gain in log (``WORN_SHARE``): at the whole gain white and
-grey hair and beards and white garments on Monk 9-10 faces burnt out to flat white, their strands and folds
-gone, while the same hair on a light face showed them. Hair painted into the skin texture (scalp, brows, beard,
+dark face. The eyeballs' colour gives back all of the gain (with half, a Monk 10 face's whites still burnt
+out). What the avatar wears (hair, lashes, beard strands, garment, glasses, teeth) is lit at half the gain in
+log (``WORN_SHARE``): at the whole gain white and grey hair and beards, white garments and the teeth on Monk
+9-10 faces burnt out to flat white, their strands and folds gone, while the same hair on a light face showed
+them; teeth lit without the gain looked grey. Hair painted into the skin texture (scalp, brows, beard,
 stubble) is lit with the skin, so its colour gives back the rest (``painted_hair_factor``): under a grey beard's
 strands the painted beard had stayed a white patch.
 """
@@ -44,5 +44,6 @@ def worn_light_gain(monk_tone: int) -> float:
 
 
 def painted_hair_factor(monk_tone: int) -> float:
-    """The factor on the colour of hair painted into the skin, so that under the skin's lights it is lit as worn hair is."""
+    """The factor on the colour of hair painted into the skin, so that under the skin's lights it is lit as
+    worn hair is."""
     return worn_light_gain(monk_tone) / light_gain(monk_tone)

@@ -18,7 +18,6 @@ import numpy as np
 
 from painsynth.avatars.anatomy import Anatomy
 from painsynth.avatars.colour import linear, to_srgb8
-from painsynth.avatars.lighting import light_gain
 from painsynth.avatars.reference import MOUTH_Z, PART
 from painsynth.render.layers import Layer, RigidBinding
 
@@ -53,9 +52,7 @@ def build_teeth(spec, anatomy: Anatomy) -> list[Layer]:
     scale = anatomy.interocular / _REFERENCE_INTEROCULAR_M * 1e-3  # mm -> this head's metres
     front, stomion = _lip_line(anatomy)
     enamel = _ENAMEL_YOUNG + (_ENAMEL_OLD - _ENAMEL_YOUNG) * float(np.clip((spec.age_years - 20) / 60, 0, 1))
-    # The studio's lights are raised for dark skin (avatars.lighting): teeth, as pale on every face, burnt
-    # out white under them, and at the lights' full gain taken back they looked grey; half of it (in log).
-    enamel = enamel / np.sqrt(light_gain(spec.monk_tone))
+    # Under the lights raised for dark skin, teeth are lit as what the face wears is (avatars.lighting).
     layers = []
     for arch, reference in (("upper", anatomy.skull), ("lower", anatomy.jaw)):
         points, triangles, uvs = _band(arch, front, stomion, scale)
