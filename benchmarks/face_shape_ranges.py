@@ -28,6 +28,14 @@ with the most distance per mm get the larger draws (face_shape.GAIN).
 Part 4 (--eye-opening) measures how each modifier at -1 and +1 opens or narrows the eyes (the gap
 between the lid margins of painsynth.lid_units, mm) on the average head, next to the table
 `face_shape.EYE_OPENING_MM` holds, which keeps every drawn eye's opening within EYE_OPENING_RANGE.
+
+Part 5 (--profile) measures how far the nose tip stands in front of each lip (mm, along the face's
+forward axis; `painsynth.avatars.profile`): per phenotype value, a least-squares fit over the
+phenotypes of `sample_avatars(80, 1)` without face modifiers (the ancestry weights carry the
+intercept), and per modifier at -1 and +1 on the average head; then how well the two predict the
+drawn faces of that bank, next to the tables `profile.PROFILE_BASE_MM` and `profile.PROFILE_MM` hold.
+
+    .venv/bin/python benchmarks/face_shape_ranges.py --no-render --profile
 """
 
 from __future__ import annotations
@@ -147,6 +155,33 @@ def eye_opening_measure(rig) -> None:
             print(f"  {label:30s} {change[0]:6.2f} / {change[1]:6.2f}   held {held}")
 
 
+def profile_measure(rig) -> None:
+    from painsynth.avatars import profile, sample_avatars
+    from painsynth.avatars import face_shape as fs
+
+    def margins(phenotype: dict, shape: dict | None) -> np.ndarray:
+        vertices = rig._rest_model(phenotype, shape)["rest_vertices"][0].numpy()
+        return 1000 * (vertices[list(profile.LIPS), 1] - vertices[profile.NOSE_TIP, 1])
+
+    specs = sample_avatars(80, 1)
+    keys = sorted(specs[0].phenotype)
+    rows = np.array([[s.phenotype[k] for k in keys] for s in specs])
+    fitted, *_ = np.linalg.lstsq(rows, np.array([margins(s.phenotype, None) for s in specs]), rcond=None)
+    print("\nprofile: mm the nose tip stands in front of the upper / lower lip, per unit of each phenotype value")
+    for key, coefficients in zip(keys, fitted):
+        print(f"  {key:12s} {coefficients[0]:6.2f} / {coefficients[1]:6.2f}   held {profile.PROFILE_BASE_MM.get(key)}")
+    reference = margins({}, None)
+    print("per modifier, change at -1 and +1 on the average head (|change| > 0.3 mm)")
+    for label in sorted(fs.SPREADS):
+        change = [margins({}, {label: value}) - reference for value in (-1.0, 1.0)]
+        if max(np.abs(change).max(axis=1)) > 0.3:
+            print(f"  {label:30s} {np.round(change[0], 1)} / {np.round(change[1], 1)}   held {profile.PROFILE_MM.get(label)}")
+    errors = np.array([margins(s.phenotype, s.face_shape) - profile.profile_margins(s.face_shape, s.phenotype)
+                       for s in specs])
+    print(f"held tables against anny on the bank's {len(specs)} drawn faces: RMS error "
+          f"{np.sqrt((errors ** 2).mean(axis=0)).round(2)} mm, largest {np.abs(errors).max(axis=0).round(2)} mm")
+
+
 def identity_measure(rig, count: int, seed: int, size: int) -> None:
     from painsynth.audit import Embedder
     from painsynth.avatars import appearance_maps, sample_avatars
@@ -230,6 +265,7 @@ def main() -> None:
     parser.add_argument("--no-render", action="store_true", help="only the displacement table")
     parser.add_argument("--levers", action="store_true", help="also dlib distance per mm of each feature group")
     parser.add_argument("--eye-opening", action="store_true", help="also each modifier's effect on the eye's opening")
+    parser.add_argument("--profile", action="store_true", help="also how far the nose tip stands in front of the lips")
     args = parser.parse_args()
     from painsynth.animate import HeadRig
 
@@ -241,6 +277,8 @@ def main() -> None:
         lever_measure(rig, args.count, args.seed, args.size)
     if args.eye_opening:
         eye_opening_measure(rig)
+    if args.profile:
+        profile_measure(rig)
 
 
 if __name__ == "__main__":

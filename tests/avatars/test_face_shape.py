@@ -22,7 +22,7 @@ def test_same_seed_gives_the_same_shape():
 
 
 def test_values_are_rounded_plain_floats_within_the_declared_bounds():
-    bounds = fs.bounds()
+    bounds = fs.bounds(MIXED)
     for gender, age in (("male", 30.0), ("female", 80.0), ("male", 6.0)):
         for shape in draws(100, gender, age):
             assert set(shape) == set(fs.SPREADS)
@@ -91,6 +91,17 @@ def test_the_average_face_has_a_smaller_nose_than_annys():
     for label, offset in fs.AVERAGE_FACE.items():
         assert offset < 0
         assert np.mean([s[label] for s in shapes]) < 0.6 * offset, label
+
+
+def test_the_average_faces_shallower_nose_is_spared_on_african_ancestry():
+    rng = np.random.default_rng(2)
+    depth = "nose-scale-depth-incr"
+    african = np.mean([sample_face_shape(rng, "female", 35.0, {"african": 1.0})[depth] for _ in range(300)])
+    european = np.mean([sample_face_shape(rng, "female", 35.0, {"caucasian": 1.0})[depth] for _ in range(300)])
+    assert fs.average_face({"african": 1.0})[depth] == 0.0 and fs.average_face({"african": 0.5})[depth] < 0
+    assert abs(african) < 0.1 and european < fs.AVERAGE_FACE[depth] / 2
+    low, high = fs.bounds({"african": 1.0})[depth]
+    assert low < 0 < high and high > fs.bounds()[depth][1]
 
 
 def test_face_shape_moves_nose_and_chin_but_keeps_the_topology(rig):

@@ -15,6 +15,7 @@ from painsynth.avatars.glasses import sample_glasses
 from painsynth.avatars.hair_style import sample_hair
 from painsynth.avatars.makeup import sample_makeup
 from painsynth.avatars.phenotype import sample_phenotype
+from painsynth.avatars.profile import lips_behind_nose
 from painsynth.avatars.skin import sample_skin_detail
 from painsynth.avatars.spec import AvatarSpec
 from painsynth.avatars.tables import (
@@ -164,7 +165,8 @@ def _sample_avatar(
         lash_length=round(float(_part_rng(avatar_seed, "lashes").uniform(0.006, 0.011)
                                 * (1.15 if gender == "female" else 1.0)), 4),
         skin_detail=sample_skin_detail(_part_rng(avatar_seed, "skin"), age_years, monk_tone),
-        face_shape=sample_face_shape(_part_rng(avatar_seed, "face"), gender, age_years, ancestry),
+        face_shape=lips_behind_nose(sample_face_shape(_part_rng(avatar_seed, "face"), gender, age_years, ancestry),
+                                    phenotype),
         garment=garment,
         garment_color=garment_color,
         garment_pattern=garment_pattern,

@@ -17,7 +17,8 @@ together (long vs wide face, broad vs narrow nose, full vs thin lips, strong vs 
 the draws of the features dlib tells faces apart by (eyes, nose, mouth, brows) are scaled up by
 GAIN, within the same bounds (draws still stop at Z_MAX spreads).
 
-The draws vary around an average face moved from anny's (AVERAGE_FACE: a smaller nose).
+The draws vary around an average face moved from anny's (AVERAGE_FACE: a smaller nose, as shallow as
+anny's on a face's African share); avatars.profile then keeps the nose tip in front of the lips.
 
 Every eye opens within EYE_OPENING_RANGE of anny's at rest: where an eye's modifiers together would
 leave it half shut or staring, they are pulled towards 0 (EYE_OPENING_MM predicts the opening).
@@ -255,6 +256,12 @@ CHILD_SPREAD = 0.65  # children's spreads, as a share of adults'
 # the round trip's held-out PSPI r at 45° fell from 0.829 to 0.737 (benchmarks/roundtrip.py, assets rebuilt
 # each way); kept for diversity, the trade-off is open.
 AVERAGE_FACE = {"nose-scale-vert-incr": -0.5, "nose-scale-depth-incr": -0.45, "nose-scale-horiz-incr": -0.3}
+# ... but not the shallower nose on a face's African share: anny's African nose is already short and
+# flat (its tip stands 3 mm less far in front of the upper lip than on anny's East Asian face and 10 mm
+# less than on its European one, benchmarks/face_shape_ranges.py --profile), and with the average's
+# depth on top, half of the faces of mostly African ancestry had a lip within 3 mm of the nose tip or
+# in front of it (avatars.profile).
+AVERAGE_FACE_SPARED = {"nose-scale-depth-incr": "african"}
 
 
 # How each modifier opens (+) or narrows (-) the eye: the gap from the lower to the upper lid margin
@@ -290,10 +297,18 @@ def excluded(label: str) -> str:
     return ""
 
 
-def bounds() -> dict[str, tuple[float, float]]:
-    """label -> (lowest, highest) value sample_face_shape can give."""
-    return {label: (max(-1.0, round(AVERAGE_FACE.get(label, 0.0) - Z_MAX * neg, 3)),
-                    min(1.0, round(AVERAGE_FACE.get(label, 0.0) + Z_MAX * pos, 3)))
+def average_face(ancestry: dict[str, float]) -> dict[str, float]:
+    """AVERAGE_FACE for a face of this ancestry mix (AVERAGE_FACE_SPARED left off its share)."""
+    return {label: offset * (1.0 - ancestry.get(AVERAGE_FACE_SPARED[label], 0.0)) if label in AVERAGE_FACE_SPARED
+            else offset for label, offset in AVERAGE_FACE.items()}
+
+
+def bounds(ancestry: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
+    """label -> (lowest, highest) value sample_face_shape can give a face of this ancestry mix
+    (default: one the average face is spared on nowhere)."""
+    average = average_face(ancestry or {})
+    return {label: (max(-1.0, round(average.get(label, 0.0) - Z_MAX * neg, 3)),
+                    min(1.0, round(average.get(label, 0.0) + Z_MAX * pos, 3)))
             for label, (neg, pos) in SPREADS.items()}
 
 
@@ -360,13 +375,13 @@ def sample_face_shape(rng: np.random.Generator, gender: str, age_years: float,
         rms = float(np.sqrt(np.mean(z[mine] ** 2)))
         if rms > GROUP_RMS_MAX:
             z[mine] *= GROUP_RMS_MAX / rms
-    shape = {}
+    shape, average = {}, average_face(ancestry)
     for group, draw, side in zip(pairs, z, sides):
         for k, label in enumerate(group):
             value = scale * (draw + (side[k] if len(group) == 2 else 0.0)) + shift.get(label, 0.0)
             value = float(np.clip(value, -Z_MAX, Z_MAX))
             neg, pos = SPREADS[label]
-            shape[label] = round(float(np.clip(value * (pos if value >= 0 else neg) + AVERAGE_FACE.get(label, 0.0),
+            shape[label] = round(float(np.clip(value * (pos if value >= 0 else neg) + average.get(label, 0.0),
                                                -1.0, 1.0)), 3)
     return _eyes_opened_within_range(shape)
 
