@@ -22,7 +22,7 @@ def test_no_drawn_face_has_its_lips_near_or_in_front_of_the_nose_tip(rig):
     specs = sample_avatars(300, 9)
     margins = np.array([profile.profile_margins(s.face_shape, s.phenotype) for s in specs])
     for spec, margin in zip(specs, margins):  # under the floor only where anny's own face is
-        forward = [c for c in profile._contributions(spec.face_shape).values() if (c < 0).any()]
+        forward = [c for c in profile.contributions(spec.face_shape).values() if (c < 0).any()]
         for lip in range(2):
             assert margin[lip] >= profile.FLOOR_MM - 1e-2 or not any(c[lip] < 0 for c in forward)
     assert margins.min() > profile.FLOOR_MM - 1.0

@@ -55,7 +55,7 @@ PROFILE_MM: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 }
 
 
-def _contributions(shape: dict[str, float]) -> dict[str, np.ndarray]:
+def contributions(shape: dict[str, float]) -> dict[str, np.ndarray]:
     """label -> its change of the (upper, lower) margins, mm, at its value in ``shape``."""
     out = {}
     for label, (at_minus, at_plus) in PROFILE_MM.items():
@@ -67,7 +67,7 @@ def _contributions(shape: dict[str, float]) -> dict[str, np.ndarray]:
 def profile_margins(shape: dict[str, float], phenotype: dict[str, float]) -> np.ndarray:
     """[2]: mm the nose tip stands in front of the upper and the lower lip, predicted."""
     base = sum(np.array(PROFILE_BASE_MM[k]) * phenotype.get(k, 0.0) for k in PROFILE_BASE_MM)
-    return base + sum(_contributions(shape).values())
+    return base + sum(contributions(shape).values())
 
 
 def eased(margin: float) -> float:
@@ -85,7 +85,7 @@ def lips_behind_nose(shape: dict[str, float], phenotype: dict[str, float]) -> di
     for lip in range(2):
         margin = float(profile_margins(shape, phenotype)[lip])
         wanted = eased(margin)
-        forward = {label: c[lip] for label, c in _contributions(shape).items() if c[lip] < 0}
+        forward = {label: c[lip] for label, c in contributions(shape).items() if c[lip] < 0}
         pulled = sum(forward.values())
         if wanted <= margin or pulled >= 0:
             continue
