@@ -305,7 +305,7 @@ def average_face(ancestry: dict[str, float]) -> dict[str, float]:
 
 def bounds(ancestry: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
     """label -> (lowest, highest) value sample_face_shape can give a face of this ancestry mix
-    (default: one the average face is spared on nowhere)."""
+    (default: a face with no share that AVERAGE_FACE_SPARED names)."""
     average = average_face(ancestry or {})
     return {label: (max(-1.0, round(average.get(label, 0.0) - Z_MAX * neg, 3)),
                     min(1.0, round(average.get(label, 0.0) + Z_MAX * pos, 3)))

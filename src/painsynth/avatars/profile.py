@@ -27,6 +27,9 @@ import numpy as np
 
 NOSE_TIP = 297  # anny vertex: the most forward point of the nose on the midline (pronasale)
 LIPS = (466, 495)  # anny vertices: the most forward midline points of the upper and lower lip
+# A pulled-in margin is eased into (FLOOR_MM, FLOOR_MM + SOFT_MM]. With a floor of 2 mm the faces it pulled
+# in still looked like muzzles side-on (the eight of benchmarks/profile_sheet.py); 4 mm stays below where
+# anny puts an unmodified African-ancestry adult's upper lip (about 5 mm behind the tip).
 FLOOR_MM = 4.0
 SOFT_MM = 3.0
 # mm the tip stands in front of the (upper, lower) lip per unit of each phenotype value; the ancestry
