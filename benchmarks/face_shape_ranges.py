@@ -160,8 +160,7 @@ def profile_measure(rig) -> None:
     from painsynth.avatars import face_shape as fs
 
     def margins(phenotype: dict, shape: dict | None) -> np.ndarray:
-        vertices = rig._rest_model(phenotype, shape)["rest_vertices"][0].numpy()
-        return 1000 * (vertices[list(profile.LIPS), 1] - vertices[profile.NOSE_TIP, 1])
+        return profile.margins_on(rig._rest_model(phenotype, shape)["rest_vertices"][0].numpy())
 
     specs = sample_avatars(80, 1)
     keys = sorted(specs[0].phenotype)

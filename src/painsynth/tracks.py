@@ -174,5 +174,3 @@ def readable_track(path: str | Path) -> bool:
     except TrackError:
         return False
     return True
-
-

@@ -8,8 +8,7 @@ from painsynth.avatars import profile, sample_avatars
 
 def measured_margins(rig, spec) -> np.ndarray:
     """mm the nose tip stands in front of the upper and lower lip on anny's own mesh of ``spec``."""
-    vertices = rig._rest_model(spec.phenotype, spec.face_shape)["rest_vertices"][0].numpy()
-    return 1000 * (vertices[list(profile.LIPS), 1] - vertices[profile.NOSE_TIP, 1])
+    return profile.margins_on(rig._rest_model(spec.phenotype, spec.face_shape)["rest_vertices"][0].numpy())
 
 
 def test_the_prediction_matches_annys_meshes(rig):

@@ -66,7 +66,6 @@ def sample_hair(rng: np.random.Generator, gender: str, age_years: float, allowed
     return family, hairline, params
 
 
-
 def is_curly(spec: AvatarSpec) -> bool:
     """Whether the identity's hair is drawn curly or coily: the afro family, or curl above ``CURLY``."""
     return spec.hair_family == "afro" or spec.hair.get("curl", 0.0) > CURLY

@@ -67,6 +67,12 @@ def contributions(shape: dict[str, float]) -> dict[str, np.ndarray]:
     return out
 
 
+def margins_on(vertices: np.ndarray) -> np.ndarray:
+    """[2]: mm the nose tip stands in front of the upper and the lower lip on anny's vertices [V, 3] (metres,
+    the face looking to -y): what the tables predict."""
+    return 1000 * (vertices[list(LIPS), 1] - vertices[NOSE_TIP, 1])
+
+
 def profile_margins(shape: dict[str, float], phenotype: dict[str, float]) -> np.ndarray:
     """[2]: mm the nose tip stands in front of the upper and the lower lip, predicted."""
     base = sum(np.array(PROFILE_BASE_MM[k]) * phenotype.get(k, 0.0) for k in PROFILE_BASE_MM)
