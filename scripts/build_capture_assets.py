@@ -7,10 +7,15 @@ Run this after changing anything that shapes them (the avatars' look, the render
 it builds each one afresh (about 5 min on 2 cores), removes shipped files whose settings no longer
 stand, and prints how far each new file is from the one it replaces.
 
-    .venv/bin/python scripts/build_capture_assets.py
+    .venv/bin/python scripts/build_capture_assets.py [--only hybrid_levels ...]
+
+``--only`` builds just the named assets (the file names' stems): the others are kept as shipped, so use it
+only where nothing that shapes them changed.
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 
@@ -28,11 +33,19 @@ ASSETS = (  # (cache file, the builder, what it holds)
 
 
 def main() -> None:
+    stems = [path_of().stem.rsplit("_", 1)[0] for path_of, _, _ in ASSETS]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=stems, help="build only these assets")
+    only = set(parser.parse_args().only or stems)
     cal.PACKAGED.mkdir(exist_ok=True)
     wanted = set()
-    for path_of, build, keys in ASSETS:
+    for (path_of, build, keys), stem in zip(ASSETS, stems):
         name = path_of().name
         wanted.add(name)
+        if stem not in only:
+            if not (cal.PACKAGED / name).is_file():
+                raise SystemExit(f"{name} is not shipped with today's settings: build it too (drop --only)")
+            continue
         print(f"building {name} ...", flush=True)
         arrays = build()
         target = cal.PACKAGED / name
