@@ -9,7 +9,7 @@ import numpy as np
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import lerp, smoothstep
 from painsynth.avatars.hair_colour import hair_rgb, person_hair_rgb
-from painsynth.avatars.lighting import painted_hair_factor
+from painsynth.avatars.lighting import painted_layer_factor
 from painsynth.avatars.reference import CHIN_Z, MOUTH_Z, NOSE_TIP
 from painsynth.avatars.skin import soft
 from painsynth.avatars.spec import AvatarSpec
@@ -63,7 +63,7 @@ def paint_eyebrows(canvas: Canvas, spec: AvatarSpec) -> None:
     # and they keep more pigmented hairs than the scalp when greying.
     hair = 0.7 * hair_rgb(spec.brow_color, 0.6 * strands, white_share=0.3 if spec.brow_color == "grey" else None)
     alpha = coverage * density
-    canvas.cover(near, hair * painted_hair_factor(spec.monk_tone), alpha, GLOSS["hair"])
+    canvas.cover(near, hair * painted_layer_factor(spec.monk_tone), alpha, GLOSS["hair"])
     canvas.relief[near] += _HAIR_RELIEF * alpha
 
 
@@ -139,5 +139,5 @@ def paint_facial_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         hair = 0.35 * person_hair_rgb(spec, canvas.streaks(0.5, along_rows=False)[near])
         relief = 0.15 * dots if style == "stubble" else 0.0
     alpha = region[near] * alpha
-    canvas.cover(near, hair * painted_hair_factor(spec.monk_tone), alpha, GLOSS["hair"])
+    canvas.cover(near, hair * painted_layer_factor(spec.monk_tone), alpha, GLOSS["hair"])
     canvas.relief[near] += relief * alpha

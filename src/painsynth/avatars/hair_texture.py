@@ -14,7 +14,7 @@ from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.hairline import hair_depth, parting
 from painsynth.avatars.hair_colour import person_hair_rgb
-from painsynth.avatars.lighting import painted_hair_factor
+from painsynth.avatars.lighting import painted_layer_factor
 from painsynth.avatars.spec import AvatarSpec
 
 _OCCLUSION = 0.6  # the scalp hair's roots, in the shade of the hair over them
@@ -43,5 +43,5 @@ def paint_scalp_hair(canvas: Canvas, spec: AvatarSpec) -> None:
         bare = 1 - smoothstep(0.5, 1.2, np.abs(face[:, 0] - part.x) / np.maximum(half_width, 1e-6))
         density = density * (1 - _PARTING_BARE * bare * (half_width > 0))
     shade = _OCCLUSION + (1 - _OCCLUSION) * (1 - smoothstep(-2.0, 6.0, depth[near]))[:, None]
-    hair = np.clip(person_hair_rgb(spec, strands) * shade, 0, 1) * painted_hair_factor(spec.monk_tone)
+    hair = np.clip(person_hair_rgb(spec, strands) * shade, 0, 1) * painted_layer_factor(spec.monk_tone)
     canvas.cover(near, hair, region[near] * density, GLOSS["hair"])

@@ -15,8 +15,9 @@ out). What the avatar wears (hair, lashes, beard strands, garment, glasses, teet
 log (``WORN_SHARE``): at the whole gain white and grey hair and beards, white garments and the teeth on Monk
 9-10 faces burnt out to flat white, their strands and folds gone, while the same hair on a light face showed
 them; teeth lit without the gain looked grey. Hair painted into the skin texture (scalp, brows, beard,
-stubble) is lit with the skin, so its colour gives back the rest (``painted_hair_factor``): under a grey beard's
-strands the painted beard had stayed a white patch.
+stubble) and make-up are lit with the skin, so their colour gives back the rest (``painted_layer_factor``): under
+a grey beard's strands the painted beard had stayed a white patch, and on Monk 9-10 lips a rose or red lipstick
+glowed, brighter than on a light face.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def worn_light_gain(monk_tone: int) -> float:
     return light_gain(monk_tone) ** WORN_SHARE
 
 
-def painted_hair_factor(monk_tone: int) -> float:
-    """The factor on the colour of hair painted into the skin, so that under the skin's lights it is lit as
-    worn hair is."""
+def painted_layer_factor(monk_tone: int) -> float:
+    """The factor on the colour of what is painted into the skin but lies on it (hair, make-up), so that under
+    the skin's lights it is lit as what the avatar wears."""
     return worn_light_gain(monk_tone) / light_gain(monk_tone)

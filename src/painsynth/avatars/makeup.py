@@ -13,6 +13,7 @@ import numpy as np
 
 from painsynth.avatars.canvas import GLOSS, Canvas
 from painsynth.avatars.colour import lerp, linear, smoothstep
+from painsynth.avatars.lighting import painted_layer_factor
 from painsynth.avatars.reference import CHEEKS
 from painsynth.avatars.spec import AvatarSpec
 
@@ -46,7 +47,7 @@ def paint_lips(canvas: Canvas, spec: AvatarSpec, lips: np.ndarray) -> None:
     own *= 1.0 - 0.22 * makeup["lip_darkness"]
     canvas.colour *= (1 - lips[:, None] * (1 - own))
     if makeup["lipstick"] > 0:
-        canvas.cover(lips > 0, linear(makeup["lipstick_hex"]) * _skin_light(canvas),
+        canvas.cover(lips > 0, linear(makeup["lipstick_hex"]) * _skin_light(canvas, spec),
                      makeup["lipstick"] * lips[lips > 0], GLOSS["lips"] + 30)
 
 
@@ -65,15 +66,15 @@ def paint_makeup(canvas: Canvas, spec: AvatarSpec) -> None:
     if makeup["shadow"] > 0:
         lid = smoothstep(0.011, 0.004, upper) * (upper < lower) * (z > -0.05) * (y < 0.2) * skin
         lid *= smoothstep(0.25, 0.35, np.abs(x)) * (1 - smoothstep(0.8, 0.95, np.abs(x)))
-        chosen = linear(makeup["shadow_hex"]) * _skin_light(canvas)
+        chosen = linear(makeup["shadow_hex"]) * _skin_light(canvas, spec)
         canvas.colour[:] = lerp(canvas.colour, chosen, (0.6 * makeup["shadow"] * lid)[:, None])
     if makeup["blush"] > 0:
         cheeks = sum(np.exp(-((x - cx) ** 2 + (z - cz) ** 2) / 0.08) for cx, cz in CHEEKS) * skin
         canvas.colour *= (1 - makeup["blush"] * cheeks[:, None] * np.array([0.0, 0.16, 0.12], np.float32))
 
 
-def _skin_light(canvas: Canvas) -> float:
-    """Make-up is chosen to suit the skin: deeper shades on darker skin."""
+def _skin_light(canvas: Canvas, spec: AvatarSpec) -> float:
+    """Make-up is chosen to suit the skin, deeper shades on darker skin, and is lit as what the avatar wears."""
     tone = float(np.median(canvas.colour[canvas.where.skin > 0.5].mean(axis=1)))
-    return float(np.clip(0.45 + 0.9 * tone, 0.5, 1.0))
+    return float(np.clip(0.45 + 0.9 * tone, 0.5, 1.0)) * painted_layer_factor(spec.monk_tone)
 

@@ -133,7 +133,9 @@ def _paint_age_lines(canvas: Canvas, spec: AvatarSpec, wrinkles: float, lightnes
     front = where.skin & (where.facing > 0.15) & (y < 0.3)
     # Lines come and go along their length rather than running as perfect stripes.
     broken = np.clip(0.75 + 0.55 * canvas.smooth(0.025), 0.15, 1.2)
-    wobble = 0.025 * canvas.smooth(0.02)
+    # Lines undulate gently: with the wobble's features 2 cm wide instead of 5, neck rings and forehead lines
+    # zigzagged like stitching in close-ups.
+    wobble = 0.025 * canvas.smooth(0.05)
     crepe = np.abs(canvas.streaks(0.8, along_rows=False))  # the fine creasing of old skin
     w = wrinkles
 
