@@ -32,11 +32,12 @@ class Canvas:
         # full-size field, and half the texture apart the repeat is lost in the other noise.
         self._tile = max(64, size // 2)
 
-    def smooth(self, wavelength: float, waves: int = 6) -> np.ndarray:
-        """Band-limited noise (mean 0, std ~1) with features about ``wavelength`` metres wide.
+    def smooth(self, wavelength: float, waves: int = 6, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Band-limited noise (mean 0, std ~1) with features about ``wavelength`` metres wide, drawn from ``rng``
+        (default: the canvas's own, which every field drawn after it then depends on).
 
         Evaluated at mesh vertices and interpolated, so wavelengths must exceed ~1 cm."""
-        at_vertices = sine_noise(self._rng, wavelength, waves)(reference_head().vertices).astype(np.float32)
+        at_vertices = sine_noise(rng or self._rng, wavelength, waves)(reference_head().vertices).astype(np.float32)
         return np.einsum("nk,nk->n", self.layout.weights, at_vertices[self.layout.corners])
 
     def streaks(self, length_px: float, along_rows: bool) -> np.ndarray:

@@ -133,9 +133,10 @@ def _paint_age_lines(canvas: Canvas, spec: AvatarSpec, wrinkles: float, lightnes
     front = where.skin & (where.facing > 0.15) & (y < 0.3)
     # Lines come and go along their length rather than running as perfect stripes.
     broken = np.clip(0.75 + 0.55 * canvas.smooth(0.025), 0.15, 1.2)
-    # Lines undulate gently: with the wobble's features 2 cm wide instead of 5, neck rings and forehead lines
-    # zigzagged like stitching in close-ups.
-    wobble = 0.025 * canvas.smooth(0.05)
+    wobble = 0.025 * canvas.smooth(0.02)
+    # Long lines undulate gently: with the wobble's features 2 cm wide, neck rings and forehead lines zigzagged
+    # like stitching in close-ups. Its own generator leaves every other field as it was drawn.
+    undulation = 0.025 * canvas.smooth(0.05, rng=np.random.default_rng([spec.seed, 53]))
     crepe = np.abs(canvas.streaks(0.8, along_rows=False))  # the fine creasing of old skin
     w = wrinkles
 
@@ -149,7 +150,7 @@ def _paint_age_lines(canvas: Canvas, spec: AvatarSpec, wrinkles: float, lightnes
     forehead = front & (z > 0.45) & (z < 1.5) & (ax < 0.95)
     f = forehead
     spacing = lay["forehead_spacing"]
-    phase = (z[f] - lay["forehead_start"] - lay["forehead_arch"] * ax[f] ** 2 + wobble[f]) / spacing
+    phase = (z[f] - lay["forehead_start"] - lay["forehead_arch"] * ax[f] ** 2 + undulation[f]) / spacing
     k = np.round(phase)
     strength = (k >= 0) & (k < lay["forehead_lines"])
     depth = line((phase - k) * spacing, 0.02 + 0.01 * w) * strength * (1 - 0.15 * k)
@@ -214,7 +215,7 @@ def _paint_age_lines(canvas: Canvas, spec: AvatarSpec, wrinkles: float, lightnes
     # Neck rings across the front of the neck.
     neck = where.skin & (y > 0.2) & (z < -2.15) & (z > -3.5) & (where.facing > 0.2) & (ax < 1.3)
     q = neck
-    phase = (z[q] + 2.45 - 0.12 * x[q] ** 2 + 2 * wobble[q]) / 0.33
+    phase = (z[q] + 2.45 - 0.12 * x[q] ** 2 + 2 * undulation[q]) / 0.33
     k = np.round(phase)
     depth = line((phase - k) * 0.33, 0.035 + 0.015 * w) * (k <= 0) * (k >= -2)
     depth *= 1 - smoothstep(0.8, 1.3, ax[q])
