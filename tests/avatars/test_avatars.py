@@ -268,6 +268,15 @@ def test_skin_shows_age_in_albedo_and_relief(person):
     assert np.mean(ratios) > 1.5
 
 
+def test_a_field_from_its_own_generator_leaves_the_canvas_fields_as_drawn():
+    from painsynth.avatars.canvas import Canvas
+
+    plain, extra = (Canvas(256, np.full(3, 0.5, np.float32), np.random.default_rng(7)) for _ in range(2))
+    own = extra.smooth(0.05, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(plain.smooth(0.02), extra.smooth(0.02))
+    assert not np.allclose(own, plain.smooth(0.05))
+
+
 def test_age_lines_show_on_the_darkest_skin(person):
     dark = dataclasses.replace(person, monk_tone=10, skin_hex=MONK_TONES[9], age_years=75)
     lum = {w: _luminance(appearance_maps(dataclasses.replace(dark, skin_detail={**dark.skin_detail,
