@@ -33,26 +33,9 @@ def drawn_before(spec):
 
 
 def turned(specs, size: int) -> list[np.ndarray]:
-    from painsynth.animate import HeadRig
-    from painsynth.avatars.build import build_avatar
-    from painsynth.diversity import EVEN_LIGHT
-    from painsynth.render import create_renderer, frame_head, make_background
+    from painsynth.diversity import render_states
 
-    rig, renderer = HeadRig(), create_renderer(size, samples=4)
-    background = make_background("solid", (size, size), np.random.default_rng(0))
-    still = np.zeros((1, 3), np.float32)
-    images = []
-    try:
-        for spec in specs:
-            avatar = build_avatar(spec, rig)
-            renderer.load_avatar(avatar)
-            camera = frame_head(avatar.identity.mesh.head_box, "left60")
-            frames = list(renderer.render_clip(avatar.animate(np.zeros((1, 52), np.float32), still, still),
-                                               [camera], EVEN_LIGHT, [background]))
-            images.append(frames[0][0])
-    finally:
-        renderer.release()
-    return images
+    return [shots["left60_neutral"] for shots in render_states(specs, size, detection=False, extra_views=("left60",))]
 
 
 def main() -> None:

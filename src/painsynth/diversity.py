@@ -48,13 +48,14 @@ class DiversityResult:
 
 
 def render_states(specs: Sequence[AvatarSpec], size: int = 256, detection: bool = True,
-                  on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, np.ndarray]]:
-    """Per avatar, uint8 RGB images [size, size, 3] of each of STATES (and DETECTION_VIEWS neutral
-    and at peak pain, when ``detection``)."""
+                  on_progress: Callable[[int, int], None] | None = None,
+                  extra_views: Sequence[str] = ()) -> list[dict[str, np.ndarray]]:
+    """Per avatar, uint8 RGB images [size, size, 3] of each of STATES, and of DETECTION_VIEWS (when
+    ``detection``) and ``extra_views`` neutral and at peak pain (``<view>_neutral``, ``<view>_pain``)."""
     rig, renderer = HeadRig(), create_renderer(size, samples=4)
     faces = np.stack([np.zeros(52, np.float32), blendshapes_for(PEAK_PAIN_AUS)])
     still = np.zeros((2, 3), np.float32)
-    views = ["front", "left30", *(DETECTION_VIEWS if detection else ())]
+    views = ["front", "left30", *(DETECTION_VIEWS if detection else ()), *extra_views]
     background = make_background("solid", (size, size), np.random.default_rng(0))
     images = []
     try:
