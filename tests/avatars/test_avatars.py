@@ -166,6 +166,25 @@ def test_darker_monk_tone_gives_darker_cheeks(person):
     assert light > medium + 30 and medium > dark + 30
 
 
+def test_the_darkest_skin_keeps_melanins_colour():
+    """Below Monk 8 the albedo keeps the swatch's luminance and hue but Monk 8's chroma, so lit at the
+    gain set for it a Monk 10 face is brown, not ash grey; lighter tones are their swatches."""
+    from painsynth.avatars.colour import linear, luminance
+    from painsynth.avatars.lighting import light_gain
+    from painsynth.avatars.texture import skin_albedo
+
+    def saturation(tone):
+        lit = np.clip(skin_albedo(MONK_TONES[tone - 1]) * light_gain(tone), 0, 1) ** (1 / 2.2)
+        return 1 - lit.min() / lit.max()
+
+    for tone in range(1, 9):
+        assert np.array_equal(skin_albedo(MONK_TONES[tone - 1]), linear(MONK_TONES[tone - 1]) * 0.8)
+    for tone in (9, 10):
+        albedo = skin_albedo(MONK_TONES[tone - 1])
+        assert luminance(albedo) == pytest.approx(0.8 * luminance(linear(MONK_TONES[tone - 1])), rel=1e-4)
+        assert saturation(tone) > 0.9 * saturation(8) and albedo[0] > albedo[1] > albedo[2]
+
+
 def test_iris_differs_from_sclera_and_eyes_are_glossy(person):
     maps = appearance_maps(person, SIZE)
     lum = _luminance(maps["albedo"])

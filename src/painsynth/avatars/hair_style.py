@@ -13,8 +13,13 @@ if TYPE_CHECKING:
     from painsynth.avatars.spec import AvatarSpec
 
 # How a family's odds scale at full African ancestry (geometric in the ancestry share): afros and
-# close crops more common, long loose hair less.
+# close crops more common, long loose hair less. Women's hair less so: with men's factors half of
+# the adult women of full African ancestry wore an afro, a crop or short hair (51-55 % by age), and
+# with them many read as men in close-ups; long relaxed or straightened hair and hair tied back in a
+# bun or ponytail are common (now 32-37 % afro, crop or short).
 _ANCESTRY_FACTOR = {"afro": 5.0, "buzz": 1.8, "long_straight": 0.3, "long_wavy": 0.4, "medium": 0.6}
+_WOMEN_ANCESTRY_FACTOR = {"afro": 3.0, "long_straight": 0.6, "long_wavy": 0.6, "medium": 0.8, "ponytail": 1.4,
+                          "bun": 1.6}
 _COILY_SHARE = 0.85  # share of full African ancestry with coily hair (the rest relaxed or straightened)
 CURLY = 0.7  # curl above which hair is drawn curly or coily (curly strands, no parting)
 _ASIAN_STRAIGHTER = 0.6  # curl scaled down by this at full East Asian ancestry
@@ -47,7 +52,8 @@ def sample_hair(rng: np.random.Generator, gender: str, age_years: float, allowed
     without ancestry, nearly every dark-skinned avatar wore straight, parted hair.
     """
     african, asian = (ancestry or {}).get("african", 0.0), (ancestry or {}).get("asian", 0.0)
-    odds = {family: p * _ANCESTRY_FACTOR.get(family, 1.0) ** african
+    factor = _WOMEN_ANCESTRY_FACTOR if gender == "female" and age_years >= 18 else _ANCESTRY_FACTOR
+    odds = {family: p * factor.get(family, 1.0) ** african
             for family, p in _odds(gender, age_years).items() if family in allowed}
     if not any(odds.values()):
         odds = {family: 1.0 for family in allowed}
