@@ -418,8 +418,8 @@ def test_coily_shells_fade_where_seen_edge_on(people):
 
 def test_white_hair_and_beard_on_the_darkest_skin_keep_their_strands(rig):
     # The lights are raised for dark skin (avatars.lighting); at the whole gain a white-haired, full-bearded
-    # Monk 10 man's hair and beard burnt out to flat white, 13 % of this image at 255, none on Monk 1; at
-    # half the gain without the strands' shoulder (render.shaders), 2.8 % of it at 250 or more.
+    # Monk 10 man's hair and beard burnt out to flat white, 21 % of this image at 250 or more, none on
+    # Monk 1; at half the gain without the strands' shoulder (render.shaders) 2.3 %, with it 0.7 %.
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.build import build_avatar
     from painsynth.diversity import EVEN_LIGHT

@@ -209,8 +209,8 @@ void main() {
 #endif
 #if defined(STRAND)
     // Light hair rolls off towards white instead of clipping (linear above STRAND_SHOULDER): under the
-    // lights raised for dark skin, white hair and beards burnt out flat white (2.8 % of a white-haired,
-    // full-bearded Monk 10 head's image at 250 or more in even light, 0.2 % with it). Dark hair never
+    // lights raised for dark skin, white hair and beards burnt out flat white (2.3 % of a white-haired,
+    // full-bearded Monk 10 head's image at 250 or more in even light, 0.7 % with it). Dark hair never
     // reaches the shoulder.
     color = mix(color, STRAND_SHOULDER + (1.0 - STRAND_SHOULDER) * (1.0 - exp((STRAND_SHOULDER - color)
         / (1.0 - STRAND_SHOULDER))), step(STRAND_SHOULDER, color));
