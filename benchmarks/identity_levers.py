@@ -2,6 +2,7 @@
 
     python benchmarks/identity_levers.py --pairs 20 --seed 1
     python benchmarks/identity_levers.py --wider-face-shape --avatars 40 --seed 1
+    python benchmarks/identity_levers.py --darkest 10 --against 1 --banks 1,2,3,4
 
 Swap: for each of ``--pairs`` pairs (A, B) of one bank, A is rendered with one part of its spec taken
 from B (face shape, skin, ancestry, hair, ...), frontal, neutral, in the fixed light of
@@ -10,6 +11,9 @@ own (how far the part alone moves the identity) and from B's.
 ``--wider-face-shape``: the same-person share and median distance over ``--avatars`` avatars with the face
 types at 1.5 times their loadings, the group RMS bound at 2.3 and each modifier's own draw at 1.3 spreads
 (against today's settings, in the same run), and a sheet of the 8 most extreme faces (``--out``).
+``--darkest TONE``: the same-person share among all avatars of Monk tone TONE in the ``--banks``, as drawn,
+with Monk 5 skin, with their African share of anny's ancestry given to European (skin kept), and both; and
+among the avatars of tone ``--against`` as drawn: how much of a tone's likeness is its skin, how much its build.
 """
 
 from __future__ import annotations
@@ -80,14 +84,48 @@ def swap(pairs: int, seed: int) -> None:
         print(f"| {part} | {np.median(from_a):.3f} | {np.median(from_b):.3f} |")
 
 
+def pair_figures(specs) -> tuple[float, float, list]:
+    """(share of pairs under dlib's 0.6, median pair distance, embeddings) of the specs' front images."""
+    found = [e for e in fronts(specs) if e is not None]
+    x = np.array(found).reshape(len(found), -1)
+    pairs = np.linalg.norm(x[:, None] - x[None], axis=2)[np.triu_indices(len(found), 1)]
+    return float(np.mean(pairs < 0.6)), float(np.median(pairs)), found
+
+
 def diversity(avatars: int, seed: int) -> tuple[float, float, list, list]:
     from painsynth.avatars import sample_avatars
 
     specs = sample_avatars(avatars, seed)
-    found = [e for e in fronts(specs) if e is not None]
-    x = np.array(found).reshape(len(found), -1)
-    pairs = np.linalg.norm(x[:, None] - x[None], axis=2)[np.triu_indices(len(found), 1)]
-    return float(np.mean(pairs < 0.6)), float(np.median(pairs)), specs, found
+    share, median, found = pair_figures(specs)
+    return share, median, specs, found
+
+
+def darkest(tone: int, against: int, banks: list[int]) -> None:
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.tables import MONK_TONES
+
+    def of_tone(monk):
+        return [s for seed in banks for s in sample_avatars(100, seed) if s.monk_tone == monk]
+
+    def european_build(spec):
+        phenotype = {**spec.phenotype, "caucasian": spec.phenotype["african"], "african": spec.phenotype["caucasian"]}
+        return dataclasses.replace(spec, phenotype=phenotype)
+
+    def monk5_skin(spec):
+        return dataclasses.replace(spec, monk_tone=5, skin_hex=MONK_TONES[4])
+
+    specs = of_tone(tone)
+    groups = {f"Monk {tone}, as drawn": specs,
+              f"Monk {tone}, Monk 5 skin": [monk5_skin(s) for s in specs],
+              f"Monk {tone}, anny's European build for its African share": [european_build(s) for s in specs],
+              f"Monk {tone}, both": [monk5_skin(european_build(s)) for s in specs],
+              f"Monk {against}, as drawn": of_tone(against)}
+    print(f"banks {', '.join(map(str, banks))}; mean African share of the Monk {tone} avatars "
+          f"{np.mean([s.phenotype['african'] for s in specs]):.2f}\n")
+    print("| faces | n | same-person pairs | median distance |\n|---|---:|---:|---:|")
+    for name, group in groups.items():
+        share, median, found = pair_figures(group)
+        print(f"| {name} | {len(found)} | {100 * share:.1f} % | {median:.3f} |", flush=True)
 
 
 def wider_face_shape(avatars: int, seed: int, out: str | None) -> None:
@@ -121,8 +159,13 @@ def main() -> None:
     parser.add_argument("--wider-face-shape", action="store_true")
     parser.add_argument("--avatars", type=int, default=40)
     parser.add_argument("--out", help="with --wider-face-shape: PNG of its 8 most extreme faces")
+    parser.add_argument("--darkest", type=int, metavar="TONE", help="split the likeness of one Monk tone's faces")
+    parser.add_argument("--against", type=int, default=1, help="with --darkest: the tone to compare with")
+    parser.add_argument("--banks", default="1,2,3,4", help="with --darkest: comma-separated bank seeds")
     args = parser.parse_args()
-    if args.wider_face_shape:
+    if args.darkest:
+        darkest(args.darkest, args.against, [int(b) for b in args.banks.split(",")])
+    elif args.wider_face_shape:
         wider_face_shape(args.avatars, args.seed, args.out)
     else:
         swap(args.pairs, args.seed)
