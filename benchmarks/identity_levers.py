@@ -104,8 +104,10 @@ def darkest(tone: int, against: int, banks: list[int]) -> None:
     from painsynth.avatars import sample_avatars
     from painsynth.avatars.tables import MONK_TONES
 
+    bank = [s for seed in banks for s in sample_avatars(100, seed)]
+
     def of_tone(monk):
-        return [s for seed in banks for s in sample_avatars(100, seed) if s.monk_tone == monk]
+        return [s for s in bank if s.monk_tone == monk]
 
     def european_build(spec):
         phenotype = {**spec.phenotype, "caucasian": spec.phenotype["african"], "african": spec.phenotype["caucasian"]}
