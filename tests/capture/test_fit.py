@@ -333,6 +333,34 @@ def test_image_cue_is_read_around_shut_eyes():
     assert not eyes_shut(np.zeros((16, 52), np.float32)).any()
 
 
+def test_image_cue_finds_shut_eyes_itself(rig, tmp_path):
+    """On the darkest skin MediaPipe's blink score is weak (a full blink read at 0.2-0.4 on Monk 9-10 faces)
+    and the regression reads a blink as a cheek raise; the patches' own lid reading finds the blink, so the
+    cue reads nothing there, and still reads the cheek raise after it."""
+    from painsynth.avatars import sample_avatars
+    from painsynth.capture.landmarks import run_landmarker
+    from painsynth.capture.model import verified_model
+    from painsynth.capture.observe import observe
+    from painsynth.capture.retarget.cue import blurred, cue_retarget, features, lids_shut, neutral_patches
+
+    spec = sample_avatars(12, 0)[6]
+    assert spec.monk_tone == 10
+    shapes = np.zeros((T, 52), np.float32)
+    bump = np.sin(np.linspace(0, np.pi, 9)) ** 2
+    for side in ("Left", "Right"):
+        shapes[8:17, BLENDSHAPE_INDEX["eyeBlink" + side]] = bump
+        shapes[19:28, BLENDSHAPE_INDEX["cheekSquint" + side]] = bump
+    frames = render_front_clip(rig, spec, shapes, np.zeros((T, 3), np.float32), SIZE, seed=1)
+    seen = observe(run_landmarker(write_video(tmp_path / "blink.mp4", frames, 25), verified_model()), 25.0)
+    model = cue_model()
+    raw = features(blurred(seen.patches), neutral_patches(seen.patches, model)) @ model["weights"]
+    assert raw[10:16, :, 0].max() > 0.1  # the regression alone reads the blink as a cheek raise
+    shut = np.flatnonzero(lids_shut(raw))
+    assert set(range(11, 15)) <= set(shut) and not set(range(19, 28)) & set(shut)
+    cheek = cue_retarget(seen.patches, seen.valid, model)[:, BLENDSHAPE_INDEX["cheekSquintLeft"]]
+    assert cheek[8:17].max() < 0.03 and cheek[19:28].max() > 0.15
+
+
 def test_the_capture_assets_ship_with_the_package(tmp_path, monkeypatch):
     from painsynth.capture import calibration as cal
 

@@ -15,12 +15,12 @@ from painsynth.capture.calibration.store import built
 from painsynth.capture.calibration.studio import captured, loaded
 from painsynth.capture.patches import EYE_CORNERS, PATCH, U_RANGE, V_RANGE
 from painsynth.capture.model import MODEL_SHA256, verified_model
-from painsynth.capture.retarget.cue import CUE_STEMS, FLOW_BLOCK, FLOW_BLUR, FLOW_LIMIT, SIDES, blurred, features
+from painsynth.capture.retarget.cue import FLOW_BLOCK, FLOW_BLUR, FLOW_LIMIT, READ_STEMS, SIDES, blurred, features
 from painsynth.procedural import AU_TO_BLENDSHAPES
 from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
-CUE_VERSION = 30  # 30: as CORRESPONDENCE_VERSION 27 (earlier reasons: see the package docstring)
+CUE_VERSION = 31  # 31: the lids read too (READ_STEMS), to find shut eyes (earlier reasons: see the package docstring)
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")
@@ -79,7 +79,7 @@ def training_motion(rng: np.random.Generator, frames: int = CUE_FRAMES) -> tuple
 def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEWS, frames: int = CUE_FRAMES,
                    model_path: Path | None = None, rig=None) -> list[dict]:
     """Captured training clips: per identity and view, ``patches`` [T, 2, P, P], ``valid`` [T],
-    ``targets`` [T, 2, len(CUE_STEMS)], ``identity`` (index) and ``near`` (the only side to train on, or None)."""
+    ``targets`` [T, 2, len(READ_STEMS)], ``identity`` (index) and ``near`` (the only side to train on, or None)."""
 
     rig = rig or HeadRig()
     model_path = verified_model(model_path)
@@ -98,7 +98,7 @@ def training_clips(avatars: int = CUE_AVATARS, views: tuple[str, ...] = CUE_VIEW
                 backgrounds = [make_background("solid", (CUE_SIZE, CUE_SIZE),
                                                extra if view in NEAR_ONLY_VIEWS else rng) for view in views]
                 lighting = sample_lighting(rng)
-                targets = np.stack([[shapes[:, BLENDSHAPE_INDEX[stem + side]] for stem in CUE_STEMS]
+                targets = np.stack([[shapes[:, BLENDSHAPE_INDEX[stem + side]] for stem in READ_STEMS]
                                     for side in SIDES]).transpose(2, 0, 1)
                 for v, seen in enumerate(captured(renderer, identity, shapes, rotation, cameras, lighting,
                                                    backgrounds, folder, model_path)):
@@ -124,7 +124,7 @@ def fit_cue(clips: list[dict], ridge: float = CUE_RIDGE) -> dict[str, np.ndarray
         sides = slice(None) if clip.get("near") is None else [clip["near"]]
         scale = 1.0 if clip.get("near") is None else np.sqrt(NEAR_ONLY_WEIGHT)  # a row weight
         xs.append(scale * seen[keep][:, sides].reshape(-1, seen.shape[-1]))
-        ys.append(scale * clip["targets"][keep][:, sides].reshape(-1, len(CUE_STEMS)))
+        ys.append(scale * clip["targets"][keep][:, sides].reshape(-1, len(READ_STEMS)))
     x, y = np.concatenate(xs).astype(np.float64), np.concatenate(ys).astype(np.float64)
     penalty = ridge * (x ** 2).sum() / len(x)  # per dimension: scale-free
     weights = np.linalg.solve(x.T @ x + penalty * np.eye(x.shape[1]), x.T @ y)
@@ -136,14 +136,14 @@ def fit_cue(clips: list[dict], ridge: float = CUE_RIDGE) -> dict[str, np.ndarray
 
 
 def build_cue_model(model_path: Path | None = None, rig=None) -> dict[str, np.ndarray]:
-    """Render, capture and fit (see the package doc); ``weights`` [F, len(CUE_STEMS)], F = per-block shifts
+    """Render, capture and fit (see the package doc); ``weights`` [F, len(READ_STEMS)], F = per-block shifts
     (:func:`painsynth.capture.retarget.cue.features`) + per-sample intensity changes."""
     return fit_cue(training_clips(model_path=model_path, rig=rig))
 
 
 def cue_path() -> Path:
     return store.keyed_path("anny_image_cue", CUE_VERSION, MODEL_SHA256, PATCH, EYE_CORNERS, U_RANGE, V_RANGE,
-                            CUE_STEMS, CUE_SEED, CUE_AVATARS, CUE_VIEWS, CUE_FRAMES, CUE_SIZE, CUE_RIDGE, FLOW_BLOCK, FLOW_BLUR,
+                            READ_STEMS, CUE_SEED, CUE_AVATARS, CUE_VIEWS, CUE_FRAMES, CUE_SIZE, CUE_RIDGE, FLOW_BLOCK, FLOW_BLUR,
                             FLOW_LIMIT, sorted(NEAR_ONLY_VIEWS.items()), NEAR_ONLY_WEIGHT)
 
 

@@ -12,8 +12,9 @@ a local Lucas-Kanade shift per block (the skin slides up under the eye), which t
 raise better on held-out identities than either alone (r 0.88 against 0.83 for intensities, frontal).
 
 The neutral patch comes from the person's neutral material (:func:`neutral_patches`) or, by default,
-from the clip's own least active frames (two passes, as the fit's). Frames where the eyes are shut are
-read from the frames around them (:func:`eyes_shut`): the lid, not the cheek, changes the patch there.
+from the clip's own least active frames (two passes, as the fit's). Frames where the eyes are shut, by
+MediaPipe's blink score (:func:`eyes_shut`) or by the regression's own reading of the lids (:func:`lids_shut`),
+are read from the frames around them: the lid, not the cheek, changes the patch there.
 On frames turned beyond ~35 degrees the near eye's reading stands for both sides
 (:func:`within_training_views`; the hybrid then takes only cheekSquint from it).
 """
@@ -32,6 +33,9 @@ FLOW_BLOCK = 4  # samples per side of the blocks a local shift is estimated in
 FLOW_BLUR = 0.7  # samples, Gaussian sigma before the features (MediaPipe's jitter, H.264 noise)
 FLOW_LIMIT = 3.0  # samples: a larger local shift is an occlusion (a blink), not skin sliding
 CUE_STEMS = ("cheekSquint", "noseSneer")  # predicted per side
+# The regression also reads the lids, only to find shut eyes (see SHUT_BLINK): READ_STEMS are its outputs.
+SHUT_STEM = "eyeBlink"
+READ_STEMS = CUE_STEMS + (SHUT_STEM,)
 # Frames whose eye widths in the image differ more than this (|patches.eye_width_ratio|) read the cue from
 # the near eye's patch only, which then stands for both sides (the far patch reads nothing there, see
 # calibration.NEAR_ONLY_VIEWS; pain's units are mostly bilateral); beyond MAX_EYE_RATIO (~60 degrees,
@@ -42,10 +46,11 @@ NEUTRAL_SHARE = 0.2  # share of a clip's frames (the least active) taken as its 
 SMOOTH_WINDOW = 5
 # A shutting lid covers the eye's patch, and the regression read each blink as a cheek raise (single-unit
 # clips of benchmarks/roundtrip.py: a blink alone read as AU6 0.13-0.45 of 5). So on frames where either
-# eye is shut (MediaPipe's eyeBlink, less the neutral's, above SHUT_BLINK; blinks are nearly always both
-# eyes) and SHUT_MARGIN frames either side, the cue is read from the frames around them instead
-# (interpolated). MediaPipe's blink score is weak at 45 degrees on some faces (0.12 at a full blink), so
-# there the blink still leaks through.
+# eye is shut and SHUT_MARGIN frames either side, the cue is read from the frames around them instead
+# (interpolated). Shut is either MediaPipe's eyeBlink, less the neutral's, or the patches' own lid reading
+# (SHUT_STEM) above SHUT_BLINK (blinks are nearly always both eyes). MediaPipe alone missed the blinks
+# of dark-skinned faces: on a Monk 9 face of the round trip's held-out set its blink score reached 0.19 at
+# a full blink, which the cue read as a cheek raise of AU6 1.3 (of 5); the patches read that blink at 0.89.
 SHUT_BLINK = 0.3
 SHUT_MARGIN = 1
 
@@ -97,8 +102,15 @@ def features(patches: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _predict(features: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
-    """[T, 2 sides, len(CUE_STEMS)] raw regression output."""
+    """[T, 2 sides, len(READ_STEMS)] raw regression output."""
     return features @ model["weights"]
+
+
+def lids_shut(raw: np.ndarray) -> np.ndarray:
+    """[T] bool: frames of the regression's output [T, 2, len(READ_STEMS)] where it reads either lid shut
+    (``SHUT_BLINK``, widened by ``SHUT_MARGIN``)."""
+    lids = smooth_rows(raw[:, :, READ_STEMS.index(SHUT_STEM)], SMOOTH_WINDOW).max(axis=1)
+    return binary_dilation(lids > SHUT_BLINK, iterations=SHUT_MARGIN)
 
 
 def neutral_patches(patches: np.ndarray, model: dict[str, np.ndarray], share: float = NEUTRAL_SHARE) -> np.ndarray:
@@ -125,13 +137,16 @@ def cue_retarget(patches: np.ndarray, valid: np.ndarray, model: dict[str, np.nda
                  neutral: np.ndarray | None = None, shut: np.ndarray | None = None) -> np.ndarray:
     """Weights [T, 52] in [0, 1] of the ``CUE_STEMS`` units (others 0) from a clip's patches [T, 2, P, P];
     ``neutral``: the person's blurred neutral patch [2, P, P] (default: from the clip's own valid frames);
-    ``shut`` [T] bool (:func:`eyes_shut`): frames read from the frames around them."""
+    ``shut`` [T] bool (MediaPipe's reading, :func:`eyes_shut`): frames read from the frames around them, as
+    are those where the patches show the lids shut (:func:`lids_shut`)."""
     valid = np.asarray(valid, bool)
     if neutral is None:
         neutral = neutral_patches(patches[valid] if valid.any() else patches, model)
-    raw = _predict(features(blurred(patches), neutral), model)  # [T, 2, S]
+    raw = _predict(features(blurred(patches), neutral), model)  # [T, 2, len(READ_STEMS)]
+    hidden = lids_shut(raw)
     if shut is not None:
-        raw = fill_invalid(np.arange(len(raw)), raw, ~np.asarray(shut, bool)[:len(raw)])
+        hidden |= np.asarray(shut, bool)[:len(raw)]
+    raw = fill_invalid(np.arange(len(raw)), raw, ~hidden)
     weights = np.zeros((len(raw), len(ARKIT_BLENDSHAPES)))
     for s, stem in enumerate(CUE_STEMS):
         for k, side in enumerate(SIDES):
