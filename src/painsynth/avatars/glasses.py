@@ -19,6 +19,7 @@ import numpy as np
 from painsynth.avatars.colour import linear, to_srgb8
 from painsynth.avatars.reference import PART
 from painsynth.avatars.tables import GLASSES
+from painsynth.avatars.tubes import tube_mesh
 from painsynth.render.layers import Layer, RigidBinding
 
 _FRAME_COLOURS = ("111111", "3b2418", "6b4a2b", "8c8c8c", "c9b27a", "2a3550", "5a1e24")
@@ -51,7 +52,6 @@ _STYLES = {
     "cat_eye": _Style(0.82, 0.58, 3.2, (1.6, 1.9), False, lift=0.35),
     "browline": _Style(0.80, 0.60, 3.5, (0.6, 0.6), True, brow=2.0),
 }
-_SIDES = 6  # tube cross-section corners
 _RIM_POINTS = 48
 
 
@@ -171,13 +171,13 @@ def fit_glasses(style_name: str, anatomy) -> GlassesFit:
     metal_rim = top < 0.15 if style.brow else np.full(_RIM_POINTS, style.metal)
     parts = []
     for rim in rims:
-        parts.append(_tube(rim, np.full(len(rim), rim_depth) + 0.6 * style.brow * 1e-3 * scale * top,
+        parts.append(tube_mesh(rim, np.full(len(rim), rim_depth) + 0.6 * style.brow * 1e-3 * scale * top,
                            plane_rim, closed=True, depth_axis=np.array([0.0, 1.0, 0.0]), metal=metal_rim))
-    parts.append(_tube(bridge, np.full(len(bridge), bridge_radius), np.full(len(bridge), bridge_radius),
+    parts.append(tube_mesh(bridge, np.full(len(bridge), bridge_radius), np.full(len(bridge), bridge_radius),
                        closed=False, depth_axis=np.array([0.0, 1.0, 0.0]), metal=np.full(len(bridge), style.metal)))
     temple_r = (0.9e-3 if style.metal else 1.4e-3) * scale
     for temple in temples:
-        parts.append(_tube(temple, np.full(len(temple), temple_r), np.full(len(temple), temple_r * (1.0 if style.metal else 1.6)),
+        parts.append(tube_mesh(temple, np.full(len(temple), temple_r), np.full(len(temple), temple_r * (1.0 if style.metal else 1.6)),
                            closed=False, depth_axis=np.array([1.0, 0.0, 0.0]), metal=np.full(len(temple), style.metal)))
     frame = _merge(parts)
     lens_points, lens_tris = _merge([(p, tr, np.zeros_like(p), np.zeros(len(p), bool)) for p, tr in lenses])[:2]
@@ -244,46 +244,6 @@ def _clearance(local, head, side, path, d, radius) -> np.ndarray:
         if nearby.any():
             clear[k] = side[nearby].max() + radius + 0.001
     return clear
-
-
-def _tube(path, depth_radius, plane_radius, closed, depth_axis, metal):
-    """A tube of ``_SIDES`` corners along ``path`` [M, 3]: radii along ``depth_axis`` and across."""
-    m = len(path)
-    if closed:
-        tangent = np.roll(path, -1, 0) - np.roll(path, 1, 0)
-    else:
-        tangent = np.gradient(path, axis=0)
-    tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-12)
-    a = depth_axis - (tangent @ depth_axis)[:, None] * tangent
-    a /= np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = np.cross(tangent, a)
-    phi = 2 * np.pi * np.arange(_SIDES) / _SIDES
-    ring = (path[:, None] + np.cos(phi)[None, :, None] * depth_radius[:, None, None] * a[:, None]
-            + np.sin(phi)[None, :, None] * plane_radius[:, None, None] * b[:, None])
-    points = ring.reshape(-1, 3)
-    segments = m if closed else m - 1
-    i = np.arange(segments)[:, None]
-    k = np.arange(_SIDES)[None]
-    a0 = i * _SIDES + k
-    a1 = i * _SIDES + (k + 1) % _SIDES
-    b0 = ((i + 1) % m) * _SIDES + k
-    b1 = ((i + 1) % m) * _SIDES + (k + 1) % _SIDES
-    # Counter-clockwise seen from outside, as the renderer expects of a closed surface.
-    tris = np.concatenate([np.stack([a0, b1, b0], -1).reshape(-1, 3), np.stack([a0, a1, b1], -1).reshape(-1, 3)])
-    directions = np.repeat(tangent, _SIDES, 0)
-    metal_points = np.repeat(np.asarray(metal, bool), _SIDES)
-    if not closed:  # caps
-        caps = []
-        for end, ring_start, turn in ((0, 0, -1), (m - 1, (m - 1) * _SIDES, 1)):  # facing back, forward
-            index = len(points) + len(caps)
-            caps.append(path[end])
-            for kk in range(_SIDES):
-                rim = [ring_start + kk, ring_start + (kk + 1) % _SIDES][::turn]
-                tris = np.concatenate([tris, [[index, *rim]]])
-        points = np.concatenate([points, caps])
-        directions = np.concatenate([directions, tangent[[0, -1]]])
-        metal_points = np.concatenate([metal_points, np.asarray(metal, bool)[[0, -1]]])
-    return points, tris, directions, metal_points
 
 
 def _merge(parts):

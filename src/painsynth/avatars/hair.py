@@ -19,12 +19,12 @@ placed in front of the eyes, brows or cheeks.
 
 from __future__ import annotations
 
-import functools
 import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from painsynth.avatars.anatomy import ear_vertices
 from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
@@ -99,7 +99,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     depth = depth_at(an.azimuth, an.elevation)
     # Nothing in front of the brows, eyes or cheeks, whatever the hairline or fringe.
     face_front = (np.abs(an.face[:, 0]) < 1.1) & (an.face[:, 1] < 0.5) & (an.face[:, 2] < _FACE_TOP)
-    grows = an.head_skin & ~_ear_vertices(an) & (depth > -7) & ~face_front
+    grows = an.head_skin & ~ear_vertices(an) & (depth > -7) & ~face_front
     mesh = CutMesh.of(an, grows)
     part = parting(family, p)
     if part is not None:
@@ -178,31 +178,6 @@ def _fringe_floor(an: Anatomy) -> float:
     eyes, the fringe stops clear of them."""
     front = an.head_skin & (np.abs(an.azimuth) < 25) & (an.face[:, 2] > _FACE_TOP + 0.12)
     return float(an.elevation[front].min()) if front.any() else 20.0
-
-
-@functools.lru_cache(maxsize=1)
-def _reference_ears() -> tuple[np.ndarray, np.ndarray]:
-    """Reference face-frame positions of every reference vertex and its ear-mask value."""
-    from painsynth.avatars.reference import _skin_masks, reference_head
-
-    head = reference_head()
-    iod = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
-    face = (head.vertices - head.eye_centres.mean(0)) / iod
-    mask = _skin_masks(256)["ears"]
-    uv = head.face_uvs  # [F, 3, 2]
-    rows = np.clip(((1 - uv[..., 1]) * 256).astype(int), 0, 255)
-    cols = np.clip((uv[..., 0] * 256).astype(int), 0, 255)
-    ear = np.zeros(len(head.vertices), np.float32)
-    np.maximum.at(ear, head.faces.ravel(), mask[rows, cols].ravel())
-    return face.astype(np.float32), ear
-
-
-def _ear_vertices(an: Anatomy) -> np.ndarray:
-    from scipy.spatial import cKDTree
-
-    face, ear = _reference_ears()
-    _, nearest = cKDTree(face).query(an.face)
-    return ear[nearest] > 0.2
 
 
 class _HeadFrame:
