@@ -1,5 +1,5 @@
 """Where each vertex of an identity's head-and-shoulders mesh lies, anatomically, for the builders
-of worn layers (hair, lashes, garment, glasses, teeth).
+of worn layers (hair, lashes, garment, glasses, earrings, teeth).
 
 Every identity shares anny's topology, so a vertex's anatomical coordinates are read once on the
 reference head (a neutral adult) and hold for any face shape, age or build; positions and normals

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from painsynth.avatars.colour import hex_of, lerp, linear
+from painsynth.avatars.earrings import sample_earrings
 from painsynth.avatars.face_shape import sample_face_shape
 from painsynth.avatars.garments import sample_garment
 from painsynth.avatars.glasses import sample_glasses
@@ -90,7 +91,7 @@ def sample_avatars(count: int, seed: int, children: bool = False,
     Gender × age band and Monk tone are stratified in shuffled blocks (every block of 8 adults
     holds each gender × band once, every block of 10 holds each tone once), so small banks are
     balanced too, and avatar ``i`` is the same whatever ``count`` is. Each part of the look
-    (face shape, hair, skin detail, garment, glasses) draws from its own generator, so a change
+    (face shape, hair, skin detail, garment, glasses, earrings) draws from its own generator, so a change
     to one part leaves the others of every identity as they were.
     """
     choices = choices or BankChoices()
@@ -142,6 +143,7 @@ def _sample_avatar(
     garment, garment_color, garment_pattern = sample_garment(_part_rng(avatar_seed, "garment"), gender,
                                                              age_years, choices.garments)
     glasses, glasses_color = sample_glasses(_part_rng(avatar_seed, "glasses"), age_years, choices.glasses_share)
+    earrings, earrings_color, earrings_size = sample_earrings(_part_rng(avatar_seed, "earrings"), gender, age_years)
     phenotype = sample_phenotype(rng, gender, age_years, ancestry)
     return AvatarSpec(
         avatar_id=f"av-{index:05d}",
@@ -172,6 +174,9 @@ def _sample_avatar(
         garment_pattern=garment_pattern,
         glasses=glasses,
         glasses_color=glasses_color,
+        earrings=earrings,
+        earrings_color=earrings_color,
+        earrings_size=earrings_size,
         makeup=sample_makeup(_part_rng(avatar_seed, "makeup"), gender, age_years),
     )
 

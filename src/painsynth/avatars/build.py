@@ -14,6 +14,7 @@ import numpy as np
 from painsynth.animate import HeadRig, Identity
 from painsynth.avatars.anatomy import Anatomy, anatomy_of
 from painsynth.avatars.beard import build_beard
+from painsynth.avatars.earrings import earring_layers
 from painsynth.avatars.garments import covered_triangles, garment_layers
 from painsynth.avatars.glasses import glasses_layers
 from painsynth.avatars.hair import build_hair
@@ -31,6 +32,7 @@ WEARABLES: dict[str, Callable[[AvatarSpec, Anatomy], list[Layer]]] = {
     "lashes": build_lashes,
     "garment": garment_layers,
     "glasses": glasses_layers,
+    "earrings": earring_layers,
     "teeth": build_teeth,
 }
 # Surfaces inside the head, hidden by the face most of the time.

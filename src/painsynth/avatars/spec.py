@@ -41,6 +41,9 @@ class AvatarSpec:
     garment_pattern: str  # one of GARMENT_PATTERNS
     glasses: str  # one of GLASSES ("none": no glasses)
     glasses_color: str  # sRGB hex of the frame
+    earrings: str  # one of EARRINGS ("none": no earrings)
+    earrings_color: str  # sRGB hex of the metal
+    earrings_size: float  # 0-1: a stud's or a hoop's size within its range
     makeup: dict  # own lip colour and make-up (avatars.makeup.sample_makeup)
 
     def to_dict(self) -> dict:

@@ -28,6 +28,7 @@ GARMENT_PATTERNS: tuple[str, ...] = ("plain", "stripes", "check", "dots")
 # Frame shapes; "none" is no glasses.
 GLASSES: tuple[str, ...] = ("none", "rectangular", "round", "oval", "cat_eye", "browline")
 GLASSES_SHARE = 0.25  # default share of identities wearing glasses
+EARRINGS: tuple[str, ...] = ("none", "stud", "hoop")  # "none" is no earrings
 
 PHENOTYPE_LABELS: tuple[str, ...] = (
     "gender", "age", "muscle", "weight", "height", "proportions", "cupsize", "firmness",
