@@ -21,6 +21,22 @@ def child_and_tall(seed):
     return child, max(sample_avatars(8, seed), key=lambda s: s.phenotype["height"])
 
 
+def render_worn(renderer, spec, identity, maps, layers, camera):
+    """One neutral frame (int [H, W, 3]) of ``identity`` wearing only ``layers``, in a fixed random studio."""
+    import numpy as np
+
+    from painsynth.avatars.build import Avatar
+    from painsynth.render import make_background, sample_lighting
+
+    renderer.load_avatar(Avatar(spec, identity, maps, layers))
+    still = np.zeros((1, 3), np.float32)
+    vertices = identity.animate(np.zeros((1, 52), np.float32), still, still)
+    rng = np.random.default_rng(1)
+    lighting = sample_lighting(rng)
+    background = make_background("solid", renderer.size, rng)
+    return next(iter(renderer.render_clip(vertices, [camera], lighting, [background])))[0].astype(int)
+
+
 def face_units(**units):
     """Face-unit weights [1, 52] (float32) with the named units set, the rest 0."""
     import numpy as np

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import child_and_tall, render_worn
 from painsynth.avatars import sample_avatars
 from painsynth.avatars.anatomy import anatomy_of, ear_vertices
-from painsynth.avatars.build import Avatar, build_avatar
+from painsynth.avatars.build import build_avatar
 from painsynth.avatars.earrings import earring_layers, fit_earrings, lobes
 from painsynth.avatars.tables import EARRINGS
 from painsynth.avatars.texture import appearance_maps
@@ -21,10 +22,8 @@ STYLES = [style for style in EARRINGS if style != "none"]
 @pytest.fixture(scope="module")
 def heads(rig):
     """(spec, identity, anatomy): a child under 12 and the tallest of a few adults."""
-    child = next(s for s in sample_avatars(16, 11, children=True) if s.age_years < 12)
-    tall = max(sample_avatars(8, 11), key=lambda s: s.phenotype["height"])
     out = []
-    for spec in (child, tall):
+    for spec in child_and_tall(11):
         identity = rig.identity(spec.phenotype, spec.face_shape)
         out.append((spec, identity, anatomy_of(identity)))
     return out
@@ -50,7 +49,7 @@ def test_earrings_hang_at_the_lobes(heads):
 
 
 def test_every_style_renders_beside_the_face(heads):
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import Renderer, frame_head
 
     size = 128
     renderer = Renderer(size, size)
@@ -58,14 +57,9 @@ def test_every_style_renders_beside_the_face(heads):
         spec = dataclasses.replace(spec, earrings_color="d8c48a", earrings_size=1.0)
         maps = appearance_maps(spec, 64)
         camera = frame_head(identity.mesh.head_box, "left45")
-        vertices = identity.animate(np.zeros((1, 52), np.float32), np.zeros((1, 3), np.float32),
-                                    np.zeros((1, 3), np.float32))
 
         def render(layers):
-            renderer.load_avatar(Avatar(spec, identity, maps, layers))
-            rng = np.random.default_rng(1)
-            return next(iter(renderer.render_clip(vertices, [camera], sample_lighting(rng),
-                                                  [make_background("solid", (size, size), rng)])))[0].astype(int)
+            return render_worn(renderer, spec, identity, maps, layers, camera)
 
         bare = render([])
         lobe = np.round(camera.project(lobes(anatomy)[0][:1], size, size)[0]).astype(int)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import render_worn
 from painsynth.avatars import sample_avatars
 from painsynth.avatars.anatomy import anatomy_of
 from painsynth.avatars.build import Avatar, build_avatar
@@ -66,7 +67,7 @@ def test_glasses_sit_on_nose_and_ears(heads):
 
 
 def test_every_style_renders_with_clear_lenses(heads):
-    from painsynth.render import Renderer, frame_head, make_background, sample_lighting
+    from painsynth.render import Renderer, frame_head
 
     size = 96
     renderer = Renderer(size, size)
@@ -74,15 +75,10 @@ def test_every_style_renders_with_clear_lenses(heads):
         spec = dataclasses.replace(spec, glasses_color="111111")
         maps = appearance_maps(spec, 64)
         camera = frame_head(identity.mesh.head_box, "front")
-        vertices = identity.animate(np.zeros((1, 52), np.float32), np.zeros((1, 3), np.float32),
-                                    np.zeros((1, 3), np.float32))
         eyes = np.round(camera.project(anatomy.eye_centres + np.array([0, -0.01, 0]), size, size)).astype(int)
 
         def render(layers):
-            renderer.load_avatar(Avatar(spec, identity, maps, layers))
-            rng = np.random.default_rng(1)
-            return next(iter(renderer.render_clip(vertices, [camera], sample_lighting(rng),
-                                                  [make_background("solid", (size, size), rng)])))[0].astype(int)
+            return render_worn(renderer, spec, identity, maps, layers, camera)
 
         bare = render([])
         for style in STYLES:
