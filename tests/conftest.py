@@ -21,6 +21,17 @@ def child_and_tall(seed):
     return child, max(sample_avatars(8, seed), key=lambda s: s.phenotype["height"])
 
 
+def child_and_tall_heads(rig, seed):
+    """(spec, identity, anatomy) of :func:`child_and_tall`'s two specs, each with its own face shape."""
+    from painsynth.avatars.anatomy import anatomy_of
+
+    heads = []
+    for spec in child_and_tall(seed):
+        identity = rig.identity(spec.phenotype, spec.face_shape)
+        heads.append((spec, identity, anatomy_of(identity)))
+    return heads
+
+
 def render_worn(renderer, spec, identity, maps, layers, camera):
     """One neutral frame (int [H, W, 3]) of ``identity`` wearing only ``layers``, in a fixed random studio."""
     import numpy as np

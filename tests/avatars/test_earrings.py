@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import child_and_tall, render_worn
+from conftest import child_and_tall_heads, render_worn
 from painsynth.avatars import sample_avatars
-from painsynth.avatars.anatomy import anatomy_of, ear_vertices
+from painsynth.avatars.anatomy import ear_vertices
 from painsynth.avatars.build import build_avatar
 from painsynth.avatars.earrings import earring_layers, fit_earrings, lobes
 from painsynth.avatars.tables import EARRINGS
@@ -22,11 +22,7 @@ STYLES = [style for style in EARRINGS if style != "none"]
 @pytest.fixture(scope="module")
 def heads(rig):
     """(spec, identity, anatomy): a child under 12 and the tallest of a few adults."""
-    out = []
-    for spec in child_and_tall(11):
-        identity = rig.identity(spec.phenotype, spec.face_shape)
-        out.append((spec, identity, anatomy_of(identity)))
-    return out
+    return child_and_tall_heads(rig, 11)
 
 
 def test_earrings_hang_at_the_lobes(heads):

@@ -7,9 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import child_and_tall, face_units
+from conftest import child_and_tall_heads, face_units
 
-from painsynth.avatars.anatomy import anatomy_of
 from painsynth.avatars.build import Avatar
 from painsynth.avatars.lighting import light_gain, worn_light_gain
 from painsynth.avatars.teeth import build_teeth
@@ -22,11 +21,7 @@ SIZE = 160
 @pytest.fixture(scope="module")
 def heads(rig):
     """(spec, identity, anatomy): a child under 12 and the tallest of a few adults, own face shapes."""
-    out = []
-    for spec in child_and_tall(11):
-        identity = rig.identity(spec.phenotype, spec.face_shape)
-        out.append((spec, identity, anatomy_of(identity)))
-    return out
+    return child_and_tall_heads(rig, 11)
 
 
 def _render(renderer, spec, identity, maps, layers, faces, view):
