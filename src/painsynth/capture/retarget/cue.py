@@ -51,6 +51,7 @@ SMOOTH_WINDOW = 5
 # (SHUT_STEM) above SHUT_BLINK (blinks are nearly always both eyes). MediaPipe alone missed the blinks
 # of dark-skinned faces: on a Monk 9 face of the round trip's held-out set its blink score reached 0.19 at
 # a full blink, which the cue read as a cheek raise of AU6 1.3 (of 5); the patches read that blink at 0.89.
+# At 45 degrees both readings are weak on some faces, so there a blink can still leak through.
 SHUT_BLINK = 0.3
 SHUT_MARGIN = 1
 
