@@ -71,18 +71,20 @@ def fit_earrings(style: str, size: float, anatomy: Anatomy) -> tuple[np.ndarray,
             radius = (1.6 + 1.6 * size) * 1e-3 * scale
             parts.append(_bead(lobe + normal * 0.6 * radius, radius))
         else:
-            ring = (6.0 + 10.0 * size) * 1e-3 * scale
-            angle = np.linspace(0, 2 * np.pi, _RING_POINTS, endpoint=False)
-            forward = np.array([0.0, -1.0, 0.0])
-            top = lobe + normal * 0.8e-3
-            path = top + ring * (np.sin(angle)[:, None] * forward + (np.cos(angle)[:, None] - 1) * [0.0, 0.0, 1.0])
-            tube = np.full(_RING_POINTS, 0.75e-3 * scale)
-            points, triangles, directions, _ = tube_mesh(path, tube, tube, closed=True, depth_axis=normal,
-                                                     metal=np.ones(_RING_POINTS, bool))
-            parts.append((points, triangles, directions))
+            parts.append(_hoop(lobe + normal * 0.8e-3, normal, (6.0 + 10.0 * size) * 1e-3 * scale, 0.75e-3 * scale))
     offset = np.cumsum([0] + [len(p) for p, _, _ in parts[:-1]])
     return (np.concatenate([p for p, _, _ in parts]), np.concatenate([t + o for (_, t, _), o in zip(parts, offset)]),
             np.concatenate([d for _, _, d in parts]))
+
+
+def _hoop(top: np.ndarray, normal: np.ndarray, radius: float, thickness: float):
+    """A ring of ``radius`` hanging from ``top`` in the plane facing ``normal``'s side (forward and up)."""
+    angle = np.linspace(0, 2 * np.pi, _RING_POINTS, endpoint=False)[:, None]
+    path = top + radius * (np.sin(angle) * [0.0, -1.0, 0.0] + (np.cos(angle) - 1) * [0.0, 0.0, 1.0])
+    tube = np.full(_RING_POINTS, thickness)
+    points, triangles, directions, _ = tube_mesh(path, tube, tube, closed=True, depth_axis=normal,
+                                                 metal=np.ones(_RING_POINTS, bool))
+    return points, triangles, directions
 
 
 def _bead(centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
