@@ -25,7 +25,7 @@ lines, and before this package was split out of one module, on ``capture/calibra
    (none of the benchmark's), front, 30 and (near eye only, down-weighted) 45 degrees to each side, random
    sequences of single units, FACS bundles and distractors (eyeSquint, blinks, smiles, brows, jaw, gaze), with
    small head turns, encoded to H.264 and captured exactly as a video is; a ridge regression from the patch
-   features to the units.
+   features to the units, and to the lids (eyeBlink), read only to find shut eyes.
 4. **Population neutral** (`population.py`, :func:`build_population_neutral`): MediaPipe's scores and aligned
    landmark residual on neutral renders of many identities, the neutral face of nobody in particular, for a
    person with no neutral material of their own.
