@@ -85,11 +85,14 @@ def swap(pairs: int, seed: int) -> None:
 
 
 def pair_figures(specs) -> tuple[float, float, list]:
-    """(share of pairs under dlib's 0.6, median pair distance, embeddings) of the specs' front images."""
+    """(share of pairs under dlib's same-person threshold, median pair distance, embeddings) of the specs'
+    front images."""
+    from painsynth.diversity import SAME_PERSON
+
     found = [e for e in fronts(specs) if e is not None]
     x = np.array(found).reshape(len(found), -1)
     pairs = np.linalg.norm(x[:, None] - x[None], axis=2)[np.triu_indices(len(found), 1)]
-    return float(np.mean(pairs < 0.6)), float(np.median(pairs)), found
+    return float(np.mean(pairs < SAME_PERSON)), float(np.median(pairs)), found
 
 
 def diversity(avatars: int, seed: int) -> tuple[float, float, list, list]:

@@ -10,7 +10,6 @@ import torch
 
 from conftest import child_and_tall_heads, render_worn
 from painsynth.avatars import sample_avatars
-from painsynth.avatars.anatomy import ear_vertices
 from painsynth.avatars.build import build_avatar
 from painsynth.avatars.earrings import earring_layers, fit_earrings, lobes
 from painsynth.avatars.tables import EARRINGS
@@ -28,7 +27,7 @@ def heads(rig):
 def test_earrings_hang_at_the_lobes(heads):
     for spec, _, anatomy in heads:
         points, normals = lobes(anatomy)
-        ears = anatomy.vertices[ear_vertices(anatomy)]
+        ears = anatomy.vertices[anatomy.ears]
         assert points[0, 0] > 0.05 and points[1, 0] < -0.05  # the person's left first, beside the head
         assert np.all(points[:, 2] < np.percentile(ears[:, 2], 15))  # at the bottom of the ears
         assert np.all(normals[:, 0] * [1, -1] > 0.4)  # facing outwards
@@ -77,7 +76,7 @@ def test_earrings_move_rigidly_with_the_head(heads):
     points, _ = layer.binding.pose(vertices, torch.zeros_like(vertices))
     rest, moved = points[0].numpy(), points[1].numpy()
     assert np.abs(moved - rest).max() > 0.01
-    ears = np.flatnonzero(ear_vertices(anatomy))
+    ears = np.flatnonzero(anatomy.ears)
     before = np.linalg.norm(rest[:, None] - anatomy.vertices[ears][None], axis=2).min(1)
     after = np.linalg.norm(moved[:, None] - vertices[1].numpy()[ears][None], axis=2).min(1)
     # still hanging from the ears (within 2 mm: the neck bone bends the ears' skin a little under a large turn)

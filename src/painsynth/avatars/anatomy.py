@@ -37,6 +37,7 @@ class Anatomy:
     jaw: np.ndarray  # [J] vertex indices moving with the head and the jaw (jawOpen) alone
     interocular: float  # this identity's eye-centre distance, metres
     eye_centres: np.ndarray  # [2, 3] this identity's eyeball centres (person's left first)
+    ears: np.ndarray  # [V] bool: the ears (anny's ear mask)
 
     @property
     def head_skin(self) -> np.ndarray:
@@ -69,6 +70,7 @@ def anatomy_of(identity: Identity) -> Anatomy:
         jaw=_jaw(identity, on_head),
         interocular=float(np.linalg.norm(eye_centres[0] - eye_centres[1])),
         eye_centres=eye_centres,
+        ears=_reference_ears()[ids] > 0.2,
     )
 
 
@@ -105,24 +107,13 @@ def _jaw(identity: Identity, on_head: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
-def _reference_ears() -> tuple[np.ndarray, np.ndarray]:
-    """Reference face-frame positions of every reference vertex and its ear-mask value."""
+def _reference_ears() -> np.ndarray:
+    """[V_ref] the ear mask's value at each reference head vertex (the largest over its triangles' corners)."""
     head = reference_head()
-    iod = float(np.linalg.norm(head.eye_centres[0] - head.eye_centres[1]))
-    face = (head.vertices - head.eye_centres.mean(0)) / iod
     mask = _skin_masks(256)["ears"]
     uv = head.face_uvs  # [F, 3, 2]
     rows = np.clip(((1 - uv[..., 1]) * 256).astype(int), 0, 255)
     cols = np.clip((uv[..., 0] * 256).astype(int), 0, 255)
     ear = np.zeros(len(head.vertices), np.float32)
     np.maximum.at(ear, head.faces.ravel(), mask[rows, cols].ravel())
-    return face.astype(np.float32), ear
-
-
-def ear_vertices(an: Anatomy) -> np.ndarray:
-    """[V] bool: the vertices of the ears (anny's ear mask)."""
-    from scipy.spatial import cKDTree
-
-    face, ear = _reference_ears()
-    _, nearest = cKDTree(face).query(an.face)
-    return ear[nearest] > 0.2
+    return ear

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from painsynth.avatars.anatomy import Anatomy, ear_vertices
+from painsynth.avatars.anatomy import Anatomy
 from painsynth.avatars.colour import linear, to_srgb8
 from painsynth.avatars.tables import EARRINGS
 from painsynth.avatars.tubes import tube_mesh
@@ -47,7 +47,7 @@ def earring_layers(spec, anatomy: Anatomy) -> list[Layer]:
 
 def lobes(anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray]:
     """(points [2, 3], outward unit normals [2, 3]): the ear lobes, the person's left first."""
-    ears = ear_vertices(anatomy)
+    ears = anatomy.ears
     points, normals = [], []
     for sign in (1, -1):
         side = np.flatnonzero(ears & (sign * anatomy.face[:, 0] > 0))

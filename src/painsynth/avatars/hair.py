@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from painsynth.avatars.anatomy import ear_vertices
 from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
@@ -99,7 +98,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     depth = depth_at(an.azimuth, an.elevation)
     # Nothing in front of the brows, eyes or cheeks, whatever the hairline or fringe.
     face_front = (np.abs(an.face[:, 0]) < 1.1) & (an.face[:, 1] < 0.5) & (an.face[:, 2] < _FACE_TOP)
-    grows = an.head_skin & ~ear_vertices(an) & (depth > -7) & ~face_front
+    grows = an.head_skin & ~an.ears & (depth > -7) & ~face_front
     mesh = CutMesh.of(an, grows)
     part = parting(family, p)
     if part is not None:
