@@ -8,12 +8,14 @@ hoop hanging from the lobe in the plane of the side of the head. Both move rigid
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from painsynth.avatars.anatomy import Anatomy
 from painsynth.avatars.colour import linear, to_srgb8
 from painsynth.avatars.tables import EARRINGS
-from painsynth.avatars.tubes import tube_mesh
+from painsynth.avatars.tubes import merge_meshes, tube_mesh
 from painsynth.render.layers import Layer, RigidBinding
 
 _METALS = ("c9a44c", "d8c48a", "c0c0c4", "8e8e92")  # yellow and pale gold, silver, dark steel (sRGB)
@@ -47,10 +49,9 @@ def earring_layers(spec, anatomy: Anatomy) -> list[Layer]:
 
 def lobes(anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray]:
     """(points [2, 3], outward unit normals [2, 3]): the ear lobes, the person's left first."""
-    ears = anatomy.ears
     points, normals = [], []
     for sign in (1, -1):
-        side = np.flatnonzero(ears & (sign * anatomy.face[:, 0] > 0))
+        side = np.flatnonzero(anatomy.ears & (sign * anatomy.face[:, 0] > 0))
         z = anatomy.vertices[side, 2]
         low = side[z <= np.percentile(z, _LOBE_SHARE)]
         points.append(anatomy.vertices[low].mean(0))
@@ -62,33 +63,34 @@ def lobes(anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_earrings(style: str, size: float, anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Both earrings' mesh in the neutral pose: points [N, 3], triangles [F, 3], directions [N, 3]."""
-    if style not in EARRINGS[1:]:
+    if style not in _MAKERS:
         raise ValueError(f"unknown earrings {style!r}; allowed: {', '.join(EARRINGS)}")
     scale = float(np.clip(anatomy.interocular / 0.063, 0.75, 1.1))
-    parts = []
-    for lobe, normal in zip(*lobes(anatomy)):
-        if style == "stud":
-            radius = (1.6 + 1.6 * size) * 1e-3 * scale
-            parts.append(_bead(lobe + normal * 0.6 * radius, radius))
-        else:
-            parts.append(_hoop(lobe + normal * 0.8e-3, normal, (6.0 + 10.0 * size) * 1e-3 * scale, 0.75e-3 * scale))
-    offset = np.cumsum([0] + [len(p) for p, _, _ in parts[:-1]])
-    return (np.concatenate([p for p, _, _ in parts]), np.concatenate([t + o for (_, t, _), o in zip(parts, offset)]),
-            np.concatenate([d for _, _, d in parts]))
-
-
-def _hoop(top: np.ndarray, normal: np.ndarray, radius: float, thickness: float):
-    """A ring of ``radius`` hanging from ``top`` in the plane facing ``normal``'s side (forward and up)."""
-    angle = np.linspace(0, 2 * np.pi, _RING_POINTS, endpoint=False)[:, None]
-    path = top + radius * (np.sin(angle) * [0.0, -1.0, 0.0] + (np.cos(angle) - 1) * [0.0, 0.0, 1.0])
-    tube = np.full(_RING_POINTS, thickness)
-    points, triangles, directions, _ = tube_mesh(path, tube, tube, closed=True, depth_axis=normal,
-                                                 metal=np.ones(_RING_POINTS, bool))
+    points, triangles, directions, _ = merge_meshes([_MAKERS[style](lobe, normal, size, scale)
+                                                     for lobe, normal in zip(*lobes(anatomy))])
     return points, triangles, directions
 
 
-def _bead(centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A small sphere (an octahedron subdivided once, pushed out to the radius), wound outwards."""
+def _hoop(lobe: np.ndarray, normal: np.ndarray, size: float, scale: float):
+    """A ring hanging from the lobe in the plane facing ``normal``'s side (forward and up)."""
+    top, radius, thickness = lobe + normal * 0.8e-3, (6.0 + 10.0 * size) * 1e-3 * scale, 0.75e-3 * scale
+    angle = np.linspace(0, 2 * np.pi, _RING_POINTS, endpoint=False)[:, None]
+    path = top + radius * (np.sin(angle) * [0.0, -1.0, 0.0] + (np.cos(angle) - 1) * [0.0, 0.0, 1.0])
+    tube = np.full(_RING_POINTS, thickness)
+    return tube_mesh(path, tube, tube, closed=True, depth_axis=normal, metal=np.ones(_RING_POINTS, bool))
+
+
+def _stud(lobe: np.ndarray, normal: np.ndarray, size: float, scale: float):
+    """A bead set on the lobe's outer face."""
+    radius = (1.6 + 1.6 * size) * 1e-3 * scale
+    unit, triangles = _unit_sphere()
+    return lobe + normal * 0.6 * radius + radius * unit, triangles, unit, np.ones(len(unit), bool)
+
+
+@functools.lru_cache(maxsize=1)
+def _unit_sphere() -> tuple[np.ndarray, np.ndarray]:
+    """(points [18, 3], triangles [32, 3]): an octahedron subdivided once, pushed out to the unit sphere, wound
+    outwards."""
     corners = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float)
     faces = [(0, 2, 4), (2, 1, 4), (1, 3, 4), (3, 0, 4), (2, 0, 5), (1, 2, 5), (3, 1, 5), (0, 3, 5)]
     points, triangles = list(corners), []
@@ -106,4 +108,8 @@ def _bead(centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np
         triangles += [(a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca)]
     unit = np.asarray(points)
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    return centre + radius * unit, np.asarray(triangles), unit
+    unit.flags.writeable = False
+    return unit, np.asarray(triangles)
+
+
+_MAKERS = {"stud": _stud, "hoop": _hoop}  # EARRINGS but "none"

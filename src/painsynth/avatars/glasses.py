@@ -19,7 +19,7 @@ import numpy as np
 from painsynth.avatars.colour import linear, to_srgb8
 from painsynth.avatars.reference import PART
 from painsynth.avatars.tables import GLASSES
-from painsynth.avatars.tubes import tube_mesh
+from painsynth.avatars.tubes import merge_meshes, tube_mesh
 from painsynth.render.layers import Layer, RigidBinding
 
 _FRAME_COLOURS = ("111111", "3b2418", "6b4a2b", "8c8c8c", "c9b27a", "2a3550", "5a1e24")
@@ -179,8 +179,8 @@ def fit_glasses(style_name: str, anatomy) -> GlassesFit:
     for temple in temples:
         parts.append(tube_mesh(temple, np.full(len(temple), temple_r), np.full(len(temple), temple_r * (1.0 if style.metal else 1.6)),
                            closed=False, depth_axis=np.array([1.0, 0.0, 0.0]), metal=np.full(len(temple), style.metal)))
-    frame = _merge(parts)
-    lens_points, lens_tris = _merge([(p, tr, np.zeros_like(p), np.zeros(len(p), bool)) for p, tr in lenses])[:2]
+    frame = merge_meshes(parts)
+    lens_points, lens_tris = merge_meshes([(p, tr, np.zeros_like(p), np.zeros(len(p), bool)) for p, tr in lenses])[:2]
     return GlassesFit(origin, axes, frame, (lens_points, lens_tris), bridge, tuple(temples), nose)
 
 
@@ -244,14 +244,3 @@ def _clearance(local, head, side, path, d, radius) -> np.ndarray:
         if nearby.any():
             clear[k] = side[nearby].max() + radius + 0.001
     return clear
-
-
-def _merge(parts):
-    points, tris, dirs, metal, offset = [], [], [], [], 0
-    for p, t, dr, mt in parts:
-        points.append(p)
-        tris.append(np.asarray(t) + offset)
-        dirs.append(dr)
-        metal.append(mt)
-        offset += len(p)
-    return np.concatenate(points), np.concatenate(tris), np.concatenate(dirs), np.concatenate(metal)

@@ -1,4 +1,5 @@
-"""Thin tubes along a path (glasses' rims and temples, hoop earrings), closed or capped, wound outwards."""
+"""Thin tubes along a path (glasses' rims and temples, hoop earrings), closed or capped, wound outwards, and
+meshes merged into one."""
 
 from __future__ import annotations
 
@@ -46,3 +47,15 @@ def tube_mesh(path, depth_radius, plane_radius, closed, depth_axis, metal):
         directions = np.concatenate([directions, tangent[[0, -1]]])
         metal_points = np.concatenate([metal_points, np.asarray(metal, bool)[[0, -1]]])
     return points, tris, directions, metal_points
+
+
+def merge_meshes(parts):
+    """One mesh (points, triangles, directions, metal) from parts of that form, their triangles re-indexed."""
+    points, tris, dirs, metal, offset = [], [], [], [], 0
+    for p, t, dr, mt in parts:
+        points.append(p)
+        tris.append(np.asarray(t) + offset)
+        dirs.append(dr)
+        metal.append(mt)
+        offset += len(p)
+    return np.concatenate(points), np.concatenate(tris), np.concatenate(dirs), np.concatenate(metal)
