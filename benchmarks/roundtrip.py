@@ -24,8 +24,10 @@ Two sets of identities and conditions:
 
 Printed (Markdown), per set, view, method and neutral: Pearson r of the PSPI units on the single-unit
 clip (recovered by inverting the AU->blendshape main weights, AU4 = 5 * mean(browDown L, R), ...),
-per-frame PSPI r on the procedural clips, the share of the held apex's summed pain units recovered,
-and the onset-cut clips' recovered PSPI level relative to the same frames of the uncut clips.
+per-frame PSPI r on the procedural clips, the share of the held apex's summed pain units recovered
+and of its PSPI (the pain level: cheek raise and lid tightening count once, as their larger, and so do
+nose wrinkle and upper lip), and the onset-cut clips' recovered PSPI level relative to the same frames
+of the uncut clips.
 
     .venv/bin/python benchmarks/roundtrip.py                          # both sets, ~15 min on 2 cores
     .venv/bin/python benchmarks/roundtrip.py --sets tuned --identities 2 --frames 40   # quicker
@@ -163,7 +165,9 @@ def run_set(name: str, args, rig, renderer, model) -> dict:
     procedural = [make_track(level, seed, n_frames=args.frames) for level, seed in ((3, 1), (4, 2), (4, 3))]
     cut = args.frames // 3  # the onset-cut clips start this many frames into their episode
     keys = [(m, n) for m in METHODS for n in NEUTRALS]
-    result = {"single": {}, "pain": {}, "held": {}, "rising": {}, "onset": {}, "lost": [], "specs": specs}
+    held_pspi = pspi(au_from_blendshapes(held_apex_track(args.frames))).mean()
+    result = {"single": {}, "pain": {}, "held": {}, "held_pspi": {}, "rising": {}, "onset": {}, "lost": [],
+              "specs": specs}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs:
             print(f"[{name}] identity {spec.avatar_id}: {spec.gender}, {spec.age_years:.0f} y, "
@@ -194,6 +198,8 @@ def run_set(name: str, args, rig, renderer, model) -> dict:
                     cell[0].append(single_au[:n]), cell[1].append(au_from_blendshapes(single_got[key][:n]))
                     result["held"].setdefault((view, key), []).append(
                         held_got[key][:, HELD_UNITS].sum(axis=1).mean() / (2 * sum(HELD.values())))
+                    result["held_pspi"].setdefault((view, key), []).append(
+                        pspi(au_from_blendshapes(held_got[key])).mean() / held_pspi)
                     apex = slice(args.frames // 3 + 2, None)  # the held part of the rising clip
                     result["rising"].setdefault((view, key), []).append(
                         rising_got[key][apex, HELD_UNITS].sum(axis=1).mean() / (2 * sum(HELD.values())))
@@ -215,8 +221,8 @@ def report(name: str, result: dict, args) -> None:
     print(f"\n## {name} set ({len(result['specs'])} identities: "
           + ", ".join(f"{s.gender} {s.age_years:.0f} y Monk {s.monk_tone}" for s in result["specs"]) + ")\n")
     print("| view | method | neutral | PSPI r | PSPI MAE | " + " | ".join(f"{u} r" for u in PSPI_UNITS)
-          + " | held apex recovered | rising apex recovered | onset cut / uncut |")
-    print("|---|---|---|---|---|" + "---|" * len(PSPI_UNITS) + "---|---|---|")
+          + " | held apex recovered | its PSPI | rising apex recovered | onset cut / uncut |")
+    print("|---|---|---|---|---|" + "---|" * len(PSPI_UNITS) + "---|---|---|---|")
     for view in views:
         for method in METHODS:
             for neutral in NEUTRALS:
@@ -230,7 +236,8 @@ def report(name: str, result: dict, args) -> None:
                 ratio = pairs[:, 0].sum() / max(pairs[:, 1].sum(), 1e-9)
                 print(f"| {view} | {method} | {neutral} | {pearson(truth, estimate):.3f} | "
                       f"{np.abs(truth - estimate).mean():.2f} | " + " | ".join(units)
-                      + f" | {np.mean(result['held'][key]):.0%} | {np.mean(result['rising'][key]):.0%} | {ratio:.2f} |")
+                      + f" | {np.mean(result['held'][key]):.0%} | {np.mean(result['held_pspi'][key]):.0%}"
+                      + f" | {np.mean(result['rising'][key]):.0%} | {ratio:.2f} |")
     print(f"\nClips left out (face found in under half the frames): {len(result['lost'])}")
     for line in result["lost"]:
         print(f"- {line}")

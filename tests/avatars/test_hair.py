@@ -346,7 +346,7 @@ def test_curly_hair_stands_out_in_lumps(people, monkeypatch):
         return np.linalg.norm(outer - inner, axis=1)
 
     lumpy = depths()
-    monkeypatch.setattr(hair, "_CURLY_LUMPS", 0.0)
+    monkeypatch.setattr(hair, "_LOOKS", {"short": hair._ShellLook(lumps=0.0)})
     ratio = lumpy / depths()
     assert ratio.std() > 0.08
     assert ratio.min() < 0.85 and ratio.max() > 1.15
@@ -391,6 +391,23 @@ def test_an_afro_is_cut_close_at_the_nape_and_full_on_top(people):
     low, top = depth[elevation < -12].mean(), depth[elevation > 40].mean()
     assert low < 0.5 * top
     assert top > 0.02  # metres: an afro at full volume
+
+
+@pytest.mark.parametrize("who", ["child", "adult"])
+def test_an_afro_is_as_deep_over_the_front_of_the_crown_as_over_its_back(people, who):
+    """Kept thin over the front of the head all the way up to the crown (to keep the face open), an afro
+    drew a notch between two peaks in front view."""
+    from scipy.spatial import cKDTree
+
+    spec, _, anatomy = people[who]
+    _TRIANGLES[0] = anatomy.triangles
+    layers = _hair(spec, anatomy, "afro")
+    inner, outer = (_posed(layer, anatomy.vertices[None])[0] for layer in (layers[0], layers[-1]))
+    nearest = cKDTree(anatomy.vertices).query(inner)[1]
+    azimuth, elevation = np.abs(anatomy.azimuth[nearest]), anatomy.elevation[nearest]
+    depth = np.linalg.norm(outer - inner, axis=1)
+    crown = elevation > 60
+    assert depth[crown & (azimuth < 40)].mean() > 0.8 * depth[crown & (azimuth > 140)].mean()
 
 
 def test_coily_shells_fade_where_seen_edge_on(people):

@@ -20,10 +20,12 @@ placed in front of the eyes, brows or cheeks.
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from painsynth.avatars.afro import afro_lift, afro_taper
 from painsynth.avatars.canvas import sine_noise
 from painsynth.avatars.colour import smoothstep
 from painsynth.avatars.cut_mesh import CutMesh
@@ -46,10 +48,6 @@ _CURLY_GLOSS = 0.12  # strength of a curly shell's highlight (straight hair 0.6)
 _CURLY_LUMPS = 0.3  # curly hair's depth varies by up to this share over the head
 _CURLY_LUMP_SIZE = 1.2  # interocular units from one lump to the next
 _CURLY_EDGE_FADE = 1.0  # curly shells over the first fade out where seen edge on (render.shaders)
-# An afro's depth over the scalp, as a share of its full depth, rises with the elevation (degrees above
-# the eyes) from the nape and over the ears to the upper head: cut close there and full on top, it
-# reads as an afro; as deep at the nape as on top, it made a bob-like shelf round the back of the head.
-_AFRO_CLOSE, _AFRO_FULL_FROM = 0.3, (-10.0, 25.0)
 _DOWN_THE_HEAD = np.array([0.0, 0.35, -1.0])  # strands run down the meridians (and back over the crown)
 _PART_RISE = 0.35  # how far from the parting (interocular units) the hair reaches its full volume
 
@@ -65,9 +63,27 @@ _SHELLS = {
     "long_wavy": (3, 0.008, 0.015),
     "ponytail": (2, 0.003, 0.005),
     "bun": (2, 0.003, 0.005),
-    "afro": (4, 0.03, 0.05),
+    "afro": (6, 0.03, 0.05),
 }
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
+
+
+@dataclass(frozen=True)
+class _ShellLook:
+    """How a family's shells are drawn where it differs from the rest."""
+
+    tiles: int = U_TILES  # times the strand texture repeats round the head
+    lumps: float = _CURLY_LUMPS  # curly hair's depth varies by up to this share over the head
+    gloss: float = _CURLY_GLOSS  # a curly shell's highlight
+    inner_shade: float = 0.55  # the innermost shell's shade (the outermost's is 1): occlusion
+
+
+# An afro: six shells (with four, 1.2 cm apart, they read as sheets of crumpled paper; seven exceed the
+# hair's 4000 triangles); 3 tiles (u runs round the head and closes in at the crown: with 6 the coils'
+# texture was squeezed across and drew streaks rising from the crown, like flames); lumps of 0.12 (0.3 of
+# its 5 cm drew spikes in its outline); nearly matte (its highlight read as foil); inner shells less dark
+# (the outer shells' gaps showed them as dark streaks).
+_LOOKS = {"afro": _ShellLook(tiles=3, lumps=0.12, gloss=0.03, inner_shade=0.75)}
 
 
 def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
@@ -107,9 +123,10 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     azimuth, elevation = head_angles(mesh.face)
     depth = depth_at(azimuth, elevation)
     # Texture coordinates: u around the head (meridians are strands), v from the hair's edge.
-    u = azimuth / 360 * U_TILES
+    look = _LOOKS.get(family, _ShellLook())
+    u = azimuth / 360 * look.tiles
     v = np.clip(0.12 + depth / 110, 0, 1)
-    tri, ids, u = _across_the_seam(mesh.triangles, u)
+    tri, ids, u = _across_the_seam(mesh.triangles, u, look.tiles)
     uvs = np.stack([u, v[ids]], 1).astype(np.float32)
 
     normals, anchors = mesh.normal[ids], mesh.anchor[ids]
@@ -119,39 +136,42 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         directions = along_the_skin(normals, _DOWN_THE_HEAD)
     ramp = 30.0 if family == "afro" else 18.0
     taper = smoothstep(-2.0, ramp, depth[ids])
-    if family == "afro":  # less bulk over the temples and forehead, so the face stays open
-        taper *= 0.35 + 0.65 * smoothstep(40, 95, np.abs(azimuth[ids]))
-        taper *= _AFRO_CLOSE + (1 - _AFRO_CLOSE) * smoothstep(*_AFRO_FULL_FROM, elevation[ids])
+    if family == "afro":
+        taper *= afro_taper(azimuth[ids], elevation[ids])
     if part is not None:  # the hair rises from its roots at the parting
         taper *= 0.15 + 0.85 * smoothstep(0.0, _PART_RISE, part.distance(mesh.face[ids]))
     if curly:  # curls stand out in clumps: a lumpy outline, not a smooth cap
-        taper *= 1 + _CURLY_LUMPS * np.clip(sine_noise(rng, _CURLY_LUMP_SIZE)(mesh.face[ids]), -1.5, 1.5) / 1.5
+        taper *= 1 + look.lumps * np.clip(sine_noise(rng, _CURLY_LUMP_SIZE)(mesh.face[ids]), -1.5, 1.5) / 1.5
+    if family == "afro":  # lifted to a round outline, not by one depth along the normals
+        lift, outwards = afro_lift(an, mesh.position[ids], normals, thickness)
+        lift = lift * taper
+    else:
+        lift, outwards = thickness * taper, normals
     layers = []
     for k in range(count):
         share = (k + 1) / count
-        offset = 0.0007 * (k + 1) + thickness * share * taper
-        points = mesh.position[ids] + offset[:, None] * normals
+        points = mesh.position[ids] + 0.0007 * (k + 1) * normals + (share * lift)[:, None] * outwards
         binding = SurfaceBinding.fit(an.vertices, an.normals, an.neighbour, anchors, points, directions)
         coverage = 1.0 if k == 0 else (0.85 - 0.35 * (k - 1) / max(count - 2, 1))
-        shade = 0.55 + 0.45 * share if count > 1 else 0.9
+        shade = look.inner_shade + (1 - look.inner_shade) * share if count > 1 else 0.9
         # Curly and coily hair is matte and fuzzy at every length, not a smooth glossy cap.
         texture = strand_texture(spec, rng, coverage, shade, curly=curly, blob=COIL_CLUMP)
         layers.append(Layer(f"hair_shell{k}", "hair", tri.astype(np.int32), uvs, texture, binding,
-                            gloss=_CURLY_GLOSS if curly else 0.6, edge_fade=_CURLY_EDGE_FADE if curly and k else 0.0))
+                            gloss=look.gloss if curly else 0.6, edge_fade=_CURLY_EDGE_FADE if curly and k else 0.0))
     return layers
 
 
-def _across_the_seam(triangles: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _across_the_seam(triangles: np.ndarray, u: np.ndarray, tiles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Triangles across the nape's seam (azimuth ±180) get copies of their negative-azimuth corners
-    at u + U_TILES: (triangles, the point each corner copies, u of every corner)."""
+    at u + ``tiles`` (u's span round the head): (triangles, the point each corner copies, u of every corner)."""
     tri = triangles.copy()
     corner_u = u[tri]
-    seam = corner_u.max(1) - corner_u.min(1) > U_TILES / 2
+    seam = corner_u.max(1) - corner_u.min(1) > tiles / 2
     extra = np.unique(tri[seam][corner_u[seam] < 0])
     remap = np.arange(len(u))
     remap[extra] = len(u) + np.arange(len(extra))
     tri[seam] = np.where(corner_u[seam] < 0, remap[tri[seam]], tri[seam])
-    return tri, np.concatenate([np.arange(len(u)), extra]), np.concatenate([u, u[extra] + U_TILES])
+    return tri, np.concatenate([np.arange(len(u)), extra]), np.concatenate([u, u[extra] + tiles])
 
 
 def _depth_function(an: Anatomy, family: str, hairline: str, p: dict):
