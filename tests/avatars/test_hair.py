@@ -332,6 +332,20 @@ def test_curls_vary_in_clumps_not_in_streaks_from_the_crown():
     assert 0.4 < across_columns_over_across_rows(curly=True) < 2.5
 
 
+def test_grey_curls_are_white_hair_by_hair_not_in_blotches():
+    """Greying curly hair (and beards) mixes white and pigmented hairs finely, as salt and pepper: chosen
+    by the curls' clumps, the white came in blotches (lightness alike 3 texels apart at r 0.68-0.80)."""
+    from painsynth.avatars import sample_avatars
+    from painsynth.avatars.strands import BEARD_BLOB, COIL_CLUMP, strand_texture
+
+    spec = sample_avatars(1, 5)[0]
+    spec = dataclasses.replace(spec, hair_color="black", hair={**spec.hair, "white": 0.4})
+    for blob in (COIL_CLUMP, BEARD_BLOB):
+        light = strand_texture(spec, np.random.default_rng(0), 1.0, 0.9, curly=True, blob=blob)[..., :3].mean(axis=2)
+        assert np.corrcoef(light.ravel(), np.roll(light, 3, axis=1).ravel())[0, 1] < 0.3
+        assert 0.25 < (light > 150).mean() < 0.55  # about the person's share of white hair
+
+
 def test_curly_hair_stands_out_in_lumps(people, monkeypatch):
     """Curls stand off the scalp by a depth that varies over the head (a lumpy outline, not a cap)."""
     from painsynth.avatars import hair

@@ -21,6 +21,7 @@ _STRAND_DEPTH, _CURL_DEPTH = 0.1, 0.25
 # Curly blobs' size (Gaussian sigma, texels): a curly card's or bun's; a beard's, finer; a scalp's
 # coils, in clumps of a few millimetres: finer ones blurred at 224 px into a smooth film over the head.
 CURL_BLOB, BEARD_BLOB, COIL_CLUMP = 2.2, 1.6, 3.5
+_WHITE_GRAIN = 0.7  # texels (Gaussian sigma): the size of a curly head's white and pigmented specks
 
 
 def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, shade: float,
@@ -34,8 +35,13 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     along = ndimage.gaussian_filter1d(rng.standard_normal((n, n)), 6, axis=0, mode="wrap")
     along /= along.std() + 1e-9
     if curly:
-        blobs = ndimage.gaussian_filter(rng.standard_normal((n, n)), blob, mode="wrap")
+        noise = rng.standard_normal((n, n))
+        blobs = ndimage.gaussian_filter(noise, blob, mode="wrap")
         field = blobs / (blobs.std() + 1e-9)
+        # Which hairs are white is decided hair by hair, not clump by clump: by the clumps, grey curls
+        # came out in dark and white blotches (crumpled paper) instead of salt and pepper.
+        fine = ndimage.gaussian_filter(noise, _WHITE_GRAIN, mode="wrap")
+        whiteness = (fine / (fine.std() + 1e-9)).ravel()
         # Curls have no strands running along v: their colour varies in clumps, not per column
         # (per-column colour drew straight streaks from the crown down over a coily head).
         clumps = ndimage.gaussian_filter(rng.standard_normal((n, n)), 5.0, mode="wrap")
@@ -43,6 +49,7 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
     else:
         field = strand[None, :] + 0.35 * along
         tone = np.broadcast_to(strand[None, :], (n, n))
+        whiteness = None  # each strand's own shade decides it
     cover = field > np.quantile(field, 1 - coverage) if coverage < 1 else np.ones((n, n), bool)
     v = 1 - (np.arange(n) + 0.5) / n  # row 0 is v = 1
     start = 0.1 + 0.06 * rng.random(n)  # each strand's own end at the hairline
@@ -52,7 +59,7 @@ def strand_texture(spec: AvatarSpec, rng: np.random.Generator, coverage: float, 
         alpha = cover & (v[:, None] > tips[None])
     shading, depth = (field, _CURL_DEPTH) if curly else (along, _STRAND_DEPTH)
     variation = (tone * 0.6 + 0.4 * shading).ravel()
-    rgb = person_hair_rgb(spec, variation).reshape(n, n, 3)
+    rgb = person_hair_rgb(spec, variation, whiteness).reshape(n, n, 3)
     rgb = rgb * shade * (0.9 + depth * np.tanh(shading))[..., None]
     image = np.empty((n, n, 4), np.uint8)
     image[..., :3] = to_srgb8(rgb)
