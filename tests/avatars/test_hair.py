@@ -424,6 +424,24 @@ def test_an_afro_is_as_deep_over_the_front_of_the_crown_as_over_its_back(people,
     assert depth[crown & (azimuth < 40)].mean() > 0.8 * depth[crown & (azimuth > 140)].mean()
 
 
+@pytest.mark.parametrize("who", ["child", "adult"])
+def test_a_bun_sits_from_the_back_of_the_head_to_a_top_knot(people, who):
+    """Worn low, a bun sits at the back of the head, hidden in front view; as a top knot it rises above
+    the head, so that it shows from the front (low only, a woman with her hair in a bun read as a man)."""
+    spec, _, anatomy = people[who]
+    _TRIANGLES[0] = anatomy.triangles
+    top = anatomy.vertices[anatomy.head_skin, 2].max()
+    back = anatomy.vertices[anatomy.head_skin, 1].max()  # the face looks to -y
+
+    def bun(length):
+        layers = _hair(dataclasses.replace(spec, hair={**spec.hair, "length": length}), anatomy, "bun")
+        return _posed(next(layer for layer in layers if layer.name == "hair_bun"), anatomy.vertices[None])[0]
+
+    low, high = bun(0.0), bun(1.0)
+    assert low[:, 2].max() < top and low[:, 1].max() > back + 0.01
+    assert high[:, 2].max() > top + 0.02
+
+
 def test_coily_shells_fade_where_seen_edge_on(people):
     """A coily head's outer shells fade out where seen edge on, so its outline is soft instead of a dark
     line per shell: the same head with the fade turned off covers more of the image round the hair;

@@ -66,6 +66,14 @@ _SHELLS = {
     "afro": (6, 0.03, 0.05),
 }
 _FACE_TOP = 0.8  # face-frame height (interocular units above the eyes) no hair comes below in front
+# Where a bun sits: degrees up from the back of the head (at the height of the skull's centre) to the
+# top. Low at the back only, it was hidden in front view, and a woman with her hair in a bun read as
+# a man with short hair there; a top knot shows above the head.
+_BUN_RISE = (20.0, 80.0)
+# A ponytail's root (share of the head's height above the eyes) and its thickness (m, at volume 0 and 1,
+# for a 23 cm head): tied at 0.18 and 1.1-1.7 cm thick, it showed at 45 degrees as a thin tag behind
+# the ear, and the hair read as short.
+_PONYTAIL_ROOT, _PONYTAIL_THICK = 0.26, (0.016, 0.024)
 
 
 @dataclass(frozen=True)
@@ -295,16 +303,17 @@ def _tube(frame: _HeadFrame, centre: np.ndarray, radii: np.ndarray, sides: int) 
 
 
 def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator) -> Layer:
+    """A tail of hair tied at the back of the head, out over the nape and down towards the shoulders."""
     height = frame.top - frame.chin
-    z_root = frame.eye_z + 0.18 * height
+    z_root = frame.eye_z + _PONYTAIL_ROOT * height
     back = frame.reach(np.pi, z_root) + 0.004
     length = (0.35 + 0.5 * p["length"]) * height
     rows, sides = 9, 7
     s = np.linspace(0, 1, rows)
     drop = length * s
-    out = back + 0.025 * np.sin(np.pi * np.minimum(s * 1.6, 1)) + 0.015 * s
+    out = back + 0.035 * np.sin(np.pi * np.minimum(s * 1.6, 1)) + 0.015 * s
     centre = frame.at(np.full(rows, np.pi), out, z_root - drop)
-    thick = (0.011 + 0.006 * p["volume"]) * height / 0.23
+    thick = (_PONYTAIL_THICK[0] + (_PONYTAIL_THICK[1] - _PONYTAIL_THICK[0]) * p["volume"]) * height / 0.23
     radii = thick * (1 - 0.7 * s) * np.minimum(1, 0.55 + 3 * s)
     points, run = _tube(frame, centre, radii, sides)
     u = np.tile(np.linspace(0, 2, sides + 1), rows)
@@ -315,20 +324,25 @@ def _ponytail(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np
 
 
 def _bun(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator) -> Layer:
+    """A bun on the skull, from low at the back of the head to a top knot (``length``), squashed against it."""
     height = frame.top - frame.chin
-    z = frame.eye_z + (0.3 + 0.1 * p["length"]) * height
     size = (0.13 + 0.05 * p["volume"]) * height
-    back = frame.reach(np.pi, z) + 0.35 * size
-    centre = frame.at(np.array([np.pi]), np.array([back]), np.array([z]))[0]
+    rise = np.radians(_BUN_RISE[0] + (_BUN_RISE[1] - _BUN_RISE[0]) * p["length"])
+    up = np.array([0.0, np.cos(rise), np.sin(rise)])  # from the head's centre: back (+y) and up (z)
+    middle = np.array([*frame.axis, frame.eye_z + 0.15 * height])
+    skull = an.vertices[an.head_skin]
+    root = skull[np.argmax((skull - middle) @ up)]
+    centre = root + 0.35 * size * up
+    side = np.array([1.0, 0.0, 0.0])
+    across = np.cross(up, side)
     rows, cols = 7, 11
     lat = np.linspace(-np.pi / 2, np.pi / 2, rows)[:, None]
     lon = np.linspace(0, 2 * np.pi, cols)[None]
-    sphere = np.stack([np.cos(lat) * np.cos(lon), 0.75 * np.cos(lat) * np.sin(lon) * np.ones_like(lon),
-                       np.sin(lat) * np.ones_like(lon)], -1)
-    points = (centre + size * sphere).reshape(-1, 3)
-    # Strands wind round the bun: along the longitude lines' tangent.
-    run = np.stack([-np.sin(lon) * np.ones_like(lat), np.cos(lon) * np.ones_like(lat), 0.3 * np.ones((rows, cols))], -1)
-    run = (run / np.linalg.norm(run, axis=-1, keepdims=True)).reshape(-1, 3)
+    ring = np.cos(lat)[..., None] * (np.cos(lon)[..., None] * side + np.sin(lon)[..., None] * across)
+    points = (centre + size * (ring + 0.75 * np.sin(lat)[..., None] * up)).reshape(-1, 3)
+    # Strands wind round the bun: along the rings' tangent, a little out from the head.
+    run = -np.sin(lon)[..., None] * side + np.cos(lon)[..., None] * across + 0.3 * up
+    run = np.broadcast_to(run / np.linalg.norm(run, axis=-1, keepdims=True), (rows, cols, 3)).reshape(-1, 3)
     u = np.tile(np.linspace(0, 3, cols), rows)
     v = np.repeat(np.linspace(0.2, 1, rows), cols)
     texture = strand_texture(spec, rng, 1.0, 0.9, curly=p["curl"] > CURLY)
