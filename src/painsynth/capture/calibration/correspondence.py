@@ -18,7 +18,7 @@ from painsynth.capture.model import MODEL_SHA256
 from painsynth.capture.retarget.fit import N_LANDMARKS
 from painsynth.render import Lighting, create_renderer, frame_head, make_background
 
-CORRESPONDENCE_VERSION = 28  # 28: earrings (earlier reasons: see the package docstring)
+CORRESPONDENCE_VERSION = 29  # 29: afros round, buns up to top knots, ponytails higher, grey curls salt and pepper; 28: earrings (earlier reasons: see the package docstring)
 CORRESPONDENCE_SIZE = 448  # px, square render for the correspondence
 CORRESPONDENCE_AVATARS = (0, 1, 2)  # sample_avatars(3, seed=0): both genders, different tones
 NEIGHBOURS = 3  # vertices kept per landmark

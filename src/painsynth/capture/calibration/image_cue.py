@@ -20,7 +20,7 @@ from painsynth.procedural import AU_TO_BLENDSHAPES
 from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX
 
-CUE_VERSION = 32  # 32: as CORRESPONDENCE_VERSION 28; 31: the lids read too (READ_STEMS), to find shut eyes (earlier reasons: see the package docstring)
+CUE_VERSION = 33  # 33: as CORRESPONDENCE_VERSION 29; 31: the lids read too (READ_STEMS), to find shut eyes (earlier reasons: see the package docstring)
 CUE_SEED = 2  # sample_avatars(.., seed=2): not the benchmark's (seed 0) nor the calibration's (seed 1)
 CUE_AVATARS = 24  # identities rendered for training (12 read noseSneer worse on held-out identities, 36 no better)
 CUE_VIEWS = ("front", "left30", "right30", "left45", "right45")

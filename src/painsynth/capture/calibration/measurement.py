@@ -20,7 +20,7 @@ from painsynth.capture.retarget.fit import CALIBRATED_UNITS, N_LANDMARKS, Landma
 from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 from painsynth.tracks import ARKIT_BLENDSHAPES, BLENDSHAPE_INDEX, other_side
 
-CALIBRATION_VERSION = 29  # 29: as CORRESPONDENCE_VERSION 28 (earlier reasons: see the package docstring)
+CALIBRATION_VERSION = 30  # 30: as CORRESPONDENCE_VERSION 29 (earlier reasons: see the package docstring)
 CALIBRATION_SEED = 1  # sample_avatars(10, seed=1): not the benchmark's (seed 0) nor the correspondence's identities
 CALIBRATION_AVATARS = tuple(range(10))  # both genders, 25-78 years, one of each of the 10 Monk tones
 CALIBRATION_VIEWS = ("front", "left30", "right30")  # the response is averaged over views (measured more robust)

@@ -19,7 +19,7 @@ from painsynth.capture.retarget import Neutral
 from painsynth.capture.retarget.fit import LandmarkFitter
 from painsynth.render import create_renderer, frame_head, make_background, sample_lighting
 
-POPULATION_VERSION = 29  # 29: as CORRESPONDENCE_VERSION 28 (earlier reasons: see the package docstring)
+POPULATION_VERSION = 30  # 30: as CORRESPONDENCE_VERSION 29 (earlier reasons: see the package docstring)
 POPULATION_SEED = 4  # sample_avatars(.., seed=4): none of the other assets' or the benchmark's identities
 POPULATION_AVATARS = 40
 POPULATION_VIEWS = ("front", "left30", "right30")
