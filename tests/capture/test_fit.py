@@ -317,8 +317,12 @@ def test_image_cue_is_read_around_shut_eyes():
     """A lid shutting over the eye patch changes it as much as a cheek raise does: on frames where MediaPipe
     says the eyes are shut, the cue is read from the frames around them."""
     from painsynth.capture.patches import PATCH
-    from painsynth.capture.retarget.cue import SHUT_MARGIN, cue_retarget, eyes_shut
+    from painsynth.capture.retarget.cue import READ_STEMS, SHUT_MARGIN, SHUT_STEM, cue_retarget, eyes_shut
 
+    # The cue's own lid reading turned off, so that MediaPipe's shut frames are the only ones read around
+    # (the lid reading is the next test's; on this made-up band it fires with some trainings and not others).
+    model = {"weights": cue_model()["weights"].copy()}
+    model["weights"][:, READ_STEMS.index(SHUT_STEM)] = 0.0
     rng = np.random.default_rng(0)
     patches = np.repeat(rng.uniform(50, 200, (1, 2, PATCH, PATCH)).astype(np.float32), 16, axis=0)
     patches[6:9, :, 8:14, :] *= 1.8  # a bright band across the eye, on three frames
@@ -327,8 +331,8 @@ def test_image_cue_is_read_around_shut_eyes():
     shut = eyes_shut(direct)
     np.testing.assert_array_equal(np.flatnonzero(shut), np.arange(6 - SHUT_MARGIN, 9 + SHUT_MARGIN))
     cheek = BLENDSHAPE_INDEX["cheekSquintLeft"]
-    assert cue_retarget(patches, np.ones(16, bool), cue_model())[7, cheek] > 0.3  # read as a cheek raise
-    around = cue_retarget(patches, np.ones(16, bool), cue_model(), shut=shut)
+    assert cue_retarget(patches, np.ones(16, bool), model)[7, cheek] > 0.15  # read as a cheek raise
+    around = cue_retarget(patches, np.ones(16, bool), model, shut=shut)
     assert np.abs(around[:, cheek]).max() < 0.01  # the still frames around: no cheek raise
     assert not eyes_shut(np.zeros((16, 52), np.float32)).any()
 
