@@ -1,7 +1,7 @@
 """What the avatars' worn layers and key-light shadow cost on the whole generate path, measured in
 one process.
 
-    python benchmarks/avatar_cost.py [--avatars 4] [--views front,left45,right45] [--repeats 2]
+    python benchmarks/avatar_cost.py [--avatars 4] [--views front,left45,right45] [--repeats 2] [--hair-family afro]
 
 Per setting, on 138-frame procedural clips at 224x224 played by each avatar:
 
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--views", default="front,left45,right45")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hair-family", help="only avatars of the bank wearing this hair family (e.g. afro)")
     args = parser.parse_args()
 
     import torch
@@ -59,6 +60,8 @@ def main() -> None:
     views = args.views.split(",")
     rig = HeadRig()
     specs = sample_avatars(args.avatars, args.seed)
+    if args.hair_family:
+        specs = [s for s in sample_avatars(400, args.seed) if s.hair_family == args.hair_family][:args.avatars]
     avatars = [build_avatar(spec, rig) for spec in specs]
     track = make_track(4, seed=args.seed, n_frames=FRAMES)
     rng = np.random.default_rng(args.seed)
