@@ -3,14 +3,9 @@ outline is a round halo over the upper head (used by :mod:`painsynth.avatars.hai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from painsynth.avatars.colour import smoothstep
-
-if TYPE_CHECKING:
-    from painsynth.avatars.anatomy import Anatomy
 
 # Its depth, as a share of the full depth, rises with the elevation (degrees above the head centre) from
 # the nape and over the ears to the upper head: cut close there and full above, it reads as an afro; as
@@ -36,15 +31,13 @@ def afro_taper(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
     return (1 - (1 - OPEN_SHARE) * open_front) * (CLOSE + (1 - CLOSE) * smoothstep(*FULL_FROM, elevation))
 
 
-def afro_lift(an: Anatomy, points: np.ndarray, normals: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
+def afro_lift(low: np.ndarray, high: np.ndarray, points: np.ndarray, normals: np.ndarray,
+              depth: float) -> tuple[np.ndarray, np.ndarray]:
     """How far (m) [N] and in which directions [N, 3] the scalp ``points`` [N, 3] are lifted to meet an
-    ellipsoid round the upper skull, ``depth`` outside it: half along their ``normals`` [N, 3], half out
-    from the ellipsoid's centre. Lifted along the normals alone, the outline followed every bump of the
-    scalp (it looked crumpled); out from the centre alone, the hair at the temples came forward over the
-    brows."""
-    eye_z = float(an.eye_centres[:, 2].mean())
-    skull = an.vertices[an.head_skin & (an.vertices[:, 2] > eye_z)]
-    low, high = skull.min(axis=0), skull.max(axis=0)
+    ellipsoid round the upper skull (its box above the eyes: corners ``low``, ``high`` [3]), ``depth`` outside
+    it: half along their ``normals`` [N, 3], half out from the ellipsoid's centre. Lifted along the normals
+    alone, the outline followed every bump of the scalp (it looked crumpled); out from the centre alone, the
+    hair at the temples came forward over the brows."""
     centre = (low + high) / 2
     centre[2] = low[2] + WIDEST * (high[2] - low[2])
     radii = np.append((high - low)[:2] / 2, high[2] - centre[2]) + depth * np.asarray(SPREAD)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from painsynth.animate import Identity
-from painsynth.avatars.reference import PART, _skin_masks, head_angles, reference_head, vertex_normals
+from painsynth.avatars.reference import PART, head_angles, reference_head, skin_masks, vertex_normals
 from painsynth.tracks import ARKIT_BLENDSHAPES
 
 # Skull vertices that drive rigid layers: they move with the head bone alone, never with a face unit.
@@ -110,7 +110,7 @@ def _jaw(identity: Identity, on_head: np.ndarray) -> np.ndarray:
 def _reference_ears() -> np.ndarray:
     """[V_ref] the ear mask's value at each reference head vertex (the largest over its triangles' corners)."""
     head = reference_head()
-    mask = _skin_masks(256)["ears"]
+    mask = skin_masks(256)["ears"]
     uv = head.face_uvs  # [F, 3, 2]
     rows = np.clip(((1 - uv[..., 1]) * 256).astype(int), 0, 255)
     cols = np.clip((uv[..., 0] * 256).astype(int), 0, 255)

